@@ -1,0 +1,73 @@
+# cgiwrap: PHP-style connection handling for any CGI program.
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+
+CC	?= cc
+CFLAGS	?= -O2 -g
+O	?= build
+
+PKGS	 = libconfuse fcgi
+WARN	 = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2
+ALL_CFLAGS = $(WARN) -D_GNU_SOURCE $(CFLAGS) \
+	     $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ALL_LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lconfuse -lfcgi) $(LDLIBS)
+
+SRCS	 = $(wildcard src/*.c)
+OBJS	 = $(SRCS:%.c=$(O)/%.o)
+UNITS	 = $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(wildcard tests/unit/t_*.c))
+
+BIN	 = $(if $(filter build,$(O)),cgiwrap,$(O)/cgiwrap)
+
+SAN	 = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	   -fno-sanitize-recover=all
+
+all: $(BIN)
+
+$(BIN): $(O)/cgiwrap.o $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
+
+$(O)/%.o: %.c $(wildcard src/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(OBJS) $(ALL_LDLIBS)
+
+units: $(UNITS)
+
+# The Debian packages the build and the tests need (installed when missing).
+deps:
+	@tests/deps.sh
+
+# Unit tests, then the integration suite, with the plain build and again
+# with AddressSanitizer and UndefinedBehaviorSanitizer.
+check: deps
+	@$(MAKE) --no-print-directory all units
+	@$(MAKE) --no-print-directory sanitize-build
+	@tests/run.sh build cgiwrap build/asan/cgiwrap
+
+test: all units
+	@tests/run.sh build cgiwrap
+
+sanitize-build:
+	@$(MAKE) --no-print-directory O=build/asan CFLAGS="$(SAN)" \
+	    LDFLAGS="$(SAN)" all units
+
+sanitize: deps sanitize-build
+	@tests/run.sh build/asan build/asan/cgiwrap
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 cgiwrap $(DESTDIR)$(BINDIR)/cgiwrap
+	install -m 0644 man/cgiwrap.8 $(DESTDIR)$(MANDIR)/man8/cgiwrap.8
+	install -m 0644 man/cgiwrap.conf.5 $(DESTDIR)$(MANDIR)/man5/cgiwrap.conf.5
+
+clean:
+	rm -rf build cgiwrap
+
+.PHONY: all units deps check test sanitize sanitize-build install clean

@@ -1,0 +1,32 @@
+/* The header block of a CGI response. */
+#ifndef CGIWRAP_CGIHDR_H
+#define CGIWRAP_CGIHDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CTL_MAX	128		/* longest control value kept */
+
+struct cgihdr {
+	int	 status;			/* from Status:, 0 if none */
+	char	 time_limit[CTL_MAX];		/* CGIWrap-Time-Limit, "" if none */
+	char	 ignore_user_abort[CTL_MAX];	/* CGIWrap-Ignore-User-Abort */
+};
+
+/*
+ * Length of the header block at the start of buf, blank line included
+ * (LF or CRLF line ends, mixed allowed), or 0 while it is incomplete.
+ */
+size_t		 cgihdr_end(const char *buf, size_t len);
+
+/*
+ * Parse a complete header block of len bytes in place.  With control,
+ * the CGIWrap-* control headers (with any continuation lines) are cut
+ * out of buf and their values stored in h; every other byte is kept as
+ * it was.  Returns the new length of the block, or -1 when the block
+ * is malformed, with *why set to a static reason.
+ */
+long		 cgihdr_parse(char *buf, size_t len, bool control,
+		    struct cgihdr *h, const char **why);
+
+#endif

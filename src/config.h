@@ -1,0 +1,102 @@
+/* The configuration file, loaded with libconfuse into plain structures. */
+#ifndef CGIWRAP_CONFIG_H
+#define CGIWRAP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_DEFAULT	"/etc/cgiwrap.conf"
+
+enum orphans { ORPHANS_LEAVE, ORPHANS_KILL };
+
+enum limit { LIM_CPU, LIM_MEMORY, LIM_NPROC, LIM_NOFILE, LIM_FSIZE, LIM_COUNT };
+
+/* Options a script section may override; the order of struct settings. */
+enum opt {
+	OPT_IGNORE_USER_ABORT,
+	OPT_MAX_EXECUTION_TIME,
+	OPT_KILL_SIGNAL,
+	OPT_KILL_GRACE,
+	OPT_NOTIFY_SIGNAL,
+	OPT_FINISH_ON_CLOSE,
+	OPT_CLIENT_WATCH,
+	OPT_ORPHANS,
+	OPT_SCRIPT_CONTROL,
+	OPT_MAX_TIME_LIMIT,
+	OPT_MAX_HEADER_SIZE,
+	OPT_LIMIT_CPU,
+	OPT_LIMIT_MEMORY,
+	OPT_LIMIT_NPROC,
+	OPT_LIMIT_NOFILE,
+	OPT_LIMIT_FSIZE,
+	OPT_ENV_UNSET,
+	OPT_ENV_SET,
+	OPT_COUNT
+};
+
+struct strlist {
+	char		**v;
+	size_t		  n;
+};
+
+struct shutdown_cmd {
+	char		 *name;
+	struct strlist	  argv;
+	int64_t		  timeout;	/* ms */
+	unsigned	  when;		/* bit (1 << status); 0 = every status */
+	int		  line;
+};
+
+/* Durations are in milliseconds, sizes in bytes, 0 means none/unlimited. */
+struct settings {
+	bool		  ignore_user_abort;
+	int64_t		  max_execution_time;
+	int		  kill_signal;
+	int64_t		  kill_grace;
+	int		  notify_signal;	/* 0 = none */
+	bool		  finish_on_close;
+	int64_t		  client_watch;
+	enum orphans	  orphans;
+	bool		  script_control;
+	int64_t		  max_time_limit;
+	long		  max_header_size;
+	long		  limit[LIM_COUNT];
+	struct strlist	  env_unset;
+	struct strlist	  env_set;	/* "NAME=VALUE" */
+};
+
+/* One level of the file: the global level or a script section. */
+struct level {
+	char		 *glob;		/* NULL for the global level */
+	int		  line;		/* where the section starts */
+	struct settings	  set;
+	int		  origin[OPT_COUNT];	/* line that set it, 0 = not set */
+	struct shutdown_cmd *shutdown;
+	size_t		  nshutdown;
+};
+
+struct config {
+	char		 *path;		/* NULL: built-in defaults */
+	struct strlist	  roots;
+	int		  roots_line;
+	char		 *log;		/* "syslog", "stderr" or a path */
+	int		  log_line;
+	struct level	  global;
+	struct level	 *script;
+	size_t		  nscript;
+};
+
+/*
+ * Load a configuration file.  A missing file is an error unless
+ * missing_ok, in which case the built-in defaults are returned.  Every
+ * problem is reported on stderr as "cgiwrap: FILE:LINE: option: reason";
+ * then NULL is returned.
+ */
+struct config	*config_load(const char *path, bool missing_ok);
+void		 config_free(struct config *);
+
+/* Name of an option as written in the file. */
+const char	*config_optname(enum opt);
+
+#endif

@@ -1,0 +1,23 @@
+/* Parsers for configuration and control values. */
+#ifndef CGIWRAP_PARSE_H
+#define CGIWRAP_PARSE_H
+
+#include <stdint.h>
+
+/*
+ * Duration: "500ms", "30s", "2m", "1h", or a bare number of seconds.
+ * Stores milliseconds; returns 0, or -1 when the text is not a duration
+ * or does not fit.
+ */
+int		 parse_duration(const char *, int64_t *);
+
+/*
+ * Signal name: "TERM", "SIGTERM" (any case) or a number 1..NSIG-1.
+ * Returns 0, or -1 for an unknown signal.
+ */
+int		 parse_signal(const char *, int *);
+
+/* Name of a signal without "SIG" ("TERM"), or its number as text. */
+const char	*signal_name(int);
+
+#endif
