@@ -1,0 +1,24 @@
+#!/bin/sh
+# Run the whole suite (unit and integration) once per build directory given,
+# each with prove; the binary under test is BUILDDIR/cgiwrap, or ./cgiwrap
+# for the default build.  Sanitizer reports go to files that fail the run.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+rc=0
+for dir in "$@"; do
+	bin=$top/$dir/cgiwrap
+	[ "$dir" = build ] && bin=$top/cgiwrap
+	san=$(mktemp -d /tmp/cgiwrap-san.XXXXXX)
+	chmod 1777 "$san"
+	echo "== suite with $bin"
+	CGIWRAP=$bin CGIWRAP_UNITS=$top/$dir/tests/unit \
+	ASAN_OPTIONS="log_path=$san/asan:detect_leaks=1" \
+	UBSAN_OPTIONS="log_path=$san/ubsan:print_stacktrace=1" \
+	    prove -j2 tests/unit/*.t tests/integ/*.t || rc=1
+	if ls "$san"/* >/dev/null 2>&1; then
+		echo "sanitizer reports under $dir:"; cat "$san"/*; rc=1
+	fi
+	rm -rf "$san"
+done
+exit $rc
