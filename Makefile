@@ -48,17 +48,17 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all units
 	@$(MAKE) --no-print-directory sanitize-build
-	@tests/run.sh build cgiwrap build/asan/cgiwrap
+	@tests/run.sh build build/asan
 
 test: all units
-	@tests/run.sh build cgiwrap
+	@tests/run.sh build
 
 sanitize-build:
 	@$(MAKE) --no-print-directory O=build/asan CFLAGS="$(SAN)" \
 	    LDFLAGS="$(SAN)" all units
 
 sanitize: deps sanitize-build
-	@tests/run.sh build/asan build/asan/cgiwrap
+	@tests/run.sh build/asan
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
