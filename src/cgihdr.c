@@ -1,0 +1,212 @@
+/*
+ * The header block of a CGI response (RFC 3875 6.2, fields as in
+ * RFC 7230 3.2).  It is read only to find Status: and the control
+ * headers; everything else goes to the server byte for byte.
+ */
+#include <limits.h>
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cgihdr.h"
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* A control value being collected into its fixed buffer in h. */
+struct value {
+	const char	*name;
+	char		*s;
+	size_t		 n;
+};
+
+struct parser {
+	struct cgihdr	*h;
+	bool		 control;
+	bool		 any;		/* a header line came before */
+	struct value	 ctl[2];
+	struct value	*cut;		/* control header being cut out */
+	const char	**why;
+};
+
+size_t
+cgihdr_end(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len, *nl;
+
+	/* p is always at the start of a line; an empty one ends the block. */
+	while (p < end) {
+		if (*p == '\n')
+			return p - buf + 1;
+		if (*p == '\r' && end - p > 1 && p[1] == '\n')
+			return p - buf + 2;
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			break;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+static void
+trim(const char **p, size_t *n)
+{
+	while (*n > 0 && (**p == ' ' || **p == '\t')) {
+		(*p)++;
+		(*n)--;
+	}
+	while (*n > 0 && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+/* Folded lines are joined by one space, as RFC 7230 3.2.4 asks. */
+static void
+append(struct value *v, const char *p, size_t n)
+{
+	trim(&p, &n);
+	if (n == 0)
+		return;
+	if (v->n > 0) {
+		/* Full unless a space and a byte still fit: no glued words. */
+		if (v->n + 2 >= CTL_MAX)
+			return;
+		v->s[v->n++] = ' ';
+	}
+	if (n > CTL_MAX - 1 - v->n)
+		n = CTL_MAX - 1 - v->n;
+	memcpy(v->s + v->n, p, n);
+	v->n += n;
+	v->s[v->n] = '\0';
+}
+
+static bool
+named(const char *p, size_t n, const char *name)
+{
+	return strlen(name) == n && strncasecmp(p, name, n) == 0;
+}
+
+static bool
+token(const char *p, size_t n)
+{
+	unsigned char c;
+	size_t i;
+
+	if (n == 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		c = p[i];
+		if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+		    (c >= 'a' && c <= 'z'))
+			continue;
+		if (c == '\0' || strchr("!#$%&'*+-.^_`|~", c) == NULL)
+			return false;
+	}
+	return true;
+}
+
+/* A three digit code, then nothing or a reason phrase after blanks. */
+static int
+status(const char *p, size_t n)
+{
+	int code = 0;
+	size_t i;
+
+	trim(&p, &n);
+	if (n < 3 || (n > 3 && p[3] != ' ' && p[3] != '\t'))
+		return -1;
+	for (i = 0; i < 3; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		code = code * 10 + p[i] - '0';
+	}
+	return code >= 100 ? code : -1;
+}
+
+static int
+bad(struct parser *ps, const char *why)
+{
+	*ps->why = why;
+	return -1;
+}
+
+/* One field line [p, e), line end excluded. */
+static int
+field(struct parser *ps, const char *p, const char *e)
+{
+	const char *colon;
+	size_t i;
+	int code;
+
+	if (memchr(p, '\0', e - p) != NULL)
+		return bad(ps, "NUL byte in header");
+	if (memchr(p, '\r', e - p) != NULL)
+		return bad(ps, "bare CR in header");
+	if (*p == ' ' || *p == '\t') {
+		if (!ps->any)
+			return bad(ps, "continuation without header");
+		if (ps->cut != NULL)
+			append(ps->cut, p, e - p);
+		return 0;
+	}
+	if ((colon = memchr(p, ':', e - p)) == NULL)
+		return bad(ps, "line without colon");
+	if (!token(p, colon - p))
+		return bad(ps, "bad header name");
+	ps->any = true;
+	ps->cut = NULL;
+	for (i = 0; ps->control && i < nitems(ps->ctl); i++)
+		if (named(p, colon - p, ps->ctl[i].name))
+			ps->cut = &ps->ctl[i];
+	if (ps->cut != NULL) {
+		/* A repeated control header overrides, as a second call would. */
+		ps->cut->n = 0;
+		ps->cut->s[0] = '\0';
+		append(ps->cut, colon + 1, e - colon - 1);
+	} else if (named(p, colon - p, "Status")) {
+		if (ps->h->status != 0)
+			return bad(ps, "duplicate Status header");
+		if ((code = status(colon + 1, e - colon - 1)) == -1)
+			return bad(ps, "bad Status value");
+		ps->h->status = code;
+	}
+	return 0;
+}
+
+long
+cgihdr_parse(char *buf, size_t len, bool control, struct cgihdr *h,
+    const char **why)
+{
+	struct parser ps = {
+		.h = h,
+		.control = control,
+		.why = why,
+		.ctl = {
+			{ "CGIWrap-Time-Limit", h->time_limit, 0 },
+			{ "CGIWrap-Ignore-User-Abort", h->ignore_user_abort, 0 },
+		},
+	};
+	char *p = buf, *w = buf, *end = buf + len, *nl, *e;
+	size_t n;
+
+	h->status = 0;
+	h->time_limit[0] = h->ignore_user_abort[0] = '\0';
+	if (len > LONG_MAX)
+		return bad(&ps, "header block too large");
+	/* Kept lines slide down over the cut ones; w trails p. */
+	for (;;) {
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			return bad(&ps, "incomplete header block");
+		e = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+		if (e == p)
+			break;
+		if (field(&ps, p, e) == -1)
+			return -1;
+		n = nl + 1 - p;
+		if (ps.cut == NULL) {
+			memmove(w, p, n);
+			w += n;
+		}
+		p = nl + 1;
+	}
+	n = end - p;
+	memmove(w, p, n);
+	return w + n - buf;
+}
