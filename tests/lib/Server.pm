@@ -1,0 +1,445 @@
+package Server;
+
+# Start and stop real web servers on 127.0.0.1 for the integration tests,
+# with configurations generated entirely under a temporary directory, plus
+# small polling helpers (every wait is bounded; nothing sleeps blindly).
+#
+#   use lib "$FindBin::Bin/../lib";
+#   use Server qw(apache_start make_tempdir wait_for_file pids_matching);
+#
+#   my $dir = make_tempdir('apache');
+#   my $srv = apache_start(mpm => 'event', cgi => 'mod_cgid', dir => $dir,
+#                          conf => "ScriptAlias /cgi-bin/ $dir/cgi-bin/\n");
+#   my $r = curl_get($srv->url('/cgi-bin/hello.cgi'));
+#   print $srv->error_log;
+#   $srv->stop;        # also done by DESTROY and at END
+#
+# Generic parts (for other servers' starters): free_port, wait_for_port,
+# wait_for_pid_gone, spawn, make_tempdir, wait_until, Server->new.
+
+use strict;
+use warnings;
+use Carp qw(croak);
+use Exporter qw(import);
+use File::Temp ();
+use File::Path qw(remove_tree);
+use IO::Socket::INET;
+use POSIX qw(:sys_wait_h);
+use Scalar::Util qw(weaken);
+use Time::HiRes qw(time sleep);
+
+our @EXPORT_OK = qw(
+	apache_start have_apache
+	make_tempdir free_port wait_for_port wait_for_pid_gone spawn
+	wait_until wait_for_file pids_matching proc_cmdline proc_exe
+	www_user chown_www slurp curl_get
+);
+our %EXPORT_TAGS = (all => \@EXPORT_OK);
+
+our $APACHE     = $ENV{APACHE2} || '/usr/sbin/apache2';
+our $APACHE_MOD = '/usr/lib/apache2/modules';
+our $WWW_USER   = 'www-data';
+our $POLL       = 0.05;	# seconds between polls
+
+my @live;	# weak references to running servers, stopped at END
+my @tmpdirs;	# [path, owner pid] removed at END unless kept
+
+# ---------------------------------------------------------------------------
+# Generic helpers
+
+# Poll CODE every $POLL seconds until it returns true or TIMEOUT seconds
+# pass. Returns CODE's last value (false on timeout).
+sub wait_until {
+	my ($timeout, $code) = @_;
+	my $deadline = time + $timeout;
+	while (1) {
+		my $v = $code->();
+		return $v if $v;
+		return $v if time >= $deadline;
+		sleep $POLL;
+	}
+}
+
+# Wait until PATH exists and is non-empty; true if it did within TIMEOUT.
+sub wait_for_file {
+	my ($path, $timeout) = @_;
+	return wait_until($timeout // 10, sub { -s $path ? 1 : 0 });
+}
+
+sub slurp {
+	my ($path) = @_;
+	open(my $fh, '<', $path) or return '';
+	local $/;
+	my $s = <$fh>;
+	return $s // '';
+}
+
+# The command line of a process as one string (argv joined by spaces),
+# undef when it is gone; empty for zombies and kernel threads.
+sub proc_cmdline {
+	my ($pid) = @_;
+	open(my $fh, '<', "/proc/$pid/cmdline") or return undef;
+	local $/;
+	my $c = <$fh> // '';
+	$c =~ s/\0\z//;
+	$c =~ tr/\0/ /;
+	return $c;
+}
+
+# The executable of a process (readlink /proc/PID/exe), undef when gone.
+sub proc_exe {
+	my ($pid) = @_;
+	my $e = readlink("/proc/$pid/exe");
+	$e =~ s/ \(deleted\)\z// if defined $e;
+	return $e;
+}
+
+# Pids (other than ours) whose command line matches REGEX, sorted.
+sub pids_matching {
+	my ($re) = @_;
+	my @pids;
+	opendir(my $dh, '/proc') or return ();
+	for my $pid (grep { /^\d+\z/ } readdir $dh) {
+		next if $pid == $$;
+		my $c = proc_cmdline($pid);
+		push @pids, $pid if defined $c && length $c && $c =~ $re;
+	}
+	return sort { $a <=> $b } @pids;
+}
+
+# A TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it).
+sub free_port {
+	my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+	    Proto => 'tcp', Listen => 1, ReuseAddr => 1)
+	    or croak "free_port: cannot bind: $!";
+	my $port = $s->sockport;
+	close $s;
+	return $port;
+}
+
+# Wait until 127.0.0.1:PORT accepts connections. With PID, give up early
+# when that process is gone. True if the port answered within TIMEOUT.
+sub wait_for_port {
+	my ($port, $timeout, $pid) = @_;
+	return wait_until($timeout // 10, sub {
+		return -1 if $pid && _gone($pid);
+		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+		    PeerPort => $port, Proto => 'tcp', Timeout => 1);
+		return 0 unless $s;
+		close $s;
+		return 1;
+	}) == 1;
+}
+
+# Is PID gone? Reaps it when it is our child.
+sub _gone {
+	my ($pid) = @_;
+	my $r = waitpid($pid, WNOHANG);
+	return 1 if $r == $pid;
+	return 0 if $r == 0;		# our child, still running
+	return !kill(0, $pid);		# not our child
+}
+
+# Wait until PID is gone (reaped if it is our child); true if within TIMEOUT.
+sub wait_for_pid_gone {
+	my ($pid, $timeout) = @_;
+	return wait_until($timeout // 10, sub { _gone($pid) });
+}
+
+# Start ARGV in the background in a process group of its own (Apache in
+# the foreground signals its whole process group when it stops), with stdin
+# from /dev/null and stdout and stderr appended to OUTFILE (or /dev/null).
+# Returns the pid. While any is running, SIGINT and SIGTERM make the test
+# exit through END, which stops the servers.
+sub spawn {
+	my ($argv, $outfile) = @_;
+	_catch_signals();
+	my $pid = fork;
+	croak "fork: $!" unless defined $pid;
+	if ($pid == 0) {
+		$SIG{$_} = 'DEFAULT' for qw(INT TERM HUP PIPE CHLD);
+		POSIX::setpgid(0, 0);
+		open(STDIN, '<', '/dev/null');
+		open(STDOUT, '>>', $outfile // '/dev/null');
+		open(STDERR, '>&', \*STDOUT);
+		{ no warnings 'exec'; exec { $argv->[0] } @$argv; }
+		print STDERR "exec $argv->[0]: $!\n";
+		POSIX::_exit(127);
+	}
+	return $pid;
+}
+
+sub _catch_signals {
+	for my $sig (qw(INT TERM HUP)) {
+		my $h = $SIG{$sig};
+		next if defined $h && $h ne '' && $h ne 'DEFAULT';
+		my $n = { INT => 2, TERM => 15, HUP => 1 }->{$sig};
+		$SIG{$sig} = sub { print STDERR "# caught SIG$sig\n"; exit 128 + $n };
+	}
+}
+
+sub www_user { return $WWW_USER }
+
+# chown PATHs to the web server's user and group.
+sub chown_www {
+	my (@paths) = @_;
+	my (undef, undef, $uid, $gid) = getpwnam($WWW_USER)
+	    or croak "no user $WWW_USER";
+	chown($uid, $gid, @paths) == @paths or croak "chown @paths: $!";
+}
+
+# A new directory under $TMPDIR (or /tmp), mode 0755 so that the web
+# server's user can read and traverse it. Removed at exit unless the test
+# failed or CGIWRAP_KEEP_TMP is set (then its path is printed).
+sub make_tempdir {
+	my ($tag) = @_;
+	$tag = defined $tag ? "-$tag" : '';
+	$tag =~ s/[^\w.-]/_/g;
+	my $dir = File::Temp::tempdir("cgiwrap$tag-XXXXXX", TMPDIR => 1);
+	chmod 0755, $dir or croak "chmod $dir: $!";
+	push @tmpdirs, [$dir, $$];
+	return $dir;
+}
+
+# ---------------------------------------------------------------------------
+# The server object (any server: the starters fill in the fields)
+
+# Server->new(name => 'apache', pid => PID, port => PORT, dir => DIR,
+#   error_log => PATH, stop_signal => 'WINCH', stop_timeout => SECONDS,
+#   leftover => REGEX of the server's own processes' command lines)
+sub new {
+	my ($class, %f) = @_;
+	my $self = bless { stop_signal => 'TERM', stop_timeout => 10, %f,
+	    owner => $$ }, $class;
+	push @live, $self;
+	weaken($live[-1]);
+	return $self;
+}
+
+sub port { $_[0]{port} }
+sub pid  { $_[0]{pid} }
+sub dir  { $_[0]{dir} }
+sub name { $_[0]{name} }
+sub running { my $s = shift; return $s->{pid} && !$s->{stopped} }
+
+sub url {
+	my ($self, $path) = @_;
+	$path //= '/';
+	$path = "/$path" unless $path =~ m{^/};
+	return "http://127.0.0.1:$self->{port}$path";
+}
+
+sub error_log_path { $_[0]{error_log} }
+sub error_log { slurp($_[0]{error_log}) }
+
+# Stop the server: its stop signal, wait (bounded) for the main pid to be
+# gone, escalate to TERM and KILL, then kill any of its processes left
+# (matched by `leftover`). True if it stopped by its stop signal alone and
+# left nothing; the reason for false is in ->{stop_problem}.
+sub stop {
+	my ($self) = @_;
+	return 1 if !$self->{pid} || $self->{stopped};
+	return 1 if $self->{owner} != $$;	# a forked copy: not ours
+	my $pid = $self->{pid};
+	my @problems;
+	kill $self->{stop_signal}, $pid;
+	unless (wait_for_pid_gone($pid, $self->{stop_timeout})) {
+		push @problems, "$self->{name} pid $pid ignored "
+		    . "SIG$self->{stop_signal} for $self->{stop_timeout}s";
+		kill 'TERM', $pid;
+		unless (wait_for_pid_gone($pid, 5)) {
+			kill 'KILL', $pid;
+			wait_for_pid_gone($pid, 5)
+			    or push @problems, "pid $pid survived SIGKILL";
+		}
+	}
+	if (my $re = $self->{leftover}) {
+		unless (wait_until(5, sub { !pids_matching($re) })) {
+			my @left = pids_matching($re);
+			push @problems, "left processes: "
+			    . join(', ', map { "$_ (" . (proc_cmdline($_) // '') . ")" } @left);
+			kill 'KILL', @left;
+		}
+	}
+	$self->{stopped} = 1;
+	$self->{stop_problem} = join('; ', @problems);
+	return !@problems;
+}
+
+sub stop_problem { $_[0]{stop_problem} // '' }
+
+sub DESTROY {
+	my ($self) = @_;
+	local ($?, $!, $@);
+	$self->stop if $self->{owner} && $self->{owner} == $$;
+}
+
+END {
+	local ($?, $!, $@);
+	for my $s (grep { defined } @live) {
+		$s->stop if $s->{owner} == $$;
+	}
+	my $failed = eval {
+		require Test::Builder;
+		!Test::Builder->new->is_passing;
+	};
+	for my $t (grep { $_->[1] == $$ } @tmpdirs) {
+		next unless -d $t->[0];
+		if ($ENV{CGIWRAP_KEEP_TMP} || $failed) {
+			print STDERR "# kept $t->[0]\n";
+		} else {
+			remove_tree($t->[0], { safe => 0 });
+		}
+	}
+}
+
+# ---------------------------------------------------------------------------
+# Apache 2.4 (Debian layout)
+
+sub have_apache { return -x $APACHE && -d $APACHE_MOD }
+
+my %builtin;	# modules compiled into the apache2 binary
+sub _apache_builtin {
+	unless (%builtin) {
+		for (`$APACHE -l 2>/dev/null`) {
+			$builtin{$1} = 1 if /^\s*mod_(\w+)\.c\s*$/;
+		}
+		$builtin{'-'} = 1;
+	}
+	return \%builtin;
+}
+
+sub _apache_conf {
+	my (%o) = @_;
+	my ($dir, $port, $mpm, $cgi) = @o{qw(dir port mpm cgi)};
+	my $run = "$dir/run";
+	my @mods = ("mpm_$mpm", qw(authz_core mime alias), $cgi,
+	    qw(env setenvif actions dir log_config));
+	my $builtin = _apache_builtin();
+	my $load = '';
+	for my $m (@mods) {
+		next if $builtin->{$m};
+		my $so = "$APACHE_MOD/mod_$m.so";
+		croak "apache_start: no module $so" unless -f $so;
+		$load .= "LoadModule ${m}_module $so\n";
+	}
+	my $mpmconf = $mpm eq 'prefork'
+	    ? "StartServers 2\nMinSpareServers 1\nMaxSpareServers 4\n"
+	      . "MaxRequestWorkers 16\n"
+	    : "StartServers 1\nServerLimit 2\nThreadsPerChild 16\n"
+	      . "MaxRequestWorkers 32\nMinSpareThreads 4\nMaxSpareThreads 32\n";
+	my $cgiconf = $cgi eq 'cgid' ? "ScriptSock $run/cgid.sock\n" : '';
+	my @pass = grep { defined $ENV{$_} }
+	    (qw(ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS), @{ $o{pass_env} // [] });
+	my $pass = @pass ? "PassEnv @pass\n" : '';
+	my $types = -r '/etc/mime.types' ? '/etc/mime.types' : '/dev/null';
+	my $user = $WWW_USER;
+	return <<"EOF" . ($o{conf} // '') . "\n";
+# generated by tests/lib/Server.pm
+ServerRoot "$dir"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+$load
+PidFile "$run/apache2.pid"
+DefaultRuntimeDir "$run"
+Mutex file:$run default
+ScoreBoardFile "$run/scoreboard"
+ErrorLog "$dir/error.log"
+LogLevel info
+LogFormat "%h \\"%r\\" %>s %b %D" timed
+CustomLog "$dir/access.log" timed
+User $user
+Group $user
+$mpmconf
+$cgiconf
+GracefulShutdownTimeout 5
+Timeout 30
+KeepAlive Off
+TypesConfig $types
+$pass
+DocumentRoot "$dir/htdocs"
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+<Directory "$dir/htdocs">
+    Require all granted
+</Directory>
+# extra configuration
+EOF
+}
+
+# apache_start(mpm => 'prefork'|'event', cgi => 'mod_cgi'|'mod_cgid',
+#   dir => DIR, conf => TEXT, pass_env => [NAMES], timeout => SECONDS)
+# Start /usr/sbin/apache2 -DFOREGROUND in the background on 127.0.0.1 and
+# a free port, with a config generated under DIR (made if not given), as
+# root with User/Group www-data. Returns a Server object once the port
+# answers; croaks with the error log when it does not start.
+sub apache_start {
+	my (%o) = @_;
+	$o{mpm} //= 'prefork';
+	$o{cgi} //= $o{mpm} eq 'prefork' ? 'mod_cgi' : 'mod_cgid';
+	$o{mpm} =~ /^(prefork|event|worker)\z/
+	    or croak "apache_start: unknown mpm $o{mpm}";
+	($o{cgi} = $o{cgi}) =~ s/^mod_//;
+	$o{cgi} =~ /^cgid?\z/ or croak "apache_start: unknown cgi $o{cgi}";
+	croak "apache_start: $APACHE is missing" unless -x $APACHE;
+	my $dir = $o{dir} // make_tempdir("apache-$o{mpm}");
+	$dir =~ s{/+\z}{};
+	for my $d ($dir, "$dir/run", "$dir/htdocs") {
+		-d $d or mkdir $d or croak "mkdir $d: $!";
+		chmod 0755, $d;
+	}
+	my $conffile = "$dir/apache2.conf";
+	my $out = "$dir/apache2.out";
+	my $last = '';
+	for my $attempt (1 .. 3) {
+		my $port = free_port();
+		open(my $fh, '>', $conffile) or croak "$conffile: $!";
+		print $fh _apache_conf(%o, dir => $dir, port => $port);
+		close $fh or croak "$conffile: $!";
+		unlink "$dir/error.log", $out;
+		my $pid = spawn([$APACHE, '-d', $dir, '-f', $conffile,
+		    '-DFOREGROUND'], $out);
+		my $self = Server->new(name => "apache-$o{mpm}-$o{cgi}",
+		    pid => $pid, port => $port, dir => $dir,
+		    conffile => $conffile, error_log => "$dir/error.log",
+		    stop_signal => 'WINCH', stop_timeout => 10,
+		    leftover => qr/^\Q$APACHE\E .*-f \Q$conffile\E(?: |\z)/);
+		return $self if wait_for_port($port, $o{timeout} // 15, $pid);
+		$last = slurp($out) . slurp("$dir/error.log");
+		$self->stop;
+		next if $last =~ /Address already in use/;	# lost a race
+		last;
+	}
+	croak "apache_start: apache2 did not answer:\n$last";
+}
+
+# ---------------------------------------------------------------------------
+# HTTP client (curl)
+
+# curl_get(URL, max_time => SECONDS, out => FILE, args => [...])
+# Returns { rc => curl exit status, code => HTTP status, body => text,
+# err => curl's stderr, elapsed => seconds }.
+sub curl_get {
+	my ($url, %o) = @_;
+	my $tmp = File::Temp->new;
+	my $err = File::Temp->new;
+	my @cmd = ('curl', '-sS', '-o', $o{out} // "$tmp",
+	    '-w', '%{http_code}', '--max-time', $o{max_time} // 20,
+	    @{ $o{args} // [] }, $url);
+	my $t0 = time;
+	my $pid = open(my $fh, '-|') // croak "fork: $!";
+	if (!$pid) {
+		open(STDERR, '>', "$err");
+		{ no warnings 'exec'; exec { $cmd[0] } @cmd; }
+		POSIX::_exit(127);
+	}
+	my $code = do { local $/; <$fh> } // '';
+	close $fh;
+	my $rc = $? >> 8;
+	return { rc => $rc, code => $code, body => slurp($o{out} // "$tmp"),
+	    err => slurp("$err"), elapsed => time - $t0 };
+}
+
+1;
