@@ -20,6 +20,7 @@ package Server;
 use strict;
 use warnings;
 use Carp qw(croak);
+use Cwd ();
 use Exporter qw(import);
 use File::Temp ();
 use File::Path qw(remove_tree);
@@ -195,10 +196,26 @@ sub make_tempdir {
 	my ($tag) = @_;
 	$tag = defined $tag ? "-$tag" : '';
 	$tag =~ s/[^\w.-]/_/g;
-	my $dir = File::Temp::tempdir("cgiwrap$tag-XXXXXX", TMPDIR => 1);
+	# www-data must traverse every parent: $TMPDIR only if it allows that.
+	my $base = $ENV{TMPDIR};
+	$base = '/tmp' unless $base && _world_traversable($base);
+	my $dir = File::Temp::tempdir("cgiwrap$tag-XXXXXX", DIR => $base);
 	chmod 0755, $dir or croak "chmod $dir: $!";
 	push @tmpdirs, [$dir, $$];
 	return $dir;
+}
+
+sub _world_traversable {
+	my ($path) = @_;
+	my $p = Cwd::abs_path($path) // return 0;
+	while (1) {
+		my @st = stat $p or return 0;
+		return 0 unless $st[2] & 0001;
+		last if $p eq '/';
+		$p =~ s{/[^/]*\z}{};
+		$p = '/' if $p eq '';
+	}
+	return 1;
 }
 
 # ---------------------------------------------------------------------------
