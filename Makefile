@@ -10,7 +10,7 @@ CFLAGS	?= -O2 -g
 O	?= build
 
 PKGS	 = libconfuse fcgi
-WARN	 = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2
+WARN	 = -Isrc -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2
 ALL_CFLAGS = $(WARN) -D_GNU_SOURCE $(CFLAGS) \
 	     $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 ALL_LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lconfuse -lfcgi) $(LDLIBS)

@@ -1,0 +1,33 @@
+/* Environments for the child and for the shutdown commands. */
+#ifndef CGIWRAP_ENV_H
+#define CGIWRAP_ENV_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+struct env {
+	char	**v;		/* NULL-terminated, every string owned */
+	size_t	  n, cap;
+};
+
+/*
+ * The child's environment (R-ENV-1): the request's, less HTTP_PROXY,
+ * less env_unset, less cgiwrap's own CGIWRAP_* variables (but
+ * CGIWRAP_CONFIG), plus env_set.
+ */
+int	 env_child(struct env *, char *const *from, const struct settings *);
+
+/* Set NAME=VALUE, replacing any NAME already there. */
+int	 env_set(struct env *, const char *name, const char *value);
+
+/* Remove NAME. */
+void	 env_unset(struct env *, const char *name);
+
+/* Value of NAME, or NULL. */
+const char *env_get(const struct env *, const char *name);
+
+int	 env_copy(struct env *, const struct env *from);
+void	 env_free(struct env *);
+
+#endif

@@ -1,0 +1,660 @@
+/*
+ * The front.  The web server started this process; it copies the
+ * request body to the child and the child's output to the server (the
+ * one place where response bytes are copied) and watches the server
+ * side for a hangup all the time, not only when it has something to
+ * write.  What it learns it tells the supervisor, which decides.
+ */
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgihdr.h"
+#include "relay.h"
+#include "status.h"
+
+#define CHUNK	65536
+#define PUMPS	16	/* chunks moved before looking around */
+
+/* One direction of bulk copying, by splice(2) when the kernel can. */
+struct chan {
+	int	 src, dst;
+	int64_t	 left;		/* bytes still to move, -1 = until EOF */
+	bool	 splice;
+	bool	 full;		/* dst would block: wait for POLLOUT */
+	bool	 eof;
+	char	*pend;		/* read but not yet written */
+	size_t	 plen;
+	char	*buf;
+	uint64_t moved;		/* written to dst */
+};
+
+struct front {
+	struct request	*rq;
+	struct chan	 body, out;
+	int		 sfd;
+	bool		 same;		/* 0 and 1 are one socket (mod_cgid) */
+	int		 flags[2];	/* file status flags of 0 and 1 */
+	bool		 body_open;
+	bool		 body_drop;	/* the child stopped reading */
+	char		*hdr;
+	size_t		 hlen, hdrbytes;
+	bool		 started;	/* the header block was passed on */
+	bool		 done;		/* the response is over */
+	bool		 out_open;	/* the child's stdout is still read */
+	bool		 drain;		/* read stdout until it is empty */
+	bool		 kick;		/* read stdout without waiting */
+	char		 eline[4096];
+	size_t		 elen;
+	bool		 exited;
+	int		 wstatus;
+	int		 code;		/* exit status, -1 while running */
+};
+
+/* Write all of buf to a descriptor that may be non-blocking. */
+static int
+put(int fd, const char *buf, size_t len)
+{
+	struct pollfd pfd = { fd, POLLOUT, 0 };
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EAGAIN)
+				(void)poll(&pfd, 1, -1);
+			else if (errno != EINTR)
+				return -1;
+			continue;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static const char *
+reason(int code)
+{
+	switch (code) {
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "Internal Server Error";
+	}
+}
+
+void
+respond(int fd, int code, bool nph)
+{
+	char buf[256];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%s %d %s\r\n%s"
+	    "Content-Type: text/plain\r\n\r\n%d %s\n",
+	    nph ? "HTTP/1.0" : "Status:", code, reason(code),
+	    code == 503 ? "Retry-After: 5\r\n" : "", code, reason(code));
+	(void)put(fd, buf, (size_t)n);
+}
+
+static bool
+writable(int fd)
+{
+	struct pollfd pfd = { fd, POLLOUT, 0 };
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT);
+}
+
+/* Returns 0 when blocked, 1 on progress, -1 on error (errno). */
+static int
+chan_flush(struct chan *c)
+{
+	ssize_t n;
+
+	while (c->plen > 0) {
+		if ((n = write(c->dst, c->pend, c->plen)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return -1;
+			c->full = true;
+			return 0;
+		}
+		c->pend += n;
+		c->plen -= (size_t)n;
+		c->moved += (uint64_t)n;
+	}
+	return 1;
+}
+
+static int
+chan_pump(struct chan *c)
+{
+	size_t want = c->left < 0 || c->left > CHUNK ? CHUNK : (size_t)c->left;
+	ssize_t n;
+
+	c->full = false;
+	if (c->plen > 0)
+		return chan_flush(c);
+	if (want == 0) {
+		c->eof = true;
+		return 1;
+	}
+	if (c->splice) {
+		n = splice(c->src, NULL, c->dst, NULL, want,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n >= 0) {
+			c->eof = n == 0;
+			c->moved += (uint64_t)n;
+			if (c->left > 0)
+				c->left -= n;
+			return 1;
+		}
+		if (errno == EAGAIN) {
+			/* Either side may be the one that would block. */
+			c->full = !writable(c->dst);
+			return 0;
+		}
+		if (errno == EINTR)
+			return 0;
+		if (errno != EINVAL)
+			return -1;
+		/* A terminal or an O_APPEND file: copy by hand from now on. */
+		c->splice = false;
+	}
+	if (c->buf == NULL && (c->buf = malloc(CHUNK)) == NULL)
+		return -1;
+	if ((n = read(c->src, c->buf, want)) == -1)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	if (n == 0) {
+		c->eof = true;
+		return 1;
+	}
+	if (c->left > 0)
+		c->left -= n;
+	c->pend = c->buf;
+	c->plen = (size_t)n;
+	return chan_flush(c);
+}
+
+static void
+quit(struct front *f, int code)
+{
+	if (f->code < 0)
+		f->code = code;
+}
+
+/* The server side is gone (code: how a plain CGI would have exited). */
+static void
+hangup(struct front *f, int code)
+{
+	if (!f->done)
+		msg_send(f->rq->link[0], M_HANGUP, 0, 0, NULL);
+	quit(f, code);
+}
+
+/* The response is complete: the server gets EOF now. */
+static void
+end_response(struct front *f)
+{
+	int null;
+
+	if (f->done)
+		return;
+	f->done = true;
+	/* Before the server can see EOF, and maybe kill us for it. */
+	atomic_store(&f->rq->sh->done, true);
+	if (f->same)
+		(void)shutdown(STDOUT_FILENO, SHUT_RDWR);
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
+	    dup2(null, STDOUT_FILENO) == -1 ||
+	    (f->same && dup2(null, STDIN_FILENO) == -1))
+		close(STDOUT_FILENO);
+	if (null > STDERR_FILENO)
+		close(null);
+	if (f->same && f->body_open) {
+		f->body_open = false;
+		close(f->body.dst);
+	}
+	free(f->hdr);
+	f->hdr = NULL;
+	f->out.plen = 0;
+}
+
+static void
+fault(struct front *f, const char *why)
+{
+	if (!f->started)
+		respond(STDOUT_FILENO, 502, f->rq->nph);
+	warnx("%s: %s", f->rq->target, why);
+	msg_send(f->rq->link[0], M_FAULT, 0, 0, why);
+	end_response(f);
+}
+
+static void
+control(struct front *f, const char *name, const char *value)
+{
+	char line[sizeof(((struct msg *)0)->text)];
+
+	if (*value == '\0')
+		return;
+	snprintf(line, sizeof(line), "%s %s", name, value);
+	msg_send(f->rq->link[0], M_CONTROL, 0, 0, line);
+}
+
+static void
+got_header(struct front *f, size_t end)
+{
+	struct cgihdr h;
+	const char *why;
+	long len;
+
+	len = cgihdr_parse(f->hdr, end, f->rq->pol.set.script_control, &h,
+	    &why);
+	if (len < 0) {
+		fault(f, why);
+		return;
+	}
+	control(f, "time_limit", h.time_limit);
+	control(f, "ignore_user_abort", h.ignore_user_abort);
+	atomic_store(&f->rq->sh->http, h.status ? h.status : 200);
+	memmove(f->hdr + len, f->hdr + end, f->hlen - end);
+	f->out.pend = f->hdr;
+	f->out.plen = (size_t)len + (f->hlen - end);
+	f->hdrbytes = (size_t)len;
+	f->started = true;
+}
+
+/* Output ended: the response is complete now, or when the child exits. */
+static void
+out_closed(struct front *f)
+{
+	f->out_open = false;
+	close(f->out.src);
+	if (!f->started)
+		fault(f, f->exited ? "exited before a complete header" :
+		    "closed its output before a complete header");
+	else if (f->rq->pol.set.finish_on_close || f->exited || f->drain)
+		end_response(f);
+}
+
+static void
+read_header(struct front *f)
+{
+	size_t cap = (size_t)f->rq->pol.set.max_header_size, end;
+	char why[64];
+	ssize_t n;
+
+	if (f->hdr == NULL && (f->hdr = malloc(cap)) == NULL) {
+		fault(f, "out of memory");
+		return;
+	}
+	if ((n = read(f->out.src, f->hdr + f->hlen, cap - f->hlen)) == -1) {
+		if (errno == EAGAIN && f->drain)
+			out_closed(f);
+		return;
+	}
+	if (n == 0) {
+		out_closed(f);
+		return;
+	}
+	f->hlen += (size_t)n;
+	/* A block can only end with a newline just read. */
+	if (memchr(f->hdr + f->hlen - n, '\n', (size_t)n) != NULL &&
+	    (end = cgihdr_end(f->hdr, f->hlen)) > 0)
+		got_header(f, end);
+	else if (f->hlen == cap) {
+		snprintf(why, sizeof(why), "header block over %zu bytes", cap);
+		fault(f, why);
+	}
+}
+
+/* After the response is over, what the child still writes is dropped. */
+static void
+drop_output(struct front *f)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if ((n = read(f->out.src, buf, sizeof(buf))) == 0 ||
+	    (n == -1 && errno == EAGAIN && f->exited)) {
+		f->out_open = false;
+		close(f->out.src);
+	}
+}
+
+static void
+relay_out(struct front *f)
+{
+	uint64_t body;
+	int i, r;
+
+	if (f->done) {
+		drop_output(f);
+		return;
+	}
+	if (!f->started) {
+		read_header(f);
+		if (!f->started || f->done)
+			return;
+	}
+	for (i = 0; !f->out.full && !f->out.eof; i++) {
+		if (i == PUMPS) {
+			/* Let other events in; come back without waiting. */
+			f->kick = true;
+			return;
+		}
+		if ((r = chan_pump(&f->out)) == -1) {
+			hangup(f, 128 + SIGPIPE);
+			return;
+		}
+		if (r == 0)
+			break;
+	}
+	body = f->out.moved > f->hdrbytes ? f->out.moved - f->hdrbytes : 0;
+	atomic_store(&f->rq->sh->bytes_out, body);
+	if (f->out.eof || (f->drain && !f->out.full && f->out.plen == 0))
+		out_closed(f);
+}
+
+static void
+relay_body(struct front *f)
+{
+	char buf[4096];
+	ssize_t n;
+	int r;
+
+	if (f->body_drop) {
+		size_t want = f->body.left < 0 ||
+		    f->body.left > (int64_t)sizeof(buf) ? sizeof(buf) :
+		    (size_t)f->body.left;
+
+		n = want ? read(STDIN_FILENO, buf, want) : 0;
+		if (n > 0 && f->body.left > 0)
+			f->body.left -= n;
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			f->body_open = false;
+		return;
+	}
+	r = chan_pump(&f->body);
+	atomic_store(&f->rq->sh->bytes_in, f->body.moved);
+	if (r == -1 && errno == EPIPE) {
+		/* Keep reading: a server writing the body must not block. */
+		f->body_drop = true;
+		close(f->body.dst);
+	} else if (r == -1 || f->body.eof) {
+		f->body_open = false;
+		close(f->body.dst);
+	}
+}
+
+/* Child stderr to the server's error log, whole lines at a time. */
+static void
+relay_err(struct front *f)
+{
+	ssize_t n;
+	size_t len;
+	char *nl;
+	bool end;
+
+	/* One byte is kept free to end a line that has no newline. */
+	n = read(f->rq->err_r, f->eline + f->elen,
+	    sizeof(f->eline) - 1 - f->elen);
+	if (n > 0)
+		f->elen += (size_t)n;
+	end = n == 0 || (n == -1 && errno == EAGAIN && f->exited);
+	if ((nl = memrchr(f->eline, '\n', f->elen)) != NULL) {
+		len = (size_t)(nl - f->eline) + 1;
+		(void)put(STDERR_FILENO, f->eline, len);
+		memmove(f->eline, f->eline + len, f->elen - len);
+		f->elen -= len;
+	}
+	/* A last line without newline, or one too long to keep whole. */
+	if (f->elen > 0 && (end || f->elen == sizeof(f->eline) - 1)) {
+		f->eline[f->elen++] = '\n';
+		(void)put(STDERR_FILENO, f->eline, f->elen);
+		f->elen = 0;
+	}
+	if (end) {
+		close(f->rq->err_r);
+		f->rq->err_r = -1;
+	}
+}
+
+static int
+mirror(int ws)
+{
+	return WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
+}
+
+static void
+spawn_failed(struct front *f, int e)
+{
+	bool busy = e == EAGAIN || e == ENOMEM;
+
+	warnx("%s: cannot run: %s", f->rq->target, strerror(e));
+	if (!f->started)
+		respond(STDOUT_FILENO, busy ? 503 : 500, f->rq->nph);
+	end_response(f);
+	quit(f, e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ||
+	    e == EPERM ? 126 : 125);
+}
+
+static void
+timed_out(struct front *f)
+{
+	if (!f->started && !f->done)
+		respond(STDOUT_FILENO, 504, f->rq->nph);
+	end_response(f);
+	quit(f, 124);
+}
+
+static void
+from_supervisor(struct front *f)
+{
+	struct msg m;
+	ssize_t n;
+
+	if ((n = recv(f->rq->link[0], &m, sizeof(m), 0)) == -1 &&
+	    (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		warnx("%s: supervisor ended unexpectedly", f->rq->target);
+		if (!f->started)
+			respond(STDOUT_FILENO, 500, f->rq->nph);
+		end_response(f);
+		quit(f, 125);
+		return;
+	}
+	switch (m.type) {
+	case M_SPAWNFAIL:
+		spawn_failed(f, m.val);
+		break;
+	case M_EXITED:
+		f->exited = true;
+		f->wstatus = m.val;
+		/* A CPU limit shows only now; it ends like a timeout. */
+		if (m.val2 & ST_TIMEOUT)
+			timed_out(f);
+		f->drain = f->kick = true;
+		break;
+	case M_FINISH:
+		f->drain = f->kick = true;
+		break;
+	case M_TIMEOUT:
+		timed_out(f);
+		break;
+	}
+}
+
+static void
+from_signal(struct front *f)
+{
+	struct signalfd_siginfo si;
+
+	while (read(f->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		/* Our own write to the child's closed stdin: not the server. */
+		if (si.ssi_signo == SIGPIPE && (pid_t)si.ssi_pid == getpid())
+			continue;
+		hangup(f, 128 + (int)si.ssi_signo);
+	}
+}
+
+/* Make a server descriptor non-blocking if it is a pipe or a socket. */
+static int
+server_fd(struct front *f, int fd)
+{
+	struct stat st;
+
+	if ((f->flags[fd] = fcntl(fd, F_GETFL)) == -1 || fstat(fd, &st) == -1)
+		return -1;
+	if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
+		return 0;
+	return fcntl(fd, F_SETFL, f->flags[fd] | O_NONBLOCK);
+}
+
+static int
+setup(struct front *f)
+{
+	struct stat in, out;
+	const char *cl = getenv("CONTENT_LENGTH");
+	sigset_t set;
+	char *end;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
+	    (f->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(STDIN_FILENO, &in) == -1 || fstat(STDOUT_FILENO, &out) == -1)
+		return -1;
+	f->same = in.st_dev == out.st_dev && in.st_ino == out.st_ino &&
+	    S_ISSOCK(in.st_mode);
+	if (server_fd(f, STDIN_FILENO) == -1 ||
+	    server_fd(f, STDOUT_FILENO) == -1)
+		return -1;
+
+	f->body.left = -1;
+	if (cl != NULL && *cl != '\0') {
+		errno = 0;
+		f->body.left = strtoll(cl, &end, 10);
+		if (errno != 0 || *end != '\0' || f->body.left < 0)
+			f->body.left = -1;
+	}
+	return 0;
+}
+
+static void
+restore(struct front *f)
+{
+	/* The descriptions may be shared with whoever started us. */
+	if (!f->done)
+		(void)fcntl(STDOUT_FILENO, F_SETFL, f->flags[STDOUT_FILENO]);
+	if (!f->done || !f->same)
+		(void)fcntl(STDIN_FILENO, F_SETFL, f->flags[STDIN_FILENO]);
+}
+
+static bool
+over(struct front *f)
+{
+	if (f->code >= 0)
+		return true;
+	if (!f->done || !f->exited || f->rq->err_r != -1)
+		return false;
+	f->code = mirror(f->wstatus);
+	return true;
+}
+
+static void
+loop(struct front *f)
+{
+	struct request *rq = f->rq;
+	struct pollfd pfd[7];
+	bool body, out;
+
+	while (!over(f)) {
+		body = f->body_open && (!f->body.full || f->body_drop);
+		out = f->out_open && !f->out.full;
+		pfd[0] = (struct pollfd){ f->sfd, POLLIN, 0 };
+		pfd[1] = (struct pollfd){ rq->link[0], POLLIN, 0 };
+		pfd[2] = (struct pollfd){ body ? STDIN_FILENO : -1, POLLIN, 0 };
+		pfd[3] = (struct pollfd){ f->body_open && f->body.full &&
+		    !f->body_drop ? f->body.dst : -1, POLLOUT, 0 };
+		pfd[4] = (struct pollfd){ out ? rq->out_r : -1, POLLIN, 0 };
+		/* Always watched: a hangup shows as POLLERR or POLLHUP here. */
+		pfd[5] = (struct pollfd){ f->done ? -1 : STDOUT_FILENO,
+		    f->out.full ? POLLOUT : 0, 0 };
+		pfd[6] = (struct pollfd){ rq->err_r, POLLIN, 0 };
+		if (poll(pfd, 7, f->kick ? 0 : -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			warn("poll");
+			quit(f, 125);
+			break;
+		}
+		if (pfd[0].revents)
+			from_signal(f);
+		if (pfd[1].revents)
+			from_supervisor(f);
+		if (f->code >= 0)
+			break;
+		if (pfd[5].revents & (POLLERR | POLLHUP)) {
+			hangup(f, 128 + SIGPIPE);
+			break;
+		}
+		if (pfd[5].revents & POLLOUT) {
+			f->out.full = false;
+			f->kick = true;
+		}
+		if (pfd[3].revents)
+			f->body.full = false;
+		if (pfd[2].revents && f->body_open)
+			relay_body(f);
+		if (f->out_open && (pfd[4].revents || f->kick)) {
+			f->kick = false;
+			relay_out(f);
+		}
+		if (rq->err_r != -1 && (pfd[6].revents || f->exited))
+			relay_err(f);
+	}
+}
+
+int
+relay(struct request *rq)
+{
+	struct front f = { .rq = rq, .code = -1, .body_open = true,
+	    .out_open = true };
+
+	f.body.src = STDIN_FILENO;
+	f.body.dst = rq->body_w;
+	f.body.splice = f.out.splice = true;
+	f.out.src = rq->out_r;
+	f.out.dst = STDOUT_FILENO;
+	f.out.left = -1;
+	f.started = rq->nph;
+	if (setup(&f) == -1) {
+		warn("%s: setup", rq->target);
+		respond(STDOUT_FILENO, 500, rq->nph);
+		return 125;
+	}
+	loop(&f);
+	restore(&f);
+	free(f.hdr);
+	free(f.body.buf);
+	free(f.out.buf);
+	return f.code;
+}

@@ -1,0 +1,112 @@
+/*
+ * One request: the pipes between front, supervisor and child, and the
+ * fork that puts the supervisor out of the web server's reach.
+ */
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "relay.h"
+#include "request.h"
+#include "spawn.h"
+#include "supervise.h"
+
+int
+msg_send(int fd, int type, int val, int val2, const char *text)
+{
+	struct msg m = { .type = type, .val = val, .val2 = val2 };
+
+	if (text != NULL)
+		snprintf(m.text, sizeof(m.text), "%s", text);
+	while (send(fd, &m, sizeof(m), MSG_NOSIGNAL) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+int64_t
+request_elapsed(const struct request *rq)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - rq->start.tv_sec) * 1000 +
+	    (now.tv_nsec - rq->start.tv_nsec) / 1000000;
+}
+
+/* A pipe whose first end (ours, read or write) does not block. */
+static int
+our_pipe(int *ours, int *theirs, bool ours_reads)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	*ours = p[ours_reads ? 0 : 1];
+	*theirs = p[ours_reads ? 1 : 0];
+	return fcntl(*ours, F_SETFL, O_NONBLOCK);
+}
+
+static int
+make_links(struct request *rq)
+{
+	rq->ctl_r = rq->ctl_w = -1;
+	if (our_pipe(&rq->body_w, &rq->body_r, false) == -1 ||
+	    our_pipe(&rq->out_r, &rq->out_w, true) == -1 ||
+	    our_pipe(&rq->err_r, &rq->err_w, true) == -1 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+	    rq->link) == -1)
+		return -1;
+	if (!rq->pol.set.script_control)
+		return 0;
+	if (our_pipe(&rq->ctl_r, &rq->ctl_w, true) == -1)
+		return -1;
+	return env_set(&rq->env, "CGIWRAP_CONTROL_FD", CTL_FD_NAME);
+}
+
+/* cgiwrap could not start the request: say so to the server and client. */
+static int
+cannot(struct request *rq, const char *what)
+{
+	int e = errno;
+
+	warn("%s: %s", rq->target, what);
+	respond(STDOUT_FILENO, e == EAGAIN || e == ENOMEM || e == EMFILE ||
+	    e == ENFILE ? 503 : 500, rq->nph);
+	return 125;
+}
+
+int
+request_run(struct request *rq)
+{
+	pid_t pid;
+
+	rq->sh = mmap(NULL, sizeof(*rq->sh), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (rq->sh == MAP_FAILED)
+		return cannot(rq, "mmap");
+	if (make_links(rq) == -1)
+		return cannot(rq, "pipe");
+	atomic_store(&rq->sh->http, -1);
+	if ((pid = fork()) == -1)
+		return cannot(rq, "fork");
+	if (pid == 0) {
+		close(rq->link[0]);
+		supervise(rq);
+	}
+	close(rq->body_r);
+	close(rq->out_w);
+	close(rq->err_w);
+	close(rq->link[1]);
+	if (rq->ctl_r != -1) {
+		close(rq->ctl_r);
+		close(rq->ctl_w);
+	}
+	return relay(rq);
+}

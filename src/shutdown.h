@@ -1,0 +1,10 @@
+/* Shutdown commands (R-SHUT): run once per request, after the child. */
+#ifndef CGIWRAP_SHUTDOWN_H
+#define CGIWRAP_SHUTDOWN_H
+
+#include "request.h"
+
+/* Run every command that applies, global ones first, each in file order. */
+void	 shutdown_run(const struct request *, const struct outcome *);
+
+#endif

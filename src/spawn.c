@@ -1,0 +1,213 @@
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spawn.h"
+
+static const int rlim_res[LIM_COUNT] = {
+	[LIM_CPU] = RLIMIT_CPU,
+	[LIM_MEMORY] = RLIMIT_AS,
+	[LIM_NPROC] = RLIMIT_NPROC,
+	[LIM_NOFILE] = RLIMIT_NOFILE,
+	[LIM_FSIZE] = RLIMIT_FSIZE,
+};
+
+static int
+set_limits(const long *limit)
+{
+	struct rlimit rl;
+	int i;
+
+	for (i = 0; i < LIM_COUNT; i++) {
+		if (limit[i] <= 0)
+			continue;
+		rl.rlim_cur = rl.rlim_max = (rlim_t)limit[i];
+		/* The kernel sends SIGKILL at the hard CPU limit; leave a
+		 * second so SIGXCPU comes first and can be told apart. */
+		if (i == LIM_CPU)
+			rl.rlim_max++;
+		if (setrlimit(rlim_res[i], &rl) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Runs in the new process; returns only on failure. */
+static void
+child(const struct spawn *sp)
+{
+	sigset_t none;
+	int i, fd, null = -1;
+
+	if (setpgid(0, 0) == -1)
+		return;
+	for (i = 0; i < 3; i++) {
+		fd = sp->fd[i];
+		if (fd == -1) {
+			if (null == -1 &&
+			    (null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+				return;
+			fd = null;
+		}
+		/* dup2 onto itself would leave FD_CLOEXEC set. */
+		if (fd == i ? fcntl(fd, F_SETFD, 0) == -1 : dup2(fd, i) == -1)
+			return;
+	}
+	if (sp->ctlfd >= 0 && (sp->ctlfd == CTL_FD ?
+	    fcntl(CTL_FD, F_SETFD, 0) : dup2(sp->ctlfd, CTL_FD)) == -1)
+		return;
+	sigemptyset(&none);
+	if (signal(SIGPIPE, SIG_DFL) == SIG_ERR ||
+	    sigprocmask(SIG_SETMASK, &none, NULL) == -1)
+		return;
+	if (sp->limit != NULL && set_limits(sp->limit) == -1)
+		return;
+	if (sp->dir != NULL && chdir(sp->dir) == -1)
+		return;
+	execve(sp->path, sp->argv, sp->envp);
+}
+
+pid_t
+spawn(const struct spawn *sp)
+{
+	int p[2], err = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	if ((pid = fork()) == -1) {
+		err = errno;
+		close(p[0]);
+		close(p[1]);
+		errno = err;
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		child(sp);
+		err = errno;
+		(void)!write(p[1], &err, sizeof(err));
+		_exit(127);
+	}
+	close(p[1]);
+	/* EOF means execve succeeded and closed the pipe. */
+	while ((n = read(p[0], &err, sizeof(err))) == -1 && errno == EINTR)
+		;
+	close(p[0]);
+	if (n > 0) {
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		errno = err;
+		return -1;
+	}
+	return pid;
+}
+
+/* Parent pid of a process from /proc/PID/stat, or -1. */
+static pid_t
+parent_of(const char *pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The command name may hold anything; the fields follow its ')'. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0')
+		return -1;
+	return (pid_t)strtol(p + 4, NULL, 10);
+}
+
+struct proc {
+	pid_t	 pid, ppid;
+};
+
+/* Every process on the system with its parent. */
+static struct proc *
+list_procs(size_t *count)
+{
+	struct proc *v = NULL, *nv;
+	struct dirent *de;
+	size_t n = 0, cap = 0;
+	DIR *d;
+
+	if ((d = opendir("/proc")) == NULL)
+		return NULL;
+	while ((de = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
+				break;
+			v = nv;
+		}
+		v[n].pid = (pid_t)strtol(de->d_name, NULL, 10);
+		if ((v[n].ppid = parent_of(de->d_name)) > 0)
+			n++;
+	}
+	closedir(d);
+	*count = n;
+	return v;
+}
+
+int
+kill_tree(pid_t pgid, int sig)
+{
+	struct proc *v;
+	size_t n, i, done, found;
+	int count = 0;
+
+	if (pgid > 0 && kill(-pgid, sig) == 0)
+		count++;
+	if ((v = list_procs(&n)) == NULL)
+		return count;
+	/*
+	 * Mark descendants by moving them to the front of the array: each
+	 * pass finds the children of the ones found so far.
+	 */
+	found = 0;
+	for (i = 0; i < n; i++)
+		if (v[i].ppid == getpid()) {
+			struct proc t = v[found];
+			v[found++] = v[i];
+			v[i] = t;
+		}
+	for (done = 0; done < found; done++)
+		for (i = found; i < n; i++)
+			if (v[i].ppid == v[done].pid) {
+				struct proc t = v[found];
+				v[found++] = v[i];
+				v[i] = t;
+			}
+	for (i = 0; i < found; i++)
+		if (kill(v[i].pid, sig) == 0)
+			count++;
+	if (sig != SIGKILL && sig != SIGCONT) {
+		/* A stopped process would not act on the signal. */
+		if (pgid > 0)
+			kill(-pgid, SIGCONT);
+		for (i = 0; i < found; i++)
+			kill(v[i].pid, SIGCONT);
+	}
+	free(v);
+	return count;
+}

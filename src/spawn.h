@@ -1,0 +1,36 @@
+/* Starting processes and signalling what they leave behind. */
+#ifndef CGIWRAP_SPAWN_H
+#define CGIWRAP_SPAWN_H
+
+#include <sys/types.h>
+
+#include "config.h"
+
+struct spawn {
+	const char	 *path;		/* program to execute */
+	char *const	 *argv;
+	char *const	 *envp;
+	int		  fd[3];	/* become 0, 1, 2; -1 = /dev/null */
+	int		  ctlfd;	/* becomes CTL_FD when >= 0 */
+	const long	 *limit;	/* rlimits (LIM_*) or NULL */
+	const char	 *dir;		/* working directory or NULL */
+};
+
+#define CTL_FD	3
+#define CTL_FD_NAME "3"
+
+/*
+ * Start a process in its own process group with a clean signal state.
+ * Returns its pid, or -1 with errno set by fork(2) or by execve(2) in
+ * the child (which is then already reaped).
+ */
+pid_t	 spawn(const struct spawn *);
+
+/*
+ * Send sig to the process group pgid and to every descendant of this
+ * process: as a child subreaper it inherits the ones that escaped with
+ * setsid(2) or a double fork.  Returns how many processes were signalled.
+ */
+int	 kill_tree(pid_t pgid, int sig);
+
+#endif

@@ -1,0 +1,530 @@
+/*
+ * The supervisor.  It lives in its own session as a child subreaper, so
+ * the web server can kill the front at any moment without touching it,
+ * and every process the child leaves behind becomes its own.  Here the
+ * connection status is decided, every signal to the child's processes
+ * is sent, and the child is reaped; then the log line is written and the
+ * shutdown commands run.
+ */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "parse.h"
+#include "shutdown.h"
+#include "spawn.h"
+#include "status.h"
+#include "supervise.h"
+
+#define MAXSIGS	8
+#define CTL_LINE 256
+#define KILL_RETRY 100		/* ms between SIGKILL rounds */
+
+struct sup {
+	struct request	*rq;
+	struct settings	 set;		/* the script may change it */
+	pid_t		 child;
+	int		 wstatus;
+	struct rusage	 ru;
+	bool		 running;	/* the child has not been reaped */
+	bool		 empty;		/* no process of the tree is left */
+	bool		 front;		/* the front is there */
+	bool		 killing;	/* the tree is being stopped */
+	bool		 notified;
+	int		 status;
+	int		 sigs[MAXSIGS];
+	int		 nsigs;
+	int64_t		 elapsed;
+	int		 sfd, deadline, grace;
+	char		 fault[sizeof(((struct msg *)0)->text)];
+	char		 ctl[CTL_LINE];
+	size_t		 ctllen;
+	bool		 ctlskip;
+};
+
+static void
+note(struct sup *s, const char *fmt, ...)
+{
+	char msg[512], line[1024] = "", pid[16];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(pid, sizeof(pid), "%d", (int)s->child);
+	log_kv(line, sizeof(line), "target", s->rq->target);
+	log_kv(line, sizeof(line), "pid", pid);
+	log_kv(line, sizeof(line), "note", msg);
+	log_line("%s", line + 1);
+}
+
+static void
+timer_arm(int fd, int64_t ms)
+{
+	struct itimerspec it = { 0 };
+
+	it.it_value.tv_sec = ms / 1000;
+	it.it_value.tv_nsec = (ms % 1000) * 1000000;
+	/* Only a bad descriptor or value could make this fail. */
+	if (timerfd_settime(fd, 0, &it, NULL) == -1)
+		abort();
+}
+
+/* The one place where the child's processes are signalled. */
+static void
+signal_tree(struct sup *s, int sig)
+{
+	int i;
+
+	if (kill_tree(s->child, sig) == 0)
+		return;
+	for (i = 0; i < s->nsigs; i++)
+		if (s->sigs[i] == sig)
+			return;
+	if (s->nsigs < MAXSIGS)
+		s->sigs[s->nsigs++] = sig;
+}
+
+static void
+stop_tree(struct sup *s)
+{
+	if (s->killing)
+		return;
+	s->killing = true;
+	signal_tree(s, s->set.kill_signal);
+	timer_arm(s->grace, s->set.kill_grace > 0 ? s->set.kill_grace : 1);
+}
+
+/* The server side is gone before the response was complete. */
+static void
+hangup(struct sup *s)
+{
+	if (atomic_load(&s->rq->sh->done) || (s->status & ST_ABORTED))
+		return;
+	s->status |= ST_ABORTED;
+	if (!s->running)
+		return;
+	if (!s->set.ignore_user_abort)
+		stop_tree(s);
+	else if (s->set.notify_signal != 0 && !s->notified) {
+		/* The script itself, not its group: it is the one asking. */
+		s->notified = true;
+		if (kill(s->child, s->set.notify_signal) == 0 &&
+		    s->nsigs < MAXSIGS)
+			s->sigs[s->nsigs++] = s->set.notify_signal;
+	}
+}
+
+static void
+timeout(struct sup *s)
+{
+	uint64_t n;
+
+	(void)!read(s->deadline, &n, sizeof(n));
+	if (!s->running || s->killing)
+		return;
+	s->status |= ST_TIMEOUT;
+	if (s->front)
+		msg_send(s->rq->link[1], M_TIMEOUT, 0, 0, NULL);
+	stop_tree(s);
+}
+
+static void
+grace_over(struct sup *s)
+{
+	uint64_t n;
+
+	(void)!read(s->grace, &n, sizeof(n));
+	if (s->empty)
+		return;
+	signal_tree(s, SIGKILL);
+	/* A process forked while the tree was listed would be missed. */
+	timer_arm(s->grace, KILL_RETRY);
+}
+
+/* Did the child die of its CPU limit (R-LIM)? */
+static bool
+cpu_limited(const struct sup *s)
+{
+	long cpu = s->set.limit[LIM_CPU];
+
+	if (!WIFSIGNALED(s->wstatus))
+		return false;
+	if (WTERMSIG(s->wstatus) == SIGXCPU)
+		return true;
+	return cpu > 0 && WTERMSIG(s->wstatus) == SIGKILL &&
+	    s->ru.ru_utime.tv_sec + s->ru.ru_stime.tv_sec >= cpu;
+}
+
+static void
+reap(struct sup *s)
+{
+	struct signalfd_siginfo si;
+	struct rusage ru;
+	pid_t pid;
+	int ws;
+
+	while (read(s->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			/* Stopping the supervisor stops the request. */
+			s->status |= ST_ABORTED;
+			if (s->running)
+				stop_tree(s);
+		}
+	while ((pid = wait4(-1, &ws, WNOHANG, &ru)) > 0) {
+		if (pid != s->child)
+			continue;
+		s->running = false;
+		s->wstatus = ws;
+		s->ru = ru;
+		s->elapsed = request_elapsed(s->rq);
+		timer_arm(s->deadline, 0);
+		if (cpu_limited(s))
+			s->status |= ST_TIMEOUT;
+		if (s->front)
+			msg_send(s->rq->link[1], M_EXITED, ws, s->status, NULL);
+	}
+	if (pid == -1 && errno == ECHILD)
+		s->empty = true;
+}
+
+static void
+set_time_limit(struct sup *s, const char *arg)
+{
+	int64_t ms, max = s->set.max_time_limit;
+
+	if (parse_duration(arg, &ms) == -1) {
+		note(s, "control: bad time_limit '%s' ignored", arg);
+		return;
+	}
+	if (max > 0 && (ms == 0 || ms > max)) {
+		note(s, "control: time_limit %s refused, capped at %lldms",
+		    arg, (long long)max);
+		ms = max;
+	}
+	if (s->status & ST_TIMEOUT)
+		return;
+	s->set.max_execution_time = ms;
+	timer_arm(s->deadline, ms);
+}
+
+static void
+set_ignore(struct sup *s, const char *arg)
+{
+	if (strcasecmp(arg, "on") == 0)
+		s->set.ignore_user_abort = true;
+	else if (strcasecmp(arg, "off") == 0) {
+		s->set.ignore_user_abort = false;
+		/* The client left while ignored: stop now, as PHP would. */
+		if ((s->status & ST_ABORTED) && s->running)
+			stop_tree(s);
+	} else
+		note(s, "control: bad ignore_user_abort '%s' ignored", arg);
+}
+
+/* A control line, from the control descriptor or a control header. */
+static void
+control(struct sup *s, char *line)
+{
+	char *arg;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	arg = line + strcspn(line, " \t");
+	if (*arg != '\0')
+		*arg++ = '\0';
+	arg += strspn(arg, " \t");
+	if (!s->set.script_control)
+		return;
+	if (strcmp(line, "time_limit") == 0)
+		set_time_limit(s, arg);
+	else if (strcmp(line, "ignore_user_abort") == 0)
+		set_ignore(s, arg);
+	else if (strcmp(line, "finish") == 0 && *arg == '\0') {
+		if (s->front)
+			msg_send(s->rq->link[1], M_FINISH, 0, 0, NULL);
+	} else
+		note(s, "control: unknown line '%.64s' ignored", line);
+}
+
+/* Lines on the control descriptor; an over-long line is dropped whole. */
+static void
+read_control(struct sup *s)
+{
+	char buf[4096], *p, *nl;
+	ssize_t n;
+	size_t len;
+
+	if ((n = read(s->rq->ctl_r, buf, sizeof(buf))) == -1)
+		return;
+	if (n == 0) {
+		close(s->rq->ctl_r);
+		s->rq->ctl_r = -1;
+		return;
+	}
+	for (p = buf; p < buf + n; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(buf + n - p));
+		len = (size_t)((nl ? nl : buf + n) - p);
+		if (!s->ctlskip && s->ctllen + len < sizeof(s->ctl)) {
+			memcpy(s->ctl + s->ctllen, p, len);
+			s->ctllen += len;
+		} else {
+			if (!s->ctlskip)
+				note(s, "control: line too long, ignored");
+			s->ctlskip = true;
+			s->ctllen = 0;
+		}
+		if (nl == NULL)
+			break;
+		s->ctl[s->ctllen] = '\0';
+		if (!s->ctlskip)
+			control(s, s->ctl);
+		s->ctllen = 0;
+		s->ctlskip = false;
+	}
+}
+
+static void
+front_gone(struct sup *s)
+{
+	s->front = false;
+	close(s->rq->link[1]);
+	hangup(s);
+}
+
+static void
+from_front(struct sup *s)
+{
+	struct msg m;
+	ssize_t n;
+
+	if ((n = recv(s->rq->link[1], &m, sizeof(m), 0)) == -1) {
+		if (errno != EINTR && errno != EAGAIN)
+			front_gone(s);
+		return;
+	}
+	if (n == 0) {
+		front_gone(s);
+		return;
+	}
+	m.text[sizeof(m.text) - 1] = '\0';
+	switch (m.type) {
+	case M_HANGUP:
+		hangup(s);
+		break;
+	case M_CONTROL:
+		control(s, m.text);
+		break;
+	case M_FAULT:
+		/* Like a server, do not let a broken script run on. */
+		snprintf(s->fault, sizeof(s->fault), "%s", m.text);
+		if (s->running)
+			stop_tree(s);
+		break;
+	}
+}
+
+/* With the front gone, the child's output is read and thrown away. */
+static void
+discard(int *fd)
+{
+	char buf[65536];
+	ssize_t n;
+
+	if ((n = read(*fd, buf, sizeof(buf))) == 0 ||
+	    (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static bool
+finished(struct sup *s)
+{
+	if (s->running)
+		return false;
+	if (s->empty)
+		return true;
+	if (s->killing)
+		return false;
+	if (s->set.orphans == ORPHANS_KILL) {
+		stop_tree(s);
+		return false;
+	}
+	return true;
+}
+
+static void
+loop(struct sup *s)
+{
+	struct request *rq = s->rq;
+	struct pollfd pfd[7];
+	int n;
+
+	while (!finished(s)) {
+		n = 0;
+		pfd[n++] = (struct pollfd){ s->sfd, POLLIN, 0 };
+		pfd[n++] = (struct pollfd){ s->deadline, POLLIN, 0 };
+		pfd[n++] = (struct pollfd){ s->grace, POLLIN, 0 };
+		pfd[n++] = (struct pollfd){ s->front ? rq->link[1] : -1,
+		    POLLIN, 0 };
+		pfd[n++] = (struct pollfd){ rq->ctl_r, POLLIN, 0 };
+		pfd[n++] = (struct pollfd){ s->front ? -1 : rq->out_r,
+		    POLLIN, 0 };
+		pfd[n++] = (struct pollfd){ s->front ? -1 : rq->err_r,
+		    POLLIN, 0 };
+		if (poll(pfd, n, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			note(s, "poll: %s", strerror(errno));
+			_exit(125);
+		}
+		if (pfd[0].revents)
+			reap(s);
+		if (pfd[1].revents)
+			timeout(s);
+		if (pfd[2].revents)
+			grace_over(s);
+		if (pfd[3].revents)
+			from_front(s);
+		if (pfd[4].revents && rq->ctl_r != -1)
+			read_control(s);
+		if (pfd[5].revents && rq->out_r != -1)
+			discard(&rq->out_r);
+		if (pfd[6].revents && rq->err_r != -1)
+			discard(&rq->err_r);
+	}
+}
+
+static void
+log_request(struct sup *s, const struct outcome *o)
+{
+	char line[4096] = "", num[32], ex[64], sigs[128] = "";
+	int i;
+
+	log_kv(line, sizeof(line), "target", s->rq->target);
+	log_kv(line, sizeof(line), "status", status_name(o->status));
+	exit_status(o->wstatus, num, sizeof(num));
+	snprintf(ex, sizeof(ex), "%s:%s", exit_code(o->wstatus), num);
+	log_kv(line, sizeof(line), "exit", ex);
+	snprintf(num, sizeof(num), "%lld", (long long)o->elapsed_ms);
+	log_kv(line, sizeof(line), "elapsed_ms", num);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)o->bytes_in);
+	log_kv(line, sizeof(line), "in", num);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)o->bytes_out);
+	log_kv(line, sizeof(line), "out", num);
+	for (i = 0; i < s->nsigs; i++)
+		snprintf(sigs + strlen(sigs), sizeof(sigs) - strlen(sigs),
+		    "%s%s", i ? "," : "", signal_name(s->sigs[i]));
+	log_kv(line, sizeof(line), "signals", s->nsigs ? sigs : "-");
+	snprintf(num, sizeof(num), "%d", o->http);
+	log_kv(line, sizeof(line), "http", o->http >= 0 ? num : "-");
+	snprintf(num, sizeof(num), "%d", (int)o->pid);
+	log_kv(line, sizeof(line), "pid", num);
+	if (s->fault[0] != '\0')
+		log_kv(line, sizeof(line), "error", s->fault);
+	log_line("%s", line + 1);
+}
+
+/* Own session, own subreaper, signals by descriptor, no server fd. */
+static void
+setup(struct sup *s)
+{
+	struct request *rq = s->rq;
+	sigset_t set;
+	int null;
+
+	if (setsid() == -1 || prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		_exit(125);
+	if ((null = open("/dev/null", O_RDWR)) == -1 ||
+	    dup2(null, 0) == -1 || dup2(null, 1) == -1 ||
+	    (!log_to_stderr() && dup2(null, 2) == -1))
+		_exit(125);
+	if (null > 2)
+		close(null);
+	close(rq->body_w);
+	rq->body_w = -1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
+	    (s->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
+	    (s->deadline = timerfd_create(CLOCK_MONOTONIC,
+	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
+	    (s->grace = timerfd_create(CLOCK_MONOTONIC,
+	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
+		_exit(125);
+}
+
+static void
+start_child(struct sup *s)
+{
+	struct request *rq = s->rq;
+	struct spawn sp = {
+		.path = rq->target,
+		.argv = rq->argv,
+		.envp = rq->env.v,
+		.fd = { rq->body_r, rq->out_w, rq->err_w },
+		.ctlfd = s->set.script_control ? rq->ctl_w : -1,
+		.limit = s->set.limit,
+		.dir = rq->dir,
+	};
+
+	/*
+	 * A failure is told before our copies of the child's ends are
+	 * closed: the front must know it before it sees EOF there.
+	 */
+	if ((s->child = spawn(&sp)) == -1) {
+		int e = errno;
+
+		msg_send(rq->link[1], M_SPAWNFAIL, e, 0, NULL);
+		note(s, "cannot run: %s", strerror(e));
+		_exit(125);
+	}
+	s->running = true;
+	close(rq->body_r);
+	close(rq->out_w);
+	close(rq->err_w);
+	if (rq->ctl_w != -1)
+		close(rq->ctl_w);
+	timer_arm(s->deadline, s->set.max_execution_time);
+}
+
+void
+supervise(struct request *rq)
+{
+	struct sup s = { .rq = rq, .set = rq->pol.set, .front = true };
+	struct outcome o;
+
+	setup(&s);
+	start_child(&s);
+	loop(&s);
+
+	o.status = s.status;
+	o.wstatus = s.wstatus;
+	o.pid = s.child;
+	o.elapsed_ms = s.elapsed;
+	o.bytes_in = atomic_load(&rq->sh->bytes_in);
+	o.bytes_out = atomic_load(&rq->sh->bytes_out);
+	o.http = atomic_load(&rq->sh->http);
+	log_request(&s, &o);
+	shutdown_run(rq, &o);
+	_exit(0);
+}
