@@ -93,7 +93,7 @@ run(struct request *rq, const char *path, bool missing_ok, char **argv)
 {
 	struct config *cfg;
 	char *target;
-	int e;
+	int e, code;
 
 	rq->nph = target_nph(argv[0]);
 	if ((cfg = config_load(path, missing_ok)) == NULL) {
@@ -114,9 +114,13 @@ run(struct request *rq, const char *path, bool missing_ok, char **argv)
 	if (env_child(&rq->env, environ, &rq->pol.set) == -1) {
 		warn("%s: environment", target);
 		respond(STDOUT_FILENO, 503, rq->nph);
-		return 125;
-	}
-	return request_run(rq);
+		code = 125;
+	} else
+		code = request_run(rq);
+	env_free(&rq->env);
+	free(target);
+	config_free(cfg);
+	return code;
 }
 
 int

@@ -198,8 +198,10 @@ kill_tree(pid_t pgid, int sig)
 				v[found++] = v[i];
 				v[i] = t;
 			}
+	/* The group had its signal already; once is what a trap expects. */
 	for (i = 0; i < found; i++)
-		if (kill(v[i].pid, sig) == 0)
+		if ((pgid <= 0 || getpgid(v[i].pid) != pgid) &&
+		    kill(v[i].pid, sig) == 0)
 			count++;
 	if (sig != SIGKILL && sig != SIGCONT) {
 		/* A stopped process would not act on the signal. */
