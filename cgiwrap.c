@@ -109,6 +109,7 @@ run(struct request *rq, const char *path, bool missing_ok, char **argv)
 	rq->cfg = cfg;
 	rq->target = target;
 	rq->argv = argv;
+	rq->cgi = environ;
 	policy_resolve(cfg, target, &rq->pol);
 	log_init(cfg->log);
 	if (env_child(&rq->env, environ, &rq->pol.set) == -1) {

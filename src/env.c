@@ -69,13 +69,13 @@ env_set(struct env *e, const char *name, const char *value)
 }
 
 const char *
-env_get(const struct env *e, const char *name)
+env_lookup(char *const *v, const char *name)
 {
-	size_t i, len = strlen(name);
+	size_t len = strlen(name);
 
-	for (i = 0; i < e->n; i++)
-		if (named(e->v[i], name, len))
-			return e->v[i] + len + 1;
+	for (; v != NULL && *v != NULL; v++)
+		if (named(*v, name, len))
+			return *v + len + 1;
 	return NULL;
 }
 

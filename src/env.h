@@ -24,8 +24,8 @@ int	 env_set(struct env *, const char *name, const char *value);
 /* Remove NAME. */
 void	 env_unset(struct env *, const char *name);
 
-/* Value of NAME, or NULL. */
-const char *env_get(const struct env *, const char *name);
+/* Value of NAME in a NULL-terminated environment, or NULL. */
+const char *env_lookup(char *const *, const char *name);
 
 int	 env_copy(struct env *, const struct env *from);
 void	 env_free(struct env *);

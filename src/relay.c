@@ -8,6 +8,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 
 #include <err.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include "cgihdr.h"
 #include "relay.h"
 #include "status.h"
+#include "watch.h"
 
 #define CHUNK	65536
 #define PUMPS	16	/* chunks moved before looking around */
@@ -43,6 +45,8 @@ struct front {
 	struct request	*rq;
 	struct chan	 body, out;
 	int		 sfd;
+	struct watch	 watch;
+	int		 tick;		/* timerfd for the watch, -1 = off */
 	bool		 same;		/* 0 and 1 are one socket (mod_cgid) */
 	int		 flags[2];	/* file status flags of 0 and 1 */
 	bool		 body_open;
@@ -206,6 +210,15 @@ hangup(struct front *f, int code)
 
 /* The response is complete: the server gets EOF now. */
 static void
+stop_watch(struct front *f)
+{
+	watch_stop(&f->watch);
+	if (f->tick != -1)
+		close(f->tick);
+	f->tick = -1;
+}
+
+static void
 end_response(struct front *f)
 {
 	int null;
@@ -213,6 +226,7 @@ end_response(struct front *f)
 	if (f->done)
 		return;
 	f->done = true;
+	stop_watch(f);
 	/* Before the server can see EOF, and maybe kill us for it. */
 	atomic_store(&f->rq->sh->done, true);
 	if (f->same)
@@ -524,11 +538,41 @@ server_fd(struct front *f, int fd)
 	return fcntl(fd, F_SETFL, f->flags[fd] | O_NONBLOCK);
 }
 
+static void
+start_watch(struct front *f)
+{
+	int64_t ms = f->rq->pol.set.client_watch;
+	struct itimerspec it = { 0 };
+	char *const *cgi = f->rq->cgi;
+
+	f->tick = -1;
+	if (ms <= 0 || watch_start(&f->watch, env_lookup(cgi, "SERVER_ADDR"),
+	    env_lookup(cgi, "REMOTE_ADDR"),
+	    env_lookup(cgi, "REMOTE_PORT")) == -1)
+		return;
+	it.it_value.tv_sec = it.it_interval.tv_sec = ms / 1000;
+	it.it_value.tv_nsec = it.it_interval.tv_nsec = (ms % 1000) * 1000000;
+	if ((f->tick = timerfd_create(CLOCK_MONOTONIC,
+	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
+	    timerfd_settime(f->tick, 0, &it, NULL) == -1)
+		stop_watch(f);
+}
+
+static void
+check_client(struct front *f)
+{
+	uint64_t n;
+
+	(void)!read(f->tick, &n, sizeof(n));
+	if (watch_check(&f->watch) == 1)
+		hangup(f, 128 + SIGPIPE);
+}
+
 static int
 setup(struct front *f)
 {
 	struct stat in, out;
-	const char *cl = getenv("CONTENT_LENGTH");
+	const char *cl = env_lookup(f->rq->cgi, "CONTENT_LENGTH");
 	sigset_t set;
 	char *end;
 
@@ -548,6 +592,7 @@ setup(struct front *f)
 	    server_fd(f, STDOUT_FILENO) == -1)
 		return -1;
 
+	start_watch(f);
 	f->body.left = -1;
 	if (cl != NULL && *cl != '\0') {
 		errno = 0;
@@ -583,7 +628,7 @@ static void
 loop(struct front *f)
 {
 	struct request *rq = f->rq;
-	struct pollfd pfd[7];
+	struct pollfd pfd[8];
 	bool body, out;
 
 	while (!over(f)) {
@@ -599,7 +644,8 @@ loop(struct front *f)
 		pfd[5] = (struct pollfd){ f->done ? -1 : STDOUT_FILENO,
 		    f->out.full ? POLLOUT : 0, 0 };
 		pfd[6] = (struct pollfd){ rq->err_r, POLLIN, 0 };
-		if (poll(pfd, 7, f->kick ? 0 : -1) == -1) {
+		pfd[7] = (struct pollfd){ f->tick, POLLIN, 0 };
+		if (poll(pfd, 8, f->kick ? 0 : -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			warn("poll");
@@ -610,6 +656,8 @@ loop(struct front *f)
 			from_signal(f);
 		if (pfd[1].revents)
 			from_supervisor(f);
+		if (pfd[7].revents)
+			check_client(f);
 		if (f->code >= 0)
 			break;
 		if (pfd[5].revents & (POLLERR | POLLHUP)) {
@@ -637,7 +685,7 @@ int
 relay(struct request *rq)
 {
 	struct front f = { .rq = rq, .code = -1, .body_open = true,
-	    .out_open = true };
+	    .out_open = true, .tick = -1, .watch.nl = -1 };
 
 	f.body.src = STDIN_FILENO;
 	f.body.dst = rq->body_w;
@@ -652,6 +700,7 @@ relay(struct request *rq)
 		return 125;
 	}
 	loop(&f);
+	stop_watch(&f);
 	restore(&f);
 	free(f.hdr);
 	free(f.body.buf);

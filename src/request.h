@@ -43,6 +43,7 @@ struct request {
 	struct policy	 pol;
 	const char	*target;	/* resolved program path */
 	char *const	*argv;		/* the child's argv */
+	char *const	*cgi;		/* the CGI environment as received */
 	struct env	 env;		/* the child's environment */
 	const char	*dir;		/* working directory, NULL = inherit */
 	bool		 nph;		/* output is a whole HTTP response */

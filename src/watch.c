@@ -1,0 +1,217 @@
+/*
+ * The client watch.  A CGI program cannot see the client, and Apache
+ * looks only when it writes; the kernel knows at once: the server's
+ * socket turns CLOSE_WAIT when the client closes, and disappears when it
+ * resets.  Like ss(8), ask sock_diag, first for every socket to find
+ * this connection's, then for that one socket by its cookie.
+ */
+#include <sys/socket.h>
+
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "watch.h"
+
+#define ALL_STATES	0xfff
+
+struct addr {
+	int		 family;
+	uint32_t	 a[4];
+};
+
+struct diag_req {
+	struct nlmsghdr		 nh;
+	struct inet_diag_req_v2	 r;
+};
+
+/* IPv4-mapped IPv6 addresses are compared as the IPv4 they carry. */
+static void
+unmap(struct addr *a)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (a->family == AF_INET6 && memcmp(a->a, mapped, sizeof(mapped)) == 0) {
+		a->family = AF_INET;
+		a->a[0] = a->a[3];
+	}
+	if (a->family == AF_INET)
+		a->a[1] = a->a[2] = a->a[3] = 0;
+}
+
+static int
+parse_addr(const char *s, struct addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (s == NULL)
+		return -1;
+	if (inet_pton(AF_INET, s, a->a) == 1)
+		a->family = AF_INET;
+	else if (inet_pton(AF_INET6, s, a->a) == 1)
+		a->family = AF_INET6;
+	else
+		return -1;
+	unmap(a);
+	return 0;
+}
+
+static bool
+same_addr(const struct addr *want, int family, const uint32_t *got)
+{
+	struct addr a = { .family = family };
+
+	memcpy(a.a, got, sizeof(a.a));
+	unmap(&a);
+	return a.family == want->family &&
+	    memcmp(a.a, want->a, sizeof(a.a)) == 0;
+}
+
+static int
+ask(int nl, int family, const struct inet_diag_sockid *id, unsigned states)
+{
+	struct diag_req req = {
+		.nh.nlmsg_len = sizeof(req),
+		.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		.nh.nlmsg_flags = NLM_F_REQUEST | (id ? 0 : NLM_F_DUMP),
+		.r.sdiag_family = (uint8_t)family,
+		.r.sdiag_protocol = IPPROTO_TCP,
+		.r.idiag_states = states,
+	};
+
+	if (id != NULL)
+		req.r.id = *id;
+	while (send(nl, &req, sizeof(req), 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+/*
+ * Read replies; for each socket call found().  Returns 0 at the end of
+ * the answer, -1 on error (ENOENT: no such socket).
+ */
+static int
+replies(int nl, void (*found)(const struct inet_diag_msg *, void *),
+    void *arg)
+{
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct nlmsghdr *nh;
+	struct nlmsgerr *e;
+	ssize_t n;
+	bool dump = true;
+
+	while (dump) {
+		if ((n = recv(nl, buf, sizeof(buf), 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
+		    nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				e = NLMSG_DATA(nh);
+				errno = -e->error;
+				return -1;
+			}
+			found(NLMSG_DATA(nh), arg);
+			dump = (nh->nlmsg_flags & NLM_F_MULTI) != 0;
+		}
+	}
+	return 0;
+}
+
+struct search {
+	struct addr		 local, remote;
+	uint16_t		 port;		/* network order */
+	int			 matches;
+	int			 family;
+	struct inet_diag_sockid	 id;
+};
+
+static void
+match(const struct inet_diag_msg *m, void *arg)
+{
+	struct search *s = arg;
+
+	if (m->id.idiag_dport != s->port ||
+	    !same_addr(&s->remote, m->idiag_family, m->id.idiag_dst) ||
+	    !same_addr(&s->local, m->idiag_family, m->id.idiag_src))
+		return;
+	s->matches++;
+	s->family = m->idiag_family;
+	s->id = m->id;
+}
+
+int
+watch_start(struct watch *w, const char *server_addr,
+    const char *remote_addr, const char *remote_port)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	struct search s = { 0 };
+	char *end;
+	long port;
+	size_t i;
+
+	w->nl = -1;
+	if (remote_port == NULL || parse_addr(server_addr, &s.local) == -1 ||
+	    parse_addr(remote_addr, &s.remote) == -1)
+		return -1;
+	port = strtol(remote_port, &end, 10);
+	if (*end != '\0' || port <= 0 || port > 65535)
+		return -1;
+	s.port = htons((uint16_t)port);
+	if ((w->nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+	    NETLINK_SOCK_DIAG)) == -1)
+		return -1;
+	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		if (ask(w->nl, families[i], NULL, 1 << TCP_ESTABLISHED |
+		    1 << TCP_CLOSE_WAIT) == -1 ||
+		    replies(w->nl, match, &s) == -1)
+			break;
+	/* Unix socket, proxy, rewritten address: nothing sure to watch. */
+	if (i < 2 || s.matches != 1) {
+		watch_stop(w);
+		return -1;
+	}
+	w->family = s.family;
+	w->id = s.id;
+	return 0;
+}
+
+static void
+state_of(const struct inet_diag_msg *m, void *arg)
+{
+	*(int *)arg = m->idiag_state;
+}
+
+int
+watch_check(struct watch *w)
+{
+	int state = -1;
+
+	if (w->nl == -1)
+		return 0;
+	if (ask(w->nl, w->family, &w->id, ALL_STATES) == -1)
+		return 0;
+	if (replies(w->nl, state_of, &state) == -1)
+		return errno == ENOENT;
+	return state == TCP_CLOSE_WAIT || state == TCP_CLOSE || state == -1;
+}
+
+void
+watch_stop(struct watch *w)
+{
+	if (w->nl != -1)
+		close(w->nl);
+	w->nl = -1;
+}
