@@ -27,6 +27,7 @@ usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 	    "usage: cgiwrap [-c file] -- program [argument ...]\n"
+	    "       cgiwrap [-c file] [script]       (as a CGI handler)\n"
 	    "       cgiwrap -t [-c file]\n"
 	    "       cgiwrap -e path [-c file]\n"
 	    "       cgiwrap -V | -h\n");
@@ -88,38 +89,70 @@ explain(const char *path, bool missing_ok, const char *target)
 	return 0;
 }
 
-static int
-run(struct request *rq, const char *path, bool missing_ok, char **argv)
+/* Handler mode: the child's argv is what the server would have given it. */
+static char **
+handler_argv(const struct target *t, const char *arg, char **words, int n)
 {
-	struct config *cfg;
-	char *target;
-	int e, code;
+	char **v;
 
-	rq->nph = target_nph(argv[0]);
+	if ((v = calloc((size_t)n + 2, sizeof(*v))) == NULL)
+		return NULL;
+	v[0] = (char *)(arg ? arg : t->script_filename);
+	memcpy(v + 1, words, (size_t)n * sizeof(*v));
+	return v;
+}
+
+static int
+refused(struct request *rq, const struct target *t)
+{
+	warnx("refused: %s", t->why);
+	respond(STDOUT_FILENO, t->code, rq->nph);
+	return t->code == 404 ? 127 : t->code == 403 ? 126 : 125;
+}
+
+/*
+ * Explicit mode when argv holds the program, else a handler mode:
+ * arg is the server's argument (lighttpd), words the ISINDEX words.
+ */
+static int
+run(struct request *rq, const char *path, bool missing_ok, char **argv,
+    const char *arg, char **words, int nwords)
+{
+	struct target t = { 0 };
+	struct config *cfg;
+	char **hargv = NULL;
+	int code;
+
 	if ((cfg = config_load(path, missing_ok)) == NULL) {
 		respond(STDOUT_FILENO, 500, rq->nph);
 		return 125;
 	}
-	if ((target = target_explicit(argv[0])) == NULL) {
-		e = errno;
-		warnx("%s: %s", argv[0], strerror(e));
+	if (argv != NULL && target_explicit(&t, argv[0]) == -1) {
+		code = errno == EACCES ? 126 : 127;
+		warnx("%s: %s", argv[0], strerror(errno));
 		respond(STDOUT_FILENO, 500, rq->nph);
-		return e == EACCES ? 126 : 127;
+	} else if (argv == NULL && target_handler(&t, cfg, environ, arg) == -1)
+		code = refused(rq, &t);
+	else if (argv == NULL &&
+	    (hargv = handler_argv(&t, arg, words, nwords)) == NULL)
+		code = request_fail(rq, "argv");
+	else {
+		rq->cfg = cfg;
+		rq->target = t.path;
+		rq->argv = argv ? argv : hargv;
+		rq->cgi = environ;
+		rq->dir = t.dir;
+		policy_resolve(cfg, t.path, &rq->pol);
+		log_init(cfg->log);
+		if (env_child(&rq->env, environ, &rq->pol.set) == -1 ||
+		    target_env(&t, &rq->env) == -1)
+			code = request_fail(rq, "environment");
+		else
+			code = request_run(rq);
 	}
-	rq->cfg = cfg;
-	rq->target = target;
-	rq->argv = argv;
-	rq->cgi = environ;
-	policy_resolve(cfg, target, &rq->pol);
-	log_init(cfg->log);
-	if (env_child(&rq->env, environ, &rq->pol.set) == -1) {
-		warn("%s: environment", target);
-		respond(STDOUT_FILENO, 503, rq->nph);
-		code = 125;
-	} else
-		code = request_run(rq);
 	env_free(&rq->env);
-	free(target);
+	free(hargv);
+	target_free(&t);
 	config_free(cfg);
 	return code;
 }
@@ -128,15 +161,17 @@ int
 main(int argc, char *argv[])
 {
 	struct request rq = { 0 };
-	const char *conf = NULL, *explain_path = NULL, *path;
-	bool test = false, missing_ok;
-	int ch;
+	const char *conf = NULL, *explain_path = NULL, *path, *sf;
+	bool test = false, missing_ok, explicit;
+	int ch, nopt;
 
 	clock_gettime(CLOCK_MONOTONIC, &rq.start);
 	program_invocation_short_name = (char *)"cgiwrap";
 	std_fds();
 
-	while ((ch = getopt(argc, argv, "+c:e:htV")) != -1) {
+	/* Words a server made of an ISINDEX query are never options. */
+	nopt = argc - target_isindex(argc, argv, environ);
+	while ((ch = getopt(nopt, argv, "+c:e:htV")) != -1) {
 		switch (ch) {
 		case 'c':
 			conf = optarg;
@@ -161,9 +196,20 @@ main(int argc, char *argv[])
 		return check(path, missing_ok);
 	if (explain_path != NULL)
 		return explain(path, missing_ok, explain_path);
-	/* Explicit mode needs the "--": nothing else names a program. */
-	if (optind < 2 || strcmp(argv[optind - 1], "--") != 0 ||
-	    optind >= argc)
+
+	/* The server decides nph- by the name of what it ran. */
+	explicit = optind >= 2 && strcmp(argv[optind - 1], "--") == 0;
+	sf = getenv("SCRIPT_FILENAME");
+	if (explicit) {
+		if (optind >= argc)
+			usage(1);
+		rq.nph = target_nph(sf ? sf : argv[optind]);
+		return run(&rq, path, missing_ok, argv + optind, NULL, NULL, 0);
+	}
+	if (optind + 1 < nopt ||
+	    (optind == nopt && getenv("GATEWAY_INTERFACE") == NULL))
 		usage(1);
-	return run(&rq, path, missing_ok, argv + optind);
+	rq.nph = sf != NULL && target_nph(sf);
+	return run(&rq, path, missing_ok, NULL,
+	    optind < nopt ? argv[optind] : NULL, argv + nopt, argc - nopt);
 }

@@ -57,6 +57,18 @@ env_unset(struct env *e, const char *name)
 		}
 }
 
+void
+env_unset_prefix(struct env *e, const char *prefix)
+{
+	size_t i = 0, len = strlen(prefix);
+
+	while (i < e->n)
+		if (strncmp(e->v[i], prefix, len) == 0)
+			env_unset(e, e->v[i]);
+		else
+			i++;
+}
+
 int
 env_set(struct env *e, const char *name, const char *value)
 {

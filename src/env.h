@@ -24,6 +24,9 @@ int	 env_set(struct env *, const char *name, const char *value);
 /* Remove NAME. */
 void	 env_unset(struct env *, const char *name);
 
+/* Remove every variable whose name starts with prefix. */
+void	 env_unset_prefix(struct env *, const char *prefix);
+
 /* Value of NAME in a NULL-terminated environment, or NULL. */
 const char *env_lookup(char *const *, const char *name);
 

@@ -70,13 +70,12 @@ make_links(struct request *rq)
 	return env_set(&rq->env, "CGIWRAP_CONTROL_FD", CTL_FD_NAME);
 }
 
-/* cgiwrap could not start the request: say so to the server and client. */
-static int
-cannot(struct request *rq, const char *what)
+int
+request_fail(struct request *rq, const char *what)
 {
 	int e = errno;
 
-	warn("%s: %s", rq->target, what);
+	warn("%s: %s", rq->target ? rq->target : "request", what);
 	respond(STDOUT_FILENO, e == EAGAIN || e == ENOMEM || e == EMFILE ||
 	    e == ENFILE ? 503 : 500, rq->nph);
 	return 125;
@@ -90,12 +89,12 @@ request_run(struct request *rq)
 	rq->sh = mmap(NULL, sizeof(*rq->sh), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (rq->sh == MAP_FAILED)
-		return cannot(rq, "mmap");
+		return request_fail(rq, "mmap");
 	if (make_links(rq) == -1)
-		return cannot(rq, "pipe");
+		return request_fail(rq, "pipe");
 	atomic_store(&rq->sh->http, -1);
 	if ((pid = fork()) == -1)
-		return cannot(rq, "fork");
+		return request_fail(rq, "fork");
 	if (pid == 0) {
 		close(rq->link[0]);
 		supervise(rq);

@@ -60,6 +60,12 @@ struct request {
 /* Run the request: start the supervisor, then be its front. */
 int	 request_run(struct request *);
 
+/*
+ * cgiwrap could not run the request (errno says why): one stderr line,
+ * a 500 or, for exhausted resources, a 503 response; returns 125.
+ */
+int	 request_fail(struct request *, const char *what);
+
 int	 msg_send(int fd, int type, int val, int val2, const char *text);
 
 /* Milliseconds since the request started. */

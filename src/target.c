@@ -1,13 +1,34 @@
+/*
+ * Which program a request runs.  In handler modes the request names it,
+ * so it is vetted as suexec would: resolved, under a configured root, a
+ * regular executable file nobody else may change, and not cgiwrap.
+ */
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "target.h"
+
+enum { T_EXPLICIT, T_ARG, T_ACTION, T_ALIAS };
+
+static int
+refuse(struct target *t, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	t->code = code;
+	va_start(ap, fmt);
+	vsnprintf(t->why, sizeof(t->why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
 
 /* A regular file we may execute, resolved; NULL with errno otherwise. */
 static char *
@@ -27,25 +48,25 @@ runnable(const char *path)
 	return real;
 }
 
-char *
-target_explicit(const char *program)
+int
+target_explicit(struct target *t, const char *program)
 {
 	const char *path = getenv("PATH"), *p, *end;
-	char buf[PATH_MAX], *found;
+	char buf[PATH_MAX];
 	int err = ENOENT;
 
 	if (*program == '\0') {
 		errno = ENOENT;
-		return NULL;
+		return -1;
 	}
 	if (strchr(program, '/') != NULL)
-		return runnable(program);
+		return (t->path = runnable(program)) ? 0 : -1;
 	for (p = path ? path : "/usr/local/bin:/usr/bin:/bin"; ; p = end + 1) {
 		end = strchrnul(p, ':');
 		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(end - p), p,
 		    end > p ? "/" : "", program) < (int)sizeof(buf)) {
-			if ((found = runnable(buf)) != NULL)
-				return found;
+			if ((t->path = runnable(buf)) != NULL)
+				return 0;
 			if (errno == EACCES)
 				err = EACCES;
 		}
@@ -53,7 +74,263 @@ target_explicit(const char *program)
 			break;
 	}
 	errno = err;
-	return NULL;
+	return -1;
+}
+
+static bool
+under(const char *path, const char *root)
+{
+	size_t len = strlen(root);
+
+	if (strcmp(root, "/") == 0)
+		return true;
+	return strncmp(path, root, len) == 0 && path[len] == '/';
+}
+
+static bool
+in_roots(const struct config *cfg, const char *real)
+{
+	char *root;
+	bool in;
+	size_t i;
+
+	for (i = 0; i < cfg->roots.n; i++) {
+		if ((root = realpath(cfg->roots.v[i], NULL)) == NULL)
+			continue;
+		in = under(real, root);
+		free(root);
+		if (in)
+			return true;
+	}
+	return false;
+}
+
+/* R-TGT-3, every check; the reason names the file and the rule. */
+static int
+vet(struct target *t, const struct config *cfg, const char *path)
+{
+	struct stat st, self;
+	char *real, *slash;
+
+	if ((real = realpath(path, NULL)) == NULL)
+		return refuse(t, errno == ENOENT || errno == ENOTDIR ? 404 : 403,
+		    "%s: %s", path, strerror(errno));
+	t->path = real;
+	if (!in_roots(cfg, real))
+		return refuse(t, 403, "%s: resolves to %s, outside the roots",
+		    path, real);
+	if (stat(real, &st) == -1)
+		return refuse(t, 404, "%s: %s", real, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return refuse(t, 403, "%s: not a regular file", real);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return refuse(t, 403, "%s: writable by group or others", real);
+	if (st.st_mode & (S_ISUID | S_ISGID))
+		return refuse(t, 403, "%s: setuid or setgid", real);
+	if (access(real, X_OK) == -1)
+		return refuse(t, 403, "%s: not executable", real);
+	if (stat("/proc/self/exe", &self) == 0 && self.st_dev == st.st_dev &&
+	    self.st_ino == st.st_ino)
+		return refuse(t, 403, "%s: is cgiwrap itself", real);
+	slash = strrchr(real, '/');
+	*slash = '\0';
+	if (stat(*real ? real : "/", &st) == -1 || (st.st_mode & S_IWOTH)) {
+		*slash = '/';
+		return refuse(t, 403, "%s: directory writable by others",
+		    real);
+	}
+	*slash = '/';
+	return 0;
+}
+
+/*
+ * Find the program in rel (a path below base), one component at a time
+ * as Apache finds PATH_INFO: the first regular file ends the search.
+ * *used is how much of rel names the program.
+ */
+static int
+walk(struct target *t, const char *base, const char *rel, size_t *used)
+{
+	char path[PATH_MAX];
+	const char *p = rel, *end;
+	struct stat st;
+	size_t len, n;
+
+	len = strlen(base);
+	while (len > 0 && base[len - 1] == '/')
+		len--;
+	if (len >= sizeof(path))
+		return refuse(t, 404, "%s: name too long", base);
+	memcpy(path, base, len);
+	while (*p == '/') {
+		end = strchrnul(p + 1, '/');
+		n = (size_t)(end - p);
+		if (n == 1 || (n == 2 && p[1] == '.') ||
+		    (n == 3 && p[1] == '.' && p[2] == '.'))
+			return refuse(t, 403, "%s: '.', '..' or empty component",
+			    rel);
+		if (len + n >= sizeof(path))
+			return refuse(t, 404, "%s: name too long", rel);
+		memcpy(path + len, p, n);
+		len += n;
+		path[len] = '\0';
+		if (stat(path, &st) == -1)
+			return refuse(t, 404, "%s: %s", path, strerror(errno));
+		if (!S_ISDIR(st.st_mode)) {
+			*used = (size_t)(end - rel);
+			t->script_filename = strndup(path, len);
+			return t->script_filename ? 0 : refuse(t, 500,
+			    "out of memory");
+		}
+		p = end;
+	}
+	return refuse(t, *p ? 404 : 403, "%s: %s", rel,
+	    *p ? "not a path" : "no program in it, only directories");
+}
+
+/* The program's directory, where a server would have run it. */
+static int
+set_dir(struct target *t, const char *path)
+{
+	char *slash;
+
+	if ((t->dir = strdup(path)) == NULL)
+		return refuse(t, 500, "out of memory");
+	if ((slash = strrchr(t->dir, '/')) != NULL)
+		*slash = slash == t->dir ? '/' : '\0';
+	return 0;
+}
+
+/* The variables a direct run would have seen, from what is left over. */
+static int
+script_vars(struct target *t, char *const *cgi, const char *prefix,
+    size_t plen, const char *rest)
+{
+	const char *docroot = env_lookup(cgi, "DOCUMENT_ROOT");
+
+	if (asprintf(&t->script_name, "%.*s", (int)plen, prefix) == -1)
+		t->script_name = NULL;
+	if (*rest != '\0') {
+		t->path_info = strdup(rest);
+		if (docroot != NULL && asprintf(&t->path_translated, "%s%s",
+		    docroot, rest) == -1)
+			t->path_translated = NULL;
+	}
+	if (t->script_name == NULL || (*rest != '\0' && t->path_info == NULL))
+		return refuse(t, 500, "out of memory");
+	return set_dir(t, t->script_filename);
+}
+
+static int
+by_arg(struct target *t, const struct config *cfg, char *const *cgi,
+    const char *arg)
+{
+	const char *sf = env_lookup(cgi, "SCRIPT_FILENAME");
+
+	t->mode = T_ARG;
+	if (sf == NULL || strcmp(sf, arg) != 0)
+		return refuse(t, 403, "%s: argument is not SCRIPT_FILENAME",
+		    arg);
+	if (set_dir(t, arg) == -1)
+		return -1;
+	return vet(t, cfg, arg);
+}
+
+static int
+by_action(struct target *t, const struct config *cfg, char *const *cgi,
+    const char *pt)
+{
+	const char *pi = env_lookup(cgi, "PATH_INFO");
+	size_t used, plen;
+
+	t->mode = T_ACTION;
+	if (walk(t, "", pt, &used) == -1)
+		return -1;
+	/* The original URI path ends with the same path info. */
+	plen = pi ? strlen(pi) : 0;
+	if (plen < strlen(pt + used) ||
+	    strcmp(pi + plen - strlen(pt + used), pt + used) != 0)
+		return refuse(t, 404, "%s: PATH_INFO does not end with %s",
+		    pi ? pi : "(unset)", pt + used);
+	plen -= strlen(pt + used);
+	if (script_vars(t, cgi, pi, plen, pt + used) == -1)
+		return -1;
+	return vet(t, cfg, t->script_filename);
+}
+
+static int
+by_alias(struct target *t, const struct config *cfg, char *const *cgi,
+    const char *pi)
+{
+	const char *sn = env_lookup(cgi, "SCRIPT_NAME");
+	char *name;
+	size_t i, used;
+	int rc = refuse(t, 404, "%s: no roots configured", pi);
+
+	t->mode = T_ALIAS;
+	for (i = 0; i < cfg->roots.n && rc == -1; i++)
+		rc = walk(t, cfg->roots.v[i], pi, &used);
+	if (rc == -1)
+		return -1;
+	if (asprintf(&name, "%s%.*s", sn ? sn : "", (int)used, pi) == -1)
+		return refuse(t, 500, "out of memory");
+	rc = script_vars(t, cgi, name, strlen(name), pi + used);
+	free(name);
+	return rc == -1 ? -1 : vet(t, cfg, t->script_filename);
+}
+
+int
+target_handler(struct target *t, const struct config *cfg, char *const *cgi,
+    const char *arg)
+{
+	const char *pt = env_lookup(cgi, "PATH_TRANSLATED");
+	const char *pi = env_lookup(cgi, "PATH_INFO");
+
+	if (arg != NULL)
+		return by_arg(t, cfg, cgi, arg);
+	if (env_lookup(cgi, "REDIRECT_STATUS") != NULL && pt != NULL)
+		return by_action(t, cfg, cgi, pt);
+	if (pi != NULL && *pi != '\0')
+		return by_alias(t, cfg, cgi, pi);
+	return refuse(t, 404, "the request names no program");
+}
+
+static int
+set_or_unset(struct env *e, const char *name, const char *value)
+{
+	if (value == NULL) {
+		env_unset(e, name);
+		return 0;
+	}
+	return env_set(e, name, value);
+}
+
+int
+target_env(const struct target *t, struct env *e)
+{
+	if (t->mode == T_EXPLICIT || t->mode == T_ARG)
+		return 0;
+	/* The indirection through a handler is not the script's business. */
+	if (t->mode == T_ACTION)
+		env_unset_prefix(e, "REDIRECT_");
+	if (set_or_unset(e, "SCRIPT_NAME", t->script_name) == -1 ||
+	    set_or_unset(e, "SCRIPT_FILENAME", t->script_filename) == -1 ||
+	    set_or_unset(e, "PATH_INFO", t->path_info) == -1 ||
+	    set_or_unset(e, "PATH_TRANSLATED", t->path_translated) == -1)
+		return -1;
+	return 0;
+}
+
+void
+target_free(struct target *t)
+{
+	free(t->path);
+	free(t->dir);
+	free(t->script_name);
+	free(t->script_filename);
+	free(t->path_info);
+	free(t->path_translated);
+	memset(t, 0, sizeof(*t));
 }
 
 bool
@@ -62,4 +339,63 @@ target_nph(const char *path)
 	const char *base = strrchr(path, '/');
 
 	return strncmp(base ? base + 1 : path, "nph-", 4) == 0;
+}
+
+/* a equals b when backslashes (a server's shell escaping) are ignored */
+static bool
+same_word(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		while (*a == '\\')
+			a++;
+		while (*b == '\\')
+			b++;
+		if (*a != *b)
+			return false;
+		if (*a == '\0')
+			return true;
+	}
+}
+
+/* Word i of an ISINDEX query, '+'-separated and %-decoded. */
+static void
+query_word(const char *q, int i, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; i > 0; i--)
+		q = strchr(q, '+') + 1;
+	for (; *q != '\0' && *q != '+' && n + 1 < len; q++) {
+		if (*q == '%' && isxdigit((unsigned char)q[1]) &&
+		    isxdigit((unsigned char)q[2])) {
+			char hex[3] = { q[1], q[2], '\0' };
+
+			buf[n++] = (char)strtol(hex, NULL, 16);
+			q += 2;
+		} else
+			buf[n++] = *q;
+	}
+	buf[n] = '\0';
+}
+
+int
+target_isindex(int argc, char *const *argv, char *const *cgi)
+{
+	const char *q = env_lookup(cgi, "QUERY_STRING");
+	char word[1024];
+	int k, i;
+
+	if (env_lookup(cgi, "GATEWAY_INTERFACE") == NULL || q == NULL ||
+	    *q == '\0' || strchr(q, '=') != NULL)
+		return 0;
+	for (k = 1, i = 0; q[i] != '\0'; i++)
+		k += q[i] == '+';
+	if (k > argc - 1)
+		return 0;
+	for (i = 0; i < k; i++) {
+		query_word(q, i, word, sizeof(word));
+		if (!same_word(word, argv[argc - k + i]))
+			return 0;
+	}
+	return k;
 }

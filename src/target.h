@@ -1,17 +1,49 @@
-/* Finding the program to run. */
+/* Finding the program to run, and refusing the ones that must not run. */
 #ifndef CGIWRAP_TARGET_H
 #define CGIWRAP_TARGET_H
 
 #include <stdbool.h>
 
+#include "config.h"
+#include "env.h"
+
+struct target {
+	int	 mode;		/* how the program was named */
+	char	*path;		/* resolved program path */
+	char	*dir;		/* its directory as the server named it */
+	int	 code;		/* on refusal: 403 or 404 */
+	char	 why[512];	/* on refusal: the exact reason */
+	/* Script variables as the server would have set them; NULL = unset. */
+	char	*script_name, *script_filename, *path_info, *path_translated;
+};
+
 /*
  * Explicit mode: PROGRAM as execvp(3) finds it (along PATH when it has
- * no slash), resolved with realpath(3).  Returns a malloc'd path, or
- * NULL with errno ENOENT or EACCES.
+ * no slash), resolved with realpath(3).  Returns -1 with errno ENOENT
+ * or EACCES.
  */
-char	*target_explicit(const char *program);
+int	 target_explicit(struct target *, const char *program);
+
+/*
+ * Handler modes (R-TGT-2): the target named by the request, vetted
+ * (R-TGT-3).  arg is the first argument the server gave (lighttpd's
+ * cgi.assign), or NULL.  Returns -1 with code and why on refusal.
+ */
+int	 target_handler(struct target *, const struct config *,
+	    char *const *cgi, const char *arg);
+
+/* Put the script variables into the child's environment. */
+int	 target_env(const struct target *, struct env *);
+
+void	 target_free(struct target *);
 
 /* Does the response come from an nph- program (a whole HTTP response)? */
 bool	 target_nph(const char *path);
+
+/*
+ * The words a server appended to argv from an ISINDEX query (R-TGT-4):
+ * how many of the last arguments they are (0 if none).
+ */
+int	 target_isindex(int argc, char *const *argv, char *const *cgi);
 
 #endif
