@@ -355,7 +355,8 @@ discard(int *fd)
 static bool
 finished(struct sup *s)
 {
-	if (s->running)
+	/* The front's counts are final only when it is gone. */
+	if (s->running || s->front)
 		return false;
 	if (s->empty)
 		return true;
