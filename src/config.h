@@ -35,6 +35,7 @@ enum opt {
 	OPT_COUNT
 };
 
+/* v[n] is NULL (v may be NULL itself when n is 0), so v can be an argv. */
 struct strlist {
 	char		**v;
 	size_t		  n;
@@ -66,7 +67,12 @@ struct settings {
 	struct strlist	  env_set;	/* "NAME=VALUE" */
 };
 
-/* One level of the file: the global level or a script section. */
+/*
+ * One level of the file: the global level or a script section.  The
+ * global level holds every setting (defaults filled in); a script
+ * section only those with an origin.  An origin of -1 is an option set
+ * to an empty list: libconfuse reports no line for "name = {}".
+ */
 struct level {
 	char		 *glob;		/* NULL for the global level */
 	int		  line;		/* where the section starts */
@@ -98,5 +104,31 @@ void		 config_free(struct config *);
 
 /* Name of an option as written in the file. */
 const char	*config_optname(enum opt);
+
+/* How the value of a setting is written and stored. */
+enum optkind {
+	OPTK_BOOL,		/* bool */
+	OPTK_DURATION,		/* int64_t, milliseconds */
+	OPTK_SIGNAL,		/* int; 0 (none, "") allowed if min is 0 */
+	OPTK_ORPHANS,		/* enum orphans */
+	OPTK_NUMBER,		/* long, at least min */
+	OPTK_NAMES,		/* struct strlist of variable names */
+	OPTK_ASSIGNS		/* struct strlist of "NAME=VALUE" */
+};
+
+/* One setting: its name, kind and place in struct settings. */
+struct optdesc {
+	const char	*name;
+	enum optkind	 kind;
+	size_t		 offset;
+	size_t		 size;
+	long		 min;
+};
+
+/* Indexed by enum opt. */
+extern const struct optdesc config_opts[OPT_COUNT];
+
+/* Indexed by enum orphans: "leave", "kill". */
+extern const char *const config_orphans[2];
 
 #endif

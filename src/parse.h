@@ -2,6 +2,7 @@
 #ifndef CGIWRAP_PARSE_H
 #define CGIWRAP_PARSE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -10,6 +11,18 @@
  * or does not fit.
  */
 int		 parse_duration(const char *, int64_t *);
+
+/* Longest text format_duration writes, NUL included. */
+#define DURATION_MAX	sizeof("-9223372036854775808ms")
+
+/*
+ * A duration in milliseconds as parse_duration reads it, in the largest
+ * unit that is exact ("500ms", "30s", "10m", "1h", "0").  Returns buf.
+ */
+const char	*format_duration(int64_t, char *buf, size_t len);
+
+/* Decimal digits only, fitting a long.  Returns 0, or -1. */
+int		 parse_number(const char *, long *);
 
 /*
  * Signal name: "TERM", "SIGTERM" (any case) or a number 1..NSIG-1.

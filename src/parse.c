@@ -1,0 +1,130 @@
+/* Parsers for configuration and control values. */
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "parse.h"
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Largest first, so format_duration can take the first exact one. */
+static const struct unit {
+	const char	*name;
+	int64_t		 ms;
+} units[] = {
+	{ "h",	3600000 },
+	{ "m",	60000 },
+	{ "s",	1000 },
+	{ "ms",	1 }
+};
+
+/*
+ * The decimal digits at *sp, at least one, into *n; *sp is left after
+ * them.  Only ASCII digits: no sign, no blanks, no locale.
+ */
+static int
+digits(const char **sp, int64_t *n)
+{
+	const char	*s = *sp;
+	int64_t		 v = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (INT64_MAX - (*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	*sp = s;
+	*n = v;
+	return 0;
+}
+
+int
+parse_duration(const char *s, int64_t *ms)
+{
+	const char	*unit;
+	int64_t		 n;
+	size_t		 i;
+
+	if (digits(&s, &n) == -1)
+		return -1;
+	unit = *s == '\0' ? "s" : s;
+	for (i = 0; i < nitems(units); i++) {
+		if (strcmp(unit, units[i].name) != 0)
+			continue;
+		if (n > INT64_MAX / units[i].ms)
+			return -1;
+		*ms = n * units[i].ms;
+		return 0;
+	}
+	return -1;
+}
+
+const char *
+format_duration(int64_t ms, char *buf, size_t len)
+{
+	size_t	 i;
+
+	if (ms == 0) {
+		(void)snprintf(buf, len, "0");
+		return buf;
+	}
+	/* Ends at "ms" at the latest: every number is a multiple of 1. */
+	for (i = 0; ms % units[i].ms != 0; i++)
+		;
+	(void)snprintf(buf, len, "%" PRId64 "%s", ms / units[i].ms,
+	    units[i].name);
+	return buf;
+}
+
+int
+parse_number(const char *s, long *n)
+{
+	int64_t	 v;
+
+	if (digits(&s, &v) == -1 || *s != '\0' || v > LONG_MAX)
+		return -1;
+	*n = v;
+	return 0;
+}
+
+int
+parse_signal(const char *s, int *sig)
+{
+	const char	*p = s, *abbrev;
+	int64_t		 n;
+	int		 i;
+
+	if (digits(&p, &n) == 0) {
+		if (*p != '\0' || n < 1 || n >= NSIG)
+			return -1;
+		*sig = n;
+		return 0;
+	}
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (i = 1; i < NSIG; i++) {
+		abbrev = sigabbrev_np(i);
+		if (abbrev != NULL && strcasecmp(s, abbrev) == 0) {
+			*sig = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+signal_name(int sig)
+{
+	static char	 buf[sizeof("-2147483648")];
+	const char	*s;
+
+	if ((s = sigabbrev_np(sig)) != NULL)
+		return s;
+	(void)snprintf(buf, sizeof(buf), "%d", sig);
+	return buf;
+}
