@@ -106,7 +106,7 @@ static int
 refused(struct request *rq, const struct target *t)
 {
 	warnx("refused: %s", t->why);
-	respond(STDOUT_FILENO, t->code, rq->nph);
+	respond(rq->sv, t->code, rq->nph);
 	return t->code == 404 ? 127 : t->code == 403 ? 126 : 125;
 }
 
@@ -124,13 +124,13 @@ run(struct request *rq, const char *path, bool missing_ok, char **argv,
 	int code;
 
 	if ((cfg = config_load(path, missing_ok)) == NULL) {
-		respond(STDOUT_FILENO, 500, rq->nph);
+		respond(rq->sv, 500, rq->nph);
 		return 125;
 	}
 	if (argv != NULL && target_explicit(&t, argv[0]) == -1) {
 		code = errno == EACCES ? 126 : 127;
 		warnx("%s: %s", argv[0], strerror(errno));
-		respond(STDOUT_FILENO, 500, rq->nph);
+		respond(rq->sv, 500, rq->nph);
 	} else if (argv == NULL && target_handler(&t, cfg, environ, arg) == -1)
 		code = refused(rq, &t);
 	else if (argv == NULL &&
@@ -160,7 +160,8 @@ run(struct request *rq, const char *path, bool missing_ok, char **argv,
 int
 main(int argc, char *argv[])
 {
-	struct request rq = { 0 };
+	static const struct server cgi = { .fd = -1 };
+	struct request rq = { .sv = &cgi };
 	const char *conf = NULL, *explain_path = NULL, *path, *sf;
 	bool test = false, missing_ok, explicit;
 	int ch, nopt;

@@ -22,15 +22,20 @@
 
 #include "cgihdr.h"
 #include "relay.h"
+#include "request.h"
 #include "status.h"
 #include "watch.h"
 
 #define CHUNK	65536
 #define PUMPS	16	/* chunks moved before looking around */
 
-/* One direction of bulk copying, by splice(2) when the kernel can. */
+/*
+ * One direction of bulk copying, by splice(2) when the kernel can; rd or
+ * wr is set when that side is a protocol server moving bytes itself.
+ */
 struct chan {
 	int	 src, dst;
+	const struct server *rd, *wr;
 	int64_t	 left;		/* bytes still to move, -1 = until EOF */
 	bool	 splice;
 	bool	 full;		/* dst would block: wait for POLLOUT */
@@ -43,6 +48,8 @@ struct chan {
 
 struct front {
 	struct request	*rq;
+	const struct server *sv;
+	bool		 cgi;		/* the server side is descriptors 0-2 */
 	struct chan	 body, out;
 	int		 sfd;
 	struct watch	 watch;
@@ -99,8 +106,17 @@ reason(int code)
 	}
 }
 
+/* All of buf to the server's response (1) or error log (2). */
+static int
+sv_put(const struct server *sv, int stream, const char *buf, size_t len)
+{
+	if (sv->write != NULL)
+		return sv->write(sv->ctx, stream, buf, len);
+	return put(stream, buf, len);
+}
+
 void
-respond(int fd, int code, bool nph)
+respond(const struct server *sv, int code, bool nph)
 {
 	char buf[256];
 	int n;
@@ -109,7 +125,7 @@ respond(int fd, int code, bool nph)
 	    "Content-Type: text/plain\r\n\r\n%d %s\n",
 	    nph ? "HTTP/1.0" : "Status:", code, reason(code),
 	    code == 503 ? "Retry-After: 5\r\n" : "", code, reason(code));
-	(void)put(fd, buf, (size_t)n);
+	(void)sv_put(sv, 1, buf, (size_t)n);
 }
 
 static bool
@@ -127,7 +143,12 @@ chan_flush(struct chan *c)
 	ssize_t n;
 
 	while (c->plen > 0) {
-		if ((n = write(c->dst, c->pend, c->plen)) == -1) {
+		if (c->wr != NULL)
+			n = c->wr->write(c->wr->ctx, 1, c->pend, c->plen) == 0 ?
+			    (ssize_t)c->plen : -1;
+		else
+			n = write(c->dst, c->pend, c->plen);
+		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN)
@@ -140,6 +161,14 @@ chan_flush(struct chan *c)
 		c->moved += (uint64_t)n;
 	}
 	return 1;
+}
+
+static ssize_t
+chan_read(struct chan *c, char *buf, size_t len)
+{
+	if (c->rd != NULL)
+		return c->rd->read(c->rd->ctx, buf, len);
+	return read(c->src, buf, len);
 }
 
 static int
@@ -155,7 +184,7 @@ chan_pump(struct chan *c)
 		c->eof = true;
 		return 1;
 	}
-	if (c->splice) {
+	if (c->splice && c->rd == NULL && c->wr == NULL) {
 		n = splice(c->src, NULL, c->dst, NULL, want,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n >= 0) {
@@ -179,7 +208,7 @@ chan_pump(struct chan *c)
 	}
 	if (c->buf == NULL && (c->buf = malloc(CHUNK)) == NULL)
 		return -1;
-	if ((n = read(c->src, c->buf, want)) == -1)
+	if ((n = chan_read(c, c->buf, want)) == -1)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	if (n == 0) {
 		c->eof = true;
@@ -218,17 +247,12 @@ stop_watch(struct front *f)
 	f->tick = -1;
 }
 
+/* A CGI's response ends when descriptor 1 is closed. */
 static void
-end_response(struct front *f)
+cgi_finish(struct front *f)
 {
 	int null;
 
-	if (f->done)
-		return;
-	f->done = true;
-	stop_watch(f);
-	/* Before the server can see EOF, and maybe kill us for it. */
-	atomic_store(&f->rq->sh->done, true);
 	if (f->same)
 		(void)shutdown(STDOUT_FILENO, SHUT_RDWR);
 	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
@@ -237,7 +261,22 @@ end_response(struct front *f)
 		close(STDOUT_FILENO);
 	if (null > STDERR_FILENO)
 		close(null);
-	if (f->same && f->body_open) {
+}
+
+static void
+end_response(struct front *f)
+{
+	if (f->done)
+		return;
+	f->done = true;
+	stop_watch(f);
+	/* Before the server can see EOF, and maybe kill us for it. */
+	atomic_store(&f->rq->sh->done, true);
+	if (f->sv->finish != NULL)
+		f->sv->finish(f->sv->ctx);
+	else
+		cgi_finish(f);
+	if ((f->same || !f->cgi) && f->body_open) {
 		f->body_open = false;
 		close(f->body.dst);
 	}
@@ -250,7 +289,7 @@ static void
 fault(struct front *f, const char *why)
 {
 	if (!f->started)
-		respond(STDOUT_FILENO, 502, f->rq->nph);
+		respond(f->sv, 502, f->rq->nph);
 	warnx("%s: %s", f->rq->target, why);
 	msg_send(f->rq->link[0], M_FAULT, 0, 0, why);
 	end_response(f);
@@ -394,7 +433,7 @@ relay_body(struct front *f)
 		    f->body.left > (int64_t)sizeof(buf) ? sizeof(buf) :
 		    (size_t)f->body.left;
 
-		n = want ? read(STDIN_FILENO, buf, want) : 0;
+		n = want ? chan_read(&f->body, buf, want) : 0;
 		if (n > 0 && f->body.left > 0)
 			f->body.left -= n;
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
@@ -430,14 +469,14 @@ relay_err(struct front *f)
 	end = n == 0 || (n == -1 && errno == EAGAIN && f->exited);
 	if ((nl = memrchr(f->eline, '\n', f->elen)) != NULL) {
 		len = (size_t)(nl - f->eline) + 1;
-		(void)put(STDERR_FILENO, f->eline, len);
+		(void)sv_put(f->sv, 2, f->eline, len);
 		memmove(f->eline, f->eline + len, f->elen - len);
 		f->elen -= len;
 	}
 	/* A last line without newline, or one too long to keep whole. */
 	if (f->elen > 0 && (end || f->elen == sizeof(f->eline) - 1)) {
 		f->eline[f->elen++] = '\n';
-		(void)put(STDERR_FILENO, f->eline, f->elen);
+		(void)sv_put(f->sv, 2, f->eline, f->elen);
 		f->elen = 0;
 	}
 	if (end) {
@@ -459,7 +498,7 @@ spawn_failed(struct front *f, int e)
 
 	warnx("%s: cannot run: %s", f->rq->target, strerror(e));
 	if (!f->started)
-		respond(STDOUT_FILENO, busy ? 503 : 500, f->rq->nph);
+		respond(f->sv, busy ? 503 : 500, f->rq->nph);
 	end_response(f);
 	quit(f, e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ||
 	    e == EPERM ? 126 : 125);
@@ -469,7 +508,7 @@ static void
 timed_out(struct front *f)
 {
 	if (!f->started && !f->done)
-		respond(STDOUT_FILENO, 504, f->rq->nph);
+		respond(f->sv, 504, f->rq->nph);
 	end_response(f);
 	quit(f, 124);
 }
@@ -486,7 +525,7 @@ from_supervisor(struct front *f)
 	if (n <= 0) {
 		warnx("%s: supervisor ended unexpectedly", f->rq->target);
 		if (!f->started)
-			respond(STDOUT_FILENO, 500, f->rq->nph);
+			respond(f->sv, 500, f->rq->nph);
 		end_response(f);
 		quit(f, 125);
 		return;
@@ -568,13 +607,15 @@ check_client(struct front *f)
 		hangup(f, 128 + SIGPIPE);
 }
 
+/*
+ * A CGI's server side: signals from the server mean it gave up, and
+ * pipes and sockets are made non-blocking to be watched while written.
+ */
 static int
-setup(struct front *f)
+cgi_setup(struct front *f)
 {
 	struct stat in, out;
-	const char *cl = env_lookup(f->rq->cgi, "CONTENT_LENGTH");
 	sigset_t set;
-	char *end;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -588,10 +629,18 @@ setup(struct front *f)
 		return -1;
 	f->same = in.st_dev == out.st_dev && in.st_ino == out.st_ino &&
 	    S_ISSOCK(in.st_mode);
-	if (server_fd(f, STDIN_FILENO) == -1 ||
-	    server_fd(f, STDOUT_FILENO) == -1)
-		return -1;
+	return server_fd(f, STDIN_FILENO) == -1 ||
+	    server_fd(f, STDOUT_FILENO) == -1 ? -1 : 0;
+}
 
+static int
+setup(struct front *f)
+{
+	const char *cl = env_lookup(f->rq->cgi, "CONTENT_LENGTH");
+	char *end;
+
+	if (f->cgi && cgi_setup(f) == -1)
+		return -1;
 	start_watch(f);
 	f->body.left = -1;
 	if (cl != NULL && *cl != '\0') {
@@ -606,6 +655,9 @@ setup(struct front *f)
 static void
 restore(struct front *f)
 {
+	if (!f->cgi)
+		return;
+	close(f->sfd);
 	/* The descriptions may be shared with whoever started us. */
 	if (!f->done)
 		(void)fcntl(STDOUT_FILENO, F_SETFL, f->flags[STDOUT_FILENO]);
@@ -613,15 +665,42 @@ restore(struct front *f)
 		(void)fcntl(STDIN_FILENO, F_SETFL, f->flags[STDIN_FILENO]);
 }
 
+/*
+ * A CGI front stays for the child's exit status; a FastCGI worker is
+ * free for the next request as soon as the response is complete.
+ */
 static bool
 over(struct front *f)
 {
 	if (f->code >= 0)
 		return true;
-	if (!f->done || !f->exited || f->rq->err_r != -1)
-		return false;
-	f->code = mirror(f->wstatus);
-	return true;
+	if (f->done && !f->cgi)
+		f->code = 0;
+	else if (f->done && f->exited && f->rq->err_r == -1)
+		f->code = mirror(f->wstatus);
+	return f->code >= 0;
+}
+
+/* What says the server went away, and how to watch for it. */
+static struct pollfd
+gone_watch(struct front *f)
+{
+	if (f->done)
+		return (struct pollfd){ -1, 0, 0 };
+	if (f->cgi)
+		return (struct pollfd){ STDOUT_FILENO,
+		    f->out.full ? POLLOUT : 0, 0 };
+	/* After the body nothing may arrive but FCGI_ABORT_REQUEST. */
+	return (struct pollfd){ f->sv->fd,
+	    POLLRDHUP | (f->body_open ? 0 : POLLIN), 0 };
+}
+
+static bool
+is_gone(struct front *f, short revents)
+{
+	if (f->cgi)
+		return revents & (POLLERR | POLLHUP);
+	return revents & (POLLERR | POLLHUP | POLLRDHUP | POLLIN);
 }
 
 static void
@@ -636,13 +715,11 @@ loop(struct front *f)
 		out = f->out_open && !f->out.full;
 		pfd[0] = (struct pollfd){ f->sfd, POLLIN, 0 };
 		pfd[1] = (struct pollfd){ rq->link[0], POLLIN, 0 };
-		pfd[2] = (struct pollfd){ body ? STDIN_FILENO : -1, POLLIN, 0 };
+		pfd[2] = (struct pollfd){ body ? f->body.src : -1, POLLIN, 0 };
 		pfd[3] = (struct pollfd){ f->body_open && f->body.full &&
 		    !f->body_drop ? f->body.dst : -1, POLLOUT, 0 };
 		pfd[4] = (struct pollfd){ out ? rq->out_r : -1, POLLIN, 0 };
-		/* Always watched: a hangup shows as POLLERR or POLLHUP here. */
-		pfd[5] = (struct pollfd){ f->done ? -1 : STDOUT_FILENO,
-		    f->out.full ? POLLOUT : 0, 0 };
+		pfd[5] = gone_watch(f);
 		pfd[6] = (struct pollfd){ rq->err_r, POLLIN, 0 };
 		pfd[7] = (struct pollfd){ f->tick, POLLIN, 0 };
 		if (poll(pfd, 8, f->kick ? 0 : -1) == -1) {
@@ -660,7 +737,7 @@ loop(struct front *f)
 			check_client(f);
 		if (f->code >= 0)
 			break;
-		if (pfd[5].revents & (POLLERR | POLLHUP)) {
+		if (is_gone(f, pfd[5].revents)) {
 			hangup(f, 128 + SIGPIPE);
 			break;
 		}
@@ -684,24 +761,36 @@ loop(struct front *f)
 int
 relay(struct request *rq)
 {
-	struct front f = { .rq = rq, .code = -1, .body_open = true,
-	    .out_open = true, .tick = -1, .watch.nl = -1 };
+	struct front f = { .rq = rq, .sv = rq->sv, .code = -1,
+	    .body_open = true, .out_open = true, .sfd = -1, .tick = -1,
+	    .watch.nl = -1 };
 
-	f.body.src = STDIN_FILENO;
+	f.cgi = f.sv->read == NULL;
+	f.body.src = f.cgi ? STDIN_FILENO : f.sv->fd;
 	f.body.dst = rq->body_w;
+	f.body.rd = f.cgi ? NULL : f.sv;
 	f.body.splice = f.out.splice = true;
 	f.out.src = rq->out_r;
 	f.out.dst = STDOUT_FILENO;
+	f.out.wr = f.cgi ? NULL : f.sv;
 	f.out.left = -1;
 	f.started = rq->nph;
 	if (setup(&f) == -1) {
 		warn("%s: setup", rq->target);
-		respond(STDOUT_FILENO, 500, rq->nph);
+		respond(f.sv, 500, rq->nph);
 		return 125;
 	}
 	loop(&f);
 	stop_watch(&f);
 	restore(&f);
+	/* A FastCGI worker goes on; the supervisor keeps its own copies. */
+	if (f.body_open)
+		close(f.body.dst);
+	if (f.out_open)
+		close(f.out.src);
+	if (rq->err_r != -1)
+		close(rq->err_r);
+	close(rq->link[0]);
 	free(f.hdr);
 	free(f.body.buf);
 	free(f.out.buf);

@@ -2,19 +2,37 @@
 #ifndef CGIWRAP_RELAY_H
 #define CGIWRAP_RELAY_H
 
-#include "request.h"
+#include <stdbool.h>
+#include <sys/types.h>
 
 /*
- * Relay until the response is over; returns cgiwrap's exit status.
- * The server side is descriptors 0 (request body), 1 (response) and 2
- * (error log).
+ * The server side of a request.  A CGI server gives descriptors 0, 1
+ * and 2 (read, write and the functions are NULL); a protocol server
+ * (FastCGI) moves the bytes itself and gives a descriptor to poll.
+ */
+struct server {
+	int	 fd;			/* FastCGI: the connection */
+	/* Up to len bytes of body, never blocking long; 0 at its end. */
+	ssize_t	(*read)(void *ctx, char *buf, size_t len);
+	/* All of buf to stream 1 (response) or 2 (error log), or -1. */
+	int	(*write)(void *ctx, int stream, const char *buf, size_t len);
+	/* The response is complete. */
+	void	(*finish)(void *ctx);
+	void	*ctx;
+};
+
+struct request;
+
+/*
+ * Relay until the response is over; returns cgiwrap's exit status (for
+ * a CGI, the child's when it ends on its own).
  */
 int	 relay(struct request *);
 
 /*
  * Answer with an error response of cgiwrap's own (code 500, 502, 503,
- * 504, 403, 404) on descriptor fd, as a CGI or, for nph, an HTTP response.
+ * 504, 403, 404), as a CGI or, for nph, an HTTP response.
  */
-void	 respond(int fd, int code, bool nph);
+void	 respond(const struct server *, int code, bool nph);
 
 #endif

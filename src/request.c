@@ -76,7 +76,7 @@ request_fail(struct request *rq, const char *what)
 	int e = errno;
 
 	warn("%s: %s", rq->target ? rq->target : "request", what);
-	respond(STDOUT_FILENO, e == EAGAIN || e == ENOMEM || e == EMFILE ||
+	respond(rq->sv, e == EAGAIN || e == ENOMEM || e == EMFILE ||
 	    e == ENFILE ? 503 : 500, rq->nph);
 	return 125;
 }

@@ -9,6 +9,7 @@
 
 #include "env.h"
 #include "policy.h"
+#include "relay.h"
 
 /*
  * Counters the front keeps in a shared page, so the supervisor still
@@ -39,6 +40,7 @@ struct msg {
 };
 
 struct request {
+	const struct server *sv;
 	const struct config *cfg;
 	struct policy	 pol;
 	const char	*target;	/* resolved program path */

@@ -6,6 +6,9 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 rc=0
+# A clone made under umask 002 would leave the fixtures group-writable,
+# and a config writable by others is (rightly) refused.
+chmod go-w tests/unit/conf/* 2>/dev/null
 for dir in "$@"; do
 	bin=$top/$dir/cgiwrap
 	[ "$dir" = build ] && bin=$top/cgiwrap
