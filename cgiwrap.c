@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fastcgi.h"
 #include "log.h"
+#include "parse.h"
 #include "policy.h"
 #include "relay.h"
 #include "request.h"
@@ -28,6 +30,8 @@ usage(int code)
 	fprintf(code ? stderr : stdout,
 	    "usage: cgiwrap [-c file] -- program [argument ...]\n"
 	    "       cgiwrap [-c file] [script]       (as a CGI handler)\n"
+	    "       cgiwrap -f [-c file] [-s unix:path | -s host:port] [-m mode]"
+	    " [-w workers]\n"
 	    "       cgiwrap -t [-c file]\n"
 	    "       cgiwrap -e path [-c file]\n"
 	    "       cgiwrap -V | -h\n");
@@ -160,10 +164,13 @@ run(struct request *rq, const char *path, bool missing_ok, char **argv,
 int
 main(int argc, char *argv[])
 {
-	static const struct server cgi = { .fd = -1 };
+	static const struct server cgi = { .fd = -1, .listen = -1 };
 	struct request rq = { .sv = &cgi };
+	struct fastcgi fc = { .mode = 0660 };
 	const char *conf = NULL, *explain_path = NULL, *path, *sf;
-	bool test = false, missing_ok, explicit;
+	bool test = false, fcgi = false, missing_ok, explicit;
+	long n;
+	char *end;
 	int ch, nopt;
 
 	clock_gettime(CLOCK_MONOTONIC, &rq.start);
@@ -172,10 +179,27 @@ main(int argc, char *argv[])
 
 	/* Words a server made of an ISINDEX query are never options. */
 	nopt = argc - target_isindex(argc, argv, environ);
-	while ((ch = getopt(nopt, argv, "+c:e:htV")) != -1) {
+	while ((ch = getopt(nopt, argv, "+c:e:fhm:s:tVw:")) != -1) {
 		switch (ch) {
 		case 'c':
 			conf = optarg;
+			break;
+		case 'f':
+			fcgi = true;
+			break;
+		case 'm':
+			n = strtol(optarg, &end, 8);
+			if (*optarg == '\0' || *end != '\0' || n < 0 || n > 0777)
+				errx(125, "-m %s: not an octal mode", optarg);
+			fc.mode = (mode_t)n;
+			break;
+		case 's':
+			fc.socket = optarg;
+			break;
+		case 'w':
+			if (parse_number(optarg, &n) == -1 || n < 1 || n > 1024)
+				errx(125, "-w %s: want 1 to 1024 workers", optarg);
+			fc.workers = (int)n;
 			break;
 		case 'e':
 			explain_path = optarg;
@@ -198,8 +222,16 @@ main(int argc, char *argv[])
 	if (explain_path != NULL)
 		return explain(path, missing_ok, explain_path);
 
-	/* The server decides nph- by the name of what it ran. */
 	explicit = optind >= 2 && strcmp(argv[optind - 1], "--") == 0;
+	if (fcgi || (!explicit && optind == nopt && fastcgi_inherited())) {
+		if (fc.workers == 0 && (fc.workers = (int)sysconf(
+		    _SC_NPROCESSORS_ONLN)) < 1)
+			fc.workers = 1;
+		fc.config = path;
+		fc.missing_ok = missing_ok;
+		return fastcgi_serve(&fc);
+	}
+	/* The server decides nph- by the name of what it ran. */
 	sf = getenv("SCRIPT_FILENAME");
 	if (explicit) {
 		if (optind >= argc)

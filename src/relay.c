@@ -424,7 +424,7 @@ relay_out(struct front *f)
 static void
 relay_body(struct front *f)
 {
-	char buf[4096];
+	char buf[CHUNK];
 	ssize_t n;
 	int r;
 
@@ -442,6 +442,10 @@ relay_body(struct front *f)
 	}
 	r = chan_pump(&f->body);
 	atomic_store(&f->rq->sh->bytes_in, f->body.moved);
+	if (r == -1 && errno == ECONNRESET) {
+		hangup(f, 128 + SIGPIPE);
+		return;
+	}
 	if (r == -1 && errno == EPIPE) {
 		/* Keep reading: a server writing the body must not block. */
 		f->body_drop = true;
@@ -642,8 +646,9 @@ setup(struct front *f)
 	if (f->cgi && cgi_setup(f) == -1)
 		return -1;
 	start_watch(f);
+	/* FastCGI marks the end of the body itself. */
 	f->body.left = -1;
-	if (cl != NULL && *cl != '\0') {
+	if (f->cgi && cl != NULL && *cl != '\0') {
 		errno = 0;
 		f->body.left = strtoll(cl, &end, 10);
 		if (errno != 0 || *end != '\0' || f->body.left < 0)
@@ -708,21 +713,28 @@ loop(struct front *f)
 {
 	struct request *rq = f->rq;
 	struct pollfd pfd[8];
-	bool body, out;
+	bool body, out, fcgi_body;
 
 	while (!over(f)) {
 		body = f->body_open && (!f->body.full || f->body_drop);
 		out = f->out_open && !f->out.full;
 		pfd[0] = (struct pollfd){ f->sfd, POLLIN, 0 };
 		pfd[1] = (struct pollfd){ rq->link[0], POLLIN, 0 };
-		pfd[2] = (struct pollfd){ body ? f->body.src : -1, POLLIN, 0 };
+		pfd[2] = (struct pollfd){ body && f->cgi ? f->body.src : -1,
+		    POLLIN, 0 };
 		pfd[3] = (struct pollfd){ f->body_open && f->body.full &&
 		    !f->body_drop ? f->body.dst : -1, POLLOUT, 0 };
 		pfd[4] = (struct pollfd){ out ? rq->out_r : -1, POLLIN, 0 };
 		pfd[5] = gone_watch(f);
 		pfd[6] = (struct pollfd){ rq->err_r, POLLIN, 0 };
 		pfd[7] = (struct pollfd){ f->tick, POLLIN, 0 };
-		if (poll(pfd, 8, f->kick ? 0 : -1) == -1) {
+		/* libfcgi buffers the body out of poll(2)'s sight: just read. */
+		fcgi_body = !f->cgi && body;
+		if (poll(pfd, 8, f->kick || fcgi_body ? 0 : -1) == -1) {
+			if (errno == EINTR && f->sv->stop && *f->sv->stop) {
+				hangup(f, 128 + SIGTERM);
+				break;
+			}
 			if (errno == EINTR)
 				continue;
 			warn("poll");
@@ -747,7 +759,7 @@ loop(struct front *f)
 		}
 		if (pfd[3].revents)
 			f->body.full = false;
-		if (pfd[2].revents && f->body_open)
+		if ((pfd[2].revents || fcgi_body) && f->body_open)
 			relay_body(f);
 		if (f->out_open && (pfd[4].revents || f->kick)) {
 			f->kick = false;

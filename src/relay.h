@@ -2,6 +2,7 @@
 #ifndef CGIWRAP_RELAY_H
 #define CGIWRAP_RELAY_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -12,6 +13,9 @@
  */
 struct server {
 	int	 fd;			/* FastCGI: the connection */
+	int	 listen;		/* FastCGI: the listening socket */
+	/* Set (by a signal handler) when the server abandons the request. */
+	volatile sig_atomic_t *stop;
 	/* Up to len bytes of body, never blocking long; 0 at its end. */
 	ssize_t	(*read)(void *ctx, char *buf, size_t len);
 	/* All of buf to stream 1 (response) or 2 (error log), or -1. */

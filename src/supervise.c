@@ -449,8 +449,14 @@ setup(struct sup *s)
 	sigset_t set;
 	int null;
 
-	if (setsid() == -1 || prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+	if (setsid() == -1 || prctl(PR_SET_CHILD_SUBREAPER, 1) == -1 ||
+	    signal(SIGCHLD, SIG_DFL) == SIG_ERR)
 		_exit(125);
+	/* A FastCGI worker's connection and socket are not ours to hold. */
+	if (rq->sv->fd != -1)
+		close(rq->sv->fd);
+	if (rq->sv->listen != -1)
+		close(rq->sv->listen);
 	if ((null = open("/dev/null", O_RDWR)) == -1 ||
 	    dup2(null, 0) == -1 || dup2(null, 1) == -1 ||
 	    (!log_to_stderr() && dup2(null, 2) == -1))
