@@ -1,0 +1,195 @@
+#!/usr/bin/perl
+# The documents: the manual pages are clean mdoc, the sample config is
+# valid, holds the built-in defaults and shows every option, and both
+# pages name every option, flag and CGIWRAP_* variable the code has.
+# SPEC section 12, R-CFG-2, section 9.
+
+use strict;
+use warnings;
+use FindBin;
+use Cwd qw(abs_path);
+use File::Temp qw(tempdir);
+use Test::More;
+
+my $TOP = abs_path("$FindBin::Bin/../..");
+my $BIN = $ENV{CGIWRAP} || "$TOP/cgiwrap";
+my $MAN8 = "$TOP/man/cgiwrap.8";
+my $MAN5 = "$TOP/man/cgiwrap.conf.5";
+my $SAMPLE = "$TOP/etc/cgiwrap.conf";
+my $TMP = tempdir('cgiwrap-docs.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+
+sub slurp {
+	my ($path) = @_;
+	open(my $fh, '<', $path) or return undef;
+	local $/;
+	return scalar <$fh>;
+}
+
+sub write_conf {
+	my ($name, $text) = @_;
+	my $path = "$TMP/$name";
+	open(my $fh, '>', $path) or die "$path: $!";
+	print $fh $text;
+	close $fh or die "$path: $!";
+	chmod 0644, $path or die "chmod $path: $!";
+	return $path;
+}
+
+# Output (stdout and stderr together) and exit status of a command.
+sub run {
+	my @cmd = @_;
+	my $pid = open(my $fh, '-|') // die "fork: $!";
+	if ($pid == 0) {
+		open(STDERR, '>&', \*STDOUT) or die "dup: $!";
+		open(STDIN, '<', '/dev/null') or die "/dev/null: $!";
+		# Not a CGI request: no ISINDEX words, no CGIWRAP_CONFIG.
+		delete @ENV{qw(GATEWAY_INTERFACE QUERY_STRING CGIWRAP_CONFIG)};
+		exec { $cmd[0] } @cmd or die "exec $cmd[0]: $!";
+	}
+	local $/;
+	my $out = <$fh> // '';
+	close $fh;
+	return ($out, $? >> 8);
+}
+
+# "name = value" of every setting from "cgiwrap -e", origins cut off.
+sub settings {
+	my ($conf) = @_;
+	my ($out, $rc) = run($BIN, '-e', '/nonexistent/x.cgi', '-c', $conf);
+	return () if $rc != 0;
+	my %set;
+	for (split /\n/, $out) {
+		next if /^#/ || /^shutdown /;
+		$set{$1} = $2 if /^(\w+) = (.*?)  # /;
+	}
+	return %set;
+}
+
+ok(-x $BIN, "cgiwrap binary at $BIN") or BAIL_OUT('run make first');
+for my $f ($MAN8, $MAN5, $SAMPLE) {
+	ok(-f $f, "$f exists") or BAIL_OUT("$f missing");
+}
+
+# 1. mandoc -Tlint -W warning: silent and exit 0.
+SKIP: {
+	my $mandoc = (grep { -x "$_/mandoc" } split /:/, $ENV{PATH} // '')[0];
+	skip('mandoc not installed (tests/deps.sh installs it)', 4)
+	    unless defined $mandoc;
+	for my $page ($MAN8, $MAN5) {
+		my ($out, $rc) = run("$mandoc/mandoc", '-Tlint', '-W', 'warning',
+		    $page);
+		is($rc, 0, "mandoc -Tlint -W warning $page: exit 0");
+		is($out, '', "mandoc -Tlint -W warning $page: no output");
+	}
+}
+
+# 2. The sample config is valid.  Tested where it is unless a umask made
+# it group- or world-writable, which cgiwrap rightly refuses.
+my $text = slurp($SAMPLE);
+my $sample = $SAMPLE;
+if (((stat $SAMPLE)[2] & 022) != 0) {
+	note("$SAMPLE is group- or world-writable; testing a 0644 copy");
+	$sample = write_conf('sample.conf', $text);
+}
+{
+	my ($out, $rc) = run($BIN, '-t', '-c', $sample);
+	is($out, "syntax ok\n", 'cgiwrap -t -c etc/cgiwrap.conf: syntax ok');
+	is($rc, 0, 'cgiwrap -t -c etc/cgiwrap.conf: exit 0');
+}
+
+# Its commented-out examples ("#word", "#<tab>...") are valid too.
+{
+	(my $uncommented = $text) =~ s/^#(?=[^ \n])//mg;
+	ok($uncommented ne $text, 'the sample has commented-out examples');
+	ok($uncommented =~ /^script "[^"]+" \{/m, 'an example script section');
+	ok($uncommented =~ /^shutdown "[^"]+" \{/m,
+	    'an example shutdown section');
+	ok($uncommented =~ /^\tshutdown "[^"]+" \{/m,
+	    'an example shutdown section in a script section');
+	my $path = write_conf('examples.conf', $uncommented);
+	my ($out, $rc) = run($BIN, '-t', '-c', $path);
+	is($out, "syntax ok\n", 'the sample with its examples uncommented: '
+	    . 'syntax ok');
+}
+
+# 3. Every option the config accepts.  The settings come from "cgiwrap -e",
+# which prints every one; the sections and their options from the
+# libconfuse schema in src/config.c.
+my %default = settings(write_conf('empty.conf', ''));
+my @options = sort keys %default;
+cmp_ok(scalar(@options), '>=', 20, 'cgiwrap -e lists the settings')
+    or diag(join(' ', @options));
+my %opt = map { $_ => 1 } @options;
+my $src = slurp("$TOP/src/config.c") // '';
+$opt{$1} = 1 while $src =~ /\bCFG_(?:STR|STR_LIST|BOOL|INT|SEC)\(\s*"(\w+)"/g;
+$opt{$1} = 1 while $src =~ /\bSETTING\(\s*OPT_\w+\s*,\s*(\w+)/g;
+$opt{$1} = 1 while $src =~ /\bSETTING_AS\(\s*OPT_\w+\s*,\s*"(\w+)"/g;
+for my $must (qw(roots log script shutdown command timeout when)) {
+	ok($opt{$must}, "option list has $must");
+}
+
+my $man5 = slurp($MAN5);
+my $man8 = slurp($MAN8);
+for my $name (sort keys %opt) {
+	# An item of its own, or a section in a display: 'name "title" {'.
+	ok($man5 =~ /^(?:\.It Ic \Q$name\E\b|\Q$name\E "[^"]*" \{)/m,
+	    "cgiwrap.conf.5 documents $name");
+	ok($text =~ /^#?[ \t]*\Q$name\E[ \t]*(?:\+?=|")/m,
+	    "etc/cgiwrap.conf shows $name");
+}
+
+# The sample's active settings are the built-in defaults, as it says.
+{
+	my %sample = settings($sample);
+	is_deeply(\%sample, \%default,
+	    'etc/cgiwrap.conf sets every setting to its default');
+}
+
+# 4. cgiwrap.8 shows every flag of the usage message and every CGIWRAP_*
+# variable the code sets or reads.
+{
+	my ($usage) = run($BIN, '-h');
+	my %flag = map { $_ => 1 } $usage =~ /(?<![\w-])-(\w)\b/g;
+	cmp_ok(scalar(keys %flag), '>=', 5, 'cgiwrap -h lists the flags')
+	    or diag($usage);
+	my ($synopsis) = $man8 =~ /^\.Sh SYNOPSIS\n(.*?)^\.Sh /ms;
+	for my $f (sort keys %flag) {
+		ok(($synopsis // '') =~ /\bFl (?:\S+ \| )?\Q$f\E\b/,
+		    "cgiwrap.8 SYNOPSIS has -$f");
+		ok($man8 =~ /^\.It Fl \Q$f\E\b/m, "cgiwrap.8 describes -$f");
+	}
+	my %var;
+	for my $c (glob("$TOP/cgiwrap.c $TOP/src/*.c")) {
+		my $s = slurp($c) // next;
+		$var{$1} = 1 while $s =~ /"(CGIWRAP_[A-Z_]+)"/g;
+	}
+	cmp_ok(scalar(keys %var), '>=', 10, 'CGIWRAP_* variables in the code');
+	my ($env) = $man8 =~ /^\.Sh ENVIRONMENT\n(.*?)^\.Sh /ms;
+	for my $v (sort keys %var) {
+		ok(($env // '') =~ /^\.It Ev \Q$v\E\b/m,
+		    "cgiwrap.8 ENVIRONMENT has $v");
+	}
+}
+
+# 5. The sections the brief of the pages requires, in mdoc order.
+{
+	my @want8 = ('NAME', 'SYNOPSIS', 'DESCRIPTION', 'ENVIRONMENT', 'FILES',
+	    'EXIT STATUS', 'EXAMPLES', 'DIAGNOSTICS', 'SEE ALSO', 'STANDARDS',
+	    'CAVEATS');
+	my @have8 = $man8 =~ /^\.Sh (.+)$/mg;
+	is_deeply(\@have8, \@want8, 'cgiwrap.8 sections');
+	my @have5 = $man5 =~ /^\.Sh (.+)$/mg;
+	is_deeply(\@have5, ['NAME', 'DESCRIPTION', 'FILES', 'EXAMPLES',
+	    'DIAGNOSTICS', 'SEE ALSO'], 'cgiwrap.conf.5 sections');
+}
+
+# The example config of cgiwrap.conf.5 is valid.
+{
+	my ($ex) = $man5 =~ /^\.Sh EXAMPLES\n.*?^\.Bd -literal[^\n]*\n(.*?)^\.Ed$/ms;
+	ok(defined $ex, 'cgiwrap.conf.5 has an example config');
+	$ex =~ s/\\e/\\/g if defined $ex;
+	my ($out) = run($BIN, '-t', '-c', write_conf('man5.conf', $ex // ''));
+	is($out, "syntax ok\n", 'the example of cgiwrap.conf.5: syntax ok');
+}
+
+done_testing();
