@@ -164,7 +164,8 @@ run(struct request *rq, const char *path, bool missing_ok, char **argv,
 int
 main(int argc, char *argv[])
 {
-	static const struct server cgi = { .fd = -1, .listen = -1 };
+	static const struct server cgi = { .body = STDIN_FILENO, .fd = -1,
+	    .listen = -1 };
 	struct request rq = { .sv = &cgi };
 	struct fastcgi fc = { .mode = 0660 };
 	const char *conf = NULL, *explain_path = NULL, *path, *sf;

@@ -126,17 +126,6 @@ env_child(struct env *e, char *const *from, const struct settings *s)
 	return 0;
 }
 
-int
-env_copy(struct env *e, const struct env *from)
-{
-	size_t i;
-
-	for (i = 0; i < from->n; i++)
-		if (push(e, strdup(from->v[i])) == -1)
-			return -1;
-	return 0;
-}
-
 void
 env_free(struct env *e)
 {

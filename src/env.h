@@ -30,7 +30,6 @@ void	 env_unset_prefix(struct env *, const char *prefix);
 /* Value of NAME in a NULL-terminated environment, or NULL. */
 const char *env_lookup(char *const *, const char *name);
 
-int	 env_copy(struct env *, const struct env *from);
 void	 env_free(struct env *);
 
 #endif

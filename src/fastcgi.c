@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "fastcgi.h"
+#include "io.h"
 #include "log.h"
 #include "policy.h"
 #include "relay.h"
@@ -38,22 +39,41 @@ struct conn {
 
 static volatile sig_atomic_t stopping, reloading, abandon;
 
-/* Body bytes; libfcgi returns short only at the end of the stream. */
-static ssize_t
-fc_read(void *ctx, char *buf, size_t len)
+/*
+ * nginx stops sending the body once the response has begun, so the
+ * body is read whole first, into an unlinked file (memory stays
+ * bounded), and handed to the child from there.  Returns the file
+ * (-1 for an empty body) or -2 when the connection failed.
+ */
+static int
+read_body(FCGX_Request *req)
 {
-	struct conn *c = ctx;
-	int n;
+	const char *tmp = getenv("TMPDIR");
+	char buf[65536];
+	int fd = -1, n;
 
-	if (c->finished)
-		return 0;
-	n = FCGX_GetStr(buf, (int)len, c->req->in);
-	if (n < 0 || (n == 0 && FCGX_GetError(c->req->in) != 0)) {
-		/* A closed connection or an FCGI_ABORT_REQUEST. */
-		errno = ECONNRESET;
-		return -1;
+	while ((n = FCGX_GetStr(buf, sizeof(buf), req->in)) > 0) {
+		if (fd == -1 && (fd = open(tmp ? tmp : "/tmp",
+		    O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) == -1) {
+			warn("body file");
+			return -2;
+		}
+		if (write_all(fd, buf, (size_t)n) == -1) {
+			warn("body file");
+			close(fd);
+			return -2;
+		}
 	}
-	return n;
+	if (FCGX_GetError(req->in) != 0) {
+		if (fd != -1)
+			close(fd);
+		return -2;
+	}
+	if (fd != -1 && lseek(fd, 0, SEEK_SET) == -1) {
+		close(fd);
+		return -2;
+	}
+	return fd;
 }
 
 static int
@@ -95,8 +115,8 @@ handle(FCGX_Request *req, const struct config *cfg, int lfd)
 {
 	struct conn c = { .req = req };
 	struct server sv = { .fd = req->ipcFd, .listen = lfd,
-	    .stop = &abandon, .read = fc_read, .write = fc_write,
-	    .finish = fc_finish, .ctx = &c };
+	    .stop = &abandon, .write = fc_write, .finish = fc_finish,
+	    .ctx = &c };
 	struct request rq = { .sv = &sv, .cfg = cfg };
 	struct target t = { 0 };
 	char *sf = FCGX_GetParam("SCRIPT_FILENAME", req->envp);
@@ -105,7 +125,10 @@ handle(FCGX_Request *req, const struct config *cfg, int lfd)
 	clock_gettime(CLOCK_MONOTONIC, &rq.start);
 	/* libfcgi accepts without SOCK_CLOEXEC. */
 	(void)fcntl(req->ipcFd, F_SETFD, FD_CLOEXEC);
-	if (sf == NULL)
+	if ((sv.body = read_body(req)) == -2)
+		warnx("%s: the server went away while sending the body",
+		    sf ? sf : "request");
+	else if (sf == NULL)
 		refuse(&sv, req, 404, "no SCRIPT_FILENAME in the request");
 	else if (target_handler(&t, cfg, req->envp, sf) == -1)
 		refuse(&sv, req, t.code, t.why);
@@ -121,6 +144,8 @@ handle(FCGX_Request *req, const struct config *cfg, int lfd)
 			request_run(&rq);
 	}
 	fc_finish(&c);
+	if (sv.body >= 0)
+		close(sv.body);
 	env_free(&rq.env);
 	target_free(&t);
 }
@@ -202,15 +227,17 @@ open_unix(const char *path, mode_t mode)
 	if (strlen(path) >= sizeof(sun.sun_path))
 		errx(125, "%s: socket path too long", path);
 	strcpy(sun.sun_path, path);
-	/* Replace a stale socket, never anything else. */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		err(125, "socket");
+	/* Replace a stale socket, never a live one or anything else. */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
 			errx(125, "%s: exists and is not a socket", path);
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+			errx(125, "%s: in use by a running server", path);
 		if (unlink(path) == -1)
 			err(125, "unlink %s", path);
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		err(125, "socket");
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		err(125, "bind %s", path);
 	if (chmod(path, mode) == -1)
@@ -308,7 +335,7 @@ fastcgi_serve(const struct fastcgi *fc)
 	int lfd, i, alive, ws;
 
 	if ((cfg = config_load(fc->config, fc->missing_ok)) == NULL)
-		return 1;
+		return 125;
 	log_init(cfg->log);
 	lfd = open_socket(fc);
 	if (FCGX_Init() != 0)

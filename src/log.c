@@ -13,6 +13,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "log.h"
 
 enum { TO_SYSLOG, TO_STDERR, TO_FILE };
@@ -38,23 +39,6 @@ int
 log_to_stderr(void)
 {
 	return kind == TO_STDERR;
-}
-
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 void
@@ -90,7 +74,7 @@ log_line(const char *fmt, ...)
 		warn("log %s", path);
 		syslog(LOG_INFO, "%.*s", n - 1, line);
 	}
-	write_all(STDERR_FILENO, line, (size_t)n);
+	(void)write_all(STDERR_FILENO, line, (size_t)n);
 }
 
 void

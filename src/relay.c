@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cgihdr.h"
+#include "io.h"
 #include "relay.h"
 #include "request.h"
 #include "status.h"
@@ -30,12 +31,12 @@
 #define PUMPS	16	/* chunks moved before looking around */
 
 /*
- * One direction of bulk copying, by splice(2) when the kernel can; rd or
- * wr is set when that side is a protocol server moving bytes itself.
+ * One direction of bulk copying, by splice(2) when the kernel can; wr is
+ * set when the destination is a protocol server moving bytes itself.
  */
 struct chan {
 	int	 src, dst;
-	const struct server *rd, *wr;
+	const struct server *wr;
 	int64_t	 left;		/* bytes still to move, -1 = until EOF */
 	bool	 splice;
 	bool	 full;		/* dst would block: wait for POLLOUT */
@@ -72,27 +73,6 @@ struct front {
 	int		 code;		/* exit status, -1 while running */
 };
 
-/* Write all of buf to a descriptor that may be non-blocking. */
-static int
-put(int fd, const char *buf, size_t len)
-{
-	struct pollfd pfd = { fd, POLLOUT, 0 };
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EAGAIN)
-				(void)poll(&pfd, 1, -1);
-			else if (errno != EINTR)
-				return -1;
-			continue;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static const char *
 reason(int code)
 {
@@ -112,7 +92,7 @@ sv_put(const struct server *sv, int stream, const char *buf, size_t len)
 {
 	if (sv->write != NULL)
 		return sv->write(sv->ctx, stream, buf, len);
-	return put(stream, buf, len);
+	return write_all(stream, buf, len);
 }
 
 void
@@ -163,14 +143,6 @@ chan_flush(struct chan *c)
 	return 1;
 }
 
-static ssize_t
-chan_read(struct chan *c, char *buf, size_t len)
-{
-	if (c->rd != NULL)
-		return c->rd->read(c->rd->ctx, buf, len);
-	return read(c->src, buf, len);
-}
-
 static int
 chan_pump(struct chan *c)
 {
@@ -184,7 +156,7 @@ chan_pump(struct chan *c)
 		c->eof = true;
 		return 1;
 	}
-	if (c->splice && c->rd == NULL && c->wr == NULL) {
+	if (c->splice && c->wr == NULL) {
 		n = splice(c->src, NULL, c->dst, NULL, want,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n >= 0) {
@@ -208,7 +180,7 @@ chan_pump(struct chan *c)
 	}
 	if (c->buf == NULL && (c->buf = malloc(CHUNK)) == NULL)
 		return -1;
-	if ((n = chan_read(c, c->buf, want)) == -1)
+	if ((n = read(c->src, c->buf, want)) == -1)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	if (n == 0) {
 		c->eof = true;
@@ -433,7 +405,7 @@ relay_body(struct front *f)
 		    f->body.left > (int64_t)sizeof(buf) ? sizeof(buf) :
 		    (size_t)f->body.left;
 
-		n = want ? chan_read(&f->body, buf, want) : 0;
+		n = want ? read(f->body.src, buf, want) : 0;
 		if (n > 0 && f->body.left > 0)
 			f->body.left -= n;
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
@@ -646,7 +618,6 @@ setup(struct front *f)
 	if (f->cgi && cgi_setup(f) == -1)
 		return -1;
 	start_watch(f);
-	/* FastCGI marks the end of the body itself. */
 	f->body.left = -1;
 	if (f->cgi && cl != NULL && *cl != '\0') {
 		errno = 0;
@@ -695,9 +666,8 @@ gone_watch(struct front *f)
 	if (f->cgi)
 		return (struct pollfd){ STDOUT_FILENO,
 		    f->out.full ? POLLOUT : 0, 0 };
-	/* After the body nothing may arrive but FCGI_ABORT_REQUEST. */
-	return (struct pollfd){ f->sv->fd,
-	    POLLRDHUP | (f->body_open ? 0 : POLLIN), 0 };
+	/* The body was read already: nothing may arrive but an abort. */
+	return (struct pollfd){ f->sv->fd, POLLRDHUP | POLLIN, 0 };
 }
 
 static bool
@@ -713,24 +683,21 @@ loop(struct front *f)
 {
 	struct request *rq = f->rq;
 	struct pollfd pfd[8];
-	bool body, out, fcgi_body;
+	bool body, out;
 
 	while (!over(f)) {
 		body = f->body_open && (!f->body.full || f->body_drop);
 		out = f->out_open && !f->out.full;
 		pfd[0] = (struct pollfd){ f->sfd, POLLIN, 0 };
 		pfd[1] = (struct pollfd){ rq->link[0], POLLIN, 0 };
-		pfd[2] = (struct pollfd){ body && f->cgi ? f->body.src : -1,
-		    POLLIN, 0 };
+		pfd[2] = (struct pollfd){ body ? f->body.src : -1, POLLIN, 0 };
 		pfd[3] = (struct pollfd){ f->body_open && f->body.full &&
 		    !f->body_drop ? f->body.dst : -1, POLLOUT, 0 };
 		pfd[4] = (struct pollfd){ out ? rq->out_r : -1, POLLIN, 0 };
 		pfd[5] = gone_watch(f);
 		pfd[6] = (struct pollfd){ rq->err_r, POLLIN, 0 };
 		pfd[7] = (struct pollfd){ f->tick, POLLIN, 0 };
-		/* libfcgi buffers the body out of poll(2)'s sight: just read. */
-		fcgi_body = !f->cgi && body;
-		if (poll(pfd, 8, f->kick || fcgi_body ? 0 : -1) == -1) {
+		if (poll(pfd, 8, f->kick ? 0 : -1) == -1) {
 			if (errno == EINTR && f->sv->stop && *f->sv->stop) {
 				hangup(f, 128 + SIGTERM);
 				break;
@@ -759,7 +726,7 @@ loop(struct front *f)
 		}
 		if (pfd[3].revents)
 			f->body.full = false;
-		if ((pfd[2].revents || fcgi_body) && f->body_open)
+		if (pfd[2].revents && f->body_open)
 			relay_body(f);
 		if (f->out_open && (pfd[4].revents || f->kick)) {
 			f->kick = false;
@@ -777,16 +744,19 @@ relay(struct request *rq)
 	    .body_open = true, .out_open = true, .sfd = -1, .tick = -1,
 	    .watch.nl = -1 };
 
-	f.cgi = f.sv->read == NULL;
-	f.body.src = f.cgi ? STDIN_FILENO : f.sv->fd;
+	f.cgi = f.sv->write == NULL;
+	f.body.src = f.sv->body;
 	f.body.dst = rq->body_w;
-	f.body.rd = f.cgi ? NULL : f.sv;
 	f.body.splice = f.out.splice = true;
 	f.out.src = rq->out_r;
 	f.out.dst = STDOUT_FILENO;
 	f.out.wr = f.cgi ? NULL : f.sv;
 	f.out.left = -1;
 	f.started = rq->nph;
+	if (f.body.src == -1) {
+		f.body_open = false;
+		close(f.body.dst);
+	}
 	if (setup(&f) == -1) {
 		warn("%s: setup", rq->target);
 		respond(f.sv, 500, rq->nph);

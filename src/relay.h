@@ -8,16 +8,16 @@
 
 /*
  * The server side of a request.  A CGI server gives descriptors 0, 1
- * and 2 (read, write and the functions are NULL); a protocol server
- * (FastCGI) moves the bytes itself and gives a descriptor to poll.
+ * and 2 (write and finish are NULL); a protocol server (FastCGI) has
+ * read the body into a file already, moves the response itself, and
+ * gives its connection to watch.
  */
 struct server {
+	int	 body;			/* the request body, -1 = none */
 	int	 fd;			/* FastCGI: the connection */
 	int	 listen;		/* FastCGI: the listening socket */
 	/* Set (by a signal handler) when the server abandons the request. */
 	volatile sig_atomic_t *stop;
-	/* Up to len bytes of body, never blocking long; 0 at its end. */
-	ssize_t	(*read)(void *ctx, char *buf, size_t len);
 	/* All of buf to stream 1 (response) or 2 (error log), or -1. */
 	int	(*write)(void *ctx, int stream, const char *buf, size_t len);
 	/* The response is complete. */

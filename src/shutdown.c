@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -86,14 +87,18 @@ static bool
 watch(struct run *r, int out, int pidfd)
 {
 	struct pollfd pfd[2] = { { out, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
-	int64_t end = now_ms() + r->cmd->timeout;
+	int64_t now = now_ms(), end;
 	char buf[4096];
 	ssize_t n;
 	int left;
 
+	end = r->cmd->timeout > INT64_MAX - now ? INT64_MAX :
+	    now + r->cmd->timeout;
 	while (pfd[0].fd != -1 || pfd[1].fd != -1) {
-		if ((left = (int)(end - now_ms())) <= 0)
+		now = now_ms();
+		if (now >= end)
 			return false;
+		left = end - now > INT_MAX ? INT_MAX : (int)(end - now);
 		if (poll(pfd, 2, left) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -166,7 +171,6 @@ status_env(struct env *e, const struct request *rq, const struct outcome *o)
 
 #define SETNUM(name, fmt, v) (snprintf(num, sizeof(num), fmt, v), \
 	    env_set(e, name, num))
-	env_unset(e, "CGIWRAP_CONTROL_FD");
 	rc |= SETNUM("CGIWRAP_STATUS", "%d", o->status);
 	rc |= env_set(e, "CGIWRAP_STATUS_NAME", status_name(o->status));
 	rc |= env_set(e, "CGIWRAP_EXIT_CODE", exit_code(o->wstatus));
@@ -190,11 +194,14 @@ status_env(struct env *e, const struct request *rq, const struct outcome *o)
 void
 shutdown_run(const struct request *rq, const struct outcome *o)
 {
+	static const struct settings none;
 	struct env e = { 0 };
 	struct run r = { .rq = rq };
 	size_t lvl, i;
 
-	if (env_copy(&e, &rq->env) == -1 || status_env(&e, rq, o) == -1) {
+	/* The request's variables, not the child's: no env_set, no rewrites. */
+	if (env_child(&e, rq->cgi, &none) == -1 ||
+	    status_env(&e, rq, o) == -1) {
 		log_line("target=%s note=\"shutdown: out of memory\"",
 		    rq->target);
 		env_free(&e);

@@ -1,0 +1,26 @@
+#include <errno.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include "io.h"
+
+int
+write_all(int fd, const void *buf, size_t len)
+{
+	struct pollfd pfd = { fd, POLLOUT, 0 };
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EAGAIN)
+				(void)poll(&pfd, 1, -1);
+			else if (errno != EINTR)
+				return -1;
+			continue;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
