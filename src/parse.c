@@ -128,3 +128,45 @@ signal_name(int sig)
 	(void)snprintf(buf, sizeof(buf), "%d", sig);
 	return buf;
 }
+
+int
+parse_control(const char *line, struct control *c)
+{
+	char word[32], arg[64];
+	size_t wl, al;
+	const char *p = line;
+
+	p += strspn(p, " \t");
+	wl = strcspn(p, " \t\r\n");
+	if (wl >= sizeof(word))
+		return -1;
+	memcpy(word, p, wl);
+	word[wl] = '\0';
+	p += wl;
+	p += strspn(p, " \t");
+	al = strcspn(p, " \t\r\n");
+	if (al >= sizeof(arg))
+		return -1;
+	memcpy(arg, p, al);
+	arg[al] = '\0';
+	p += al;
+	/* Nothing may follow but blanks and the line end. */
+	if (p[strspn(p, " \t\r\n")] != '\0')
+		return -1;
+	if (strcmp(word, "time_limit") == 0) {
+		c->op = CTL_TIME_LIMIT;
+		return parse_duration(arg, &c->ms);
+	}
+	if (strcmp(word, "ignore_user_abort") == 0) {
+		c->op = CTL_IGNORE_USER_ABORT;
+		if (strcasecmp(arg, "on") != 0 && strcasecmp(arg, "off") != 0)
+			return -1;
+		c->on = strcasecmp(arg, "on") == 0;
+		return 0;
+	}
+	if (strcmp(word, "finish") == 0 && al == 0) {
+		c->op = CTL_FINISH;
+		return 0;
+	}
+	return -1;
+}

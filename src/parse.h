@@ -3,6 +3,7 @@
 #define CGIWRAP_PARSE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -32,5 +33,21 @@ int		 parse_signal(const char *, int *);
 
 /* Name of a signal without "SIG" ("TERM"), or its number as text. */
 const char	*signal_name(int);
+
+/* A control line of a script (R-CTL-2), as the supervisor applies it. */
+enum control_op { CTL_TIME_LIMIT = 1, CTL_IGNORE_USER_ABORT, CTL_FINISH };
+
+struct control {
+	enum control_op	 op;
+	int64_t		 ms;	/* CTL_TIME_LIMIT: 0 = no limit */
+	bool		 on;	/* CTL_IGNORE_USER_ABORT */
+};
+
+/*
+ * "time_limit N", "ignore_user_abort on|off" or "finish", with blanks
+ * around the words and a line end allowed.  Returns 0, or -1 when the
+ * line is none of these.
+ */
+int		 parse_control(const char *, struct control *);
 
 #endif

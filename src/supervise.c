@@ -204,17 +204,13 @@ reap(struct sup *s)
 }
 
 static void
-set_time_limit(struct sup *s, const char *arg)
+set_time_limit(struct sup *s, int64_t ms)
 {
-	int64_t ms, max = s->set.max_time_limit;
+	int64_t max = s->set.max_time_limit;
 
-	if (parse_duration(arg, &ms) == -1) {
-		note(s, "control: bad time_limit '%s' ignored", arg);
-		return;
-	}
 	if (max > 0 && (ms == 0 || ms > max)) {
-		note(s, "control: time_limit %s refused, capped at %lldms",
-		    arg, (long long)max);
+		note(s, "control: time_limit %lldms refused, capped at %lldms",
+		    (long long)ms, (long long)max);
 		ms = max;
 	}
 	if (s->status & ST_TIMEOUT)
@@ -224,41 +220,38 @@ set_time_limit(struct sup *s, const char *arg)
 }
 
 static void
-set_ignore(struct sup *s, const char *arg)
+set_ignore(struct sup *s, bool on)
 {
-	if (strcasecmp(arg, "on") == 0)
-		s->set.ignore_user_abort = true;
-	else if (strcasecmp(arg, "off") == 0) {
-		s->set.ignore_user_abort = false;
-		/* The client left while ignored: stop now, as PHP would. */
-		if ((s->status & ST_ABORTED) && s->running)
-			stop_tree(s);
-	} else
-		note(s, "control: bad ignore_user_abort '%s' ignored", arg);
+	s->set.ignore_user_abort = on;
+	/* The client left while ignored: stop now, as PHP would. */
+	if (!on && (s->status & ST_ABORTED) && s->running)
+		stop_tree(s);
 }
 
 /* A control line, from the control descriptor or a control header. */
 static void
-control(struct sup *s, char *line)
+control(struct sup *s, const char *line)
 {
-	char *arg;
+	struct control c;
 
-	line[strcspn(line, "\r\n")] = '\0';
-	arg = line + strcspn(line, " \t");
-	if (*arg != '\0')
-		*arg++ = '\0';
-	arg += strspn(arg, " \t");
 	if (!s->set.script_control)
 		return;
-	if (strcmp(line, "time_limit") == 0)
-		set_time_limit(s, arg);
-	else if (strcmp(line, "ignore_user_abort") == 0)
-		set_ignore(s, arg);
-	else if (strcmp(line, "finish") == 0 && *arg == '\0') {
+	if (parse_control(line, &c) == -1) {
+		note(s, "control: bad line '%.64s' ignored", line);
+		return;
+	}
+	switch (c.op) {
+	case CTL_TIME_LIMIT:
+		set_time_limit(s, c.ms);
+		break;
+	case CTL_IGNORE_USER_ABORT:
+		set_ignore(s, c.on);
+		break;
+	case CTL_FINISH:
 		if (s->front)
 			msg_send(s->rq->link[1], M_FINISH, 0, 0, NULL);
-	} else
-		note(s, "control: unknown line '%.64s' ignored", line);
+		break;
+	}
 }
 
 /* Lines on the control descriptor; an over-long line is dropped whole. */

@@ -51,6 +51,47 @@ bad_signal(const char *s)
 	ok(parse_signal(s, &sig) == -1 && sig == 42, "'%s' is no signal", s);
 }
 
+static void
+good_control(const char *line, enum control_op op, int64_t ms, bool on)
+{
+	struct control c = { 0 };
+
+	ok(parse_control(line, &c) == 0 && c.op == op &&
+	    (op != CTL_TIME_LIMIT || c.ms == ms) &&
+	    (op != CTL_IGNORE_USER_ABORT || c.on == on),
+	    "control line '%s'", line);
+}
+
+static void
+bad_control(const char *line)
+{
+	struct control c;
+
+	ok(parse_control(line, &c) == -1, "'%s' is no control line", line);
+}
+
+static void
+controls(void)
+{
+	good_control("time_limit 3", CTL_TIME_LIMIT, 3000, false);
+	good_control("  time_limit\t500ms \r\n", CTL_TIME_LIMIT, 500, false);
+	good_control("time_limit 0", CTL_TIME_LIMIT, 0, false);
+	good_control("ignore_user_abort on", CTL_IGNORE_USER_ABORT, 0, true);
+	good_control("ignore_user_abort OFF\n", CTL_IGNORE_USER_ABORT, 0,
+	    false);
+	good_control("finish", CTL_FINISH, 0, false);
+	good_control("finish\n", CTL_FINISH, 0, false);
+	bad_control("");
+	bad_control("finish now");
+	bad_control("time_limit");
+	bad_control("time_limit -1");
+	bad_control("time_limit 3 4");
+	bad_control("ignore_user_abort yes");
+	bad_control("Time_Limit 3");
+	bad_control("set_time_limit 3");
+	bad_control("time_limit 99999999999999999999999999999999999999999");
+}
+
 int
 main(void)
 {
@@ -149,5 +190,6 @@ main(void)
 			break;
 	}
 	is_int(sig, 32, "signal_name reads back for 1..31");
+	controls();
 	return done_testing();
 }
