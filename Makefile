@@ -71,3 +71,6 @@ clean:
 	rm -rf build cgiwrap
 
 .PHONY: all units deps check test sanitize sanitize-build install clean
+
+# Fuzzing (libFuzzer, clang): make fuzz FUZZ_SECONDS=N
+-include tests/fuzz/fuzz.mk
