@@ -14,8 +14,12 @@ package Server;
 #   print $srv->error_log;
 #   $srv->stop;        # also done by DESTROY and at END
 #
+#   my $lt = lighttpd_start(dir => "$dir/lighttpd", conf => $text);
+#
 # Generic parts (for other servers' starters): free_port, wait_for_port,
 # wait_for_pid_gone, spawn, make_tempdir, wait_until, Server->new.
+# instantiate(FILE, NAME => VALUE, ...) reads a configuration snippet of
+# etc/ and replaces its @NAME@ placeholders (every one must be given).
 
 use strict;
 use warnings;
@@ -24,21 +28,23 @@ use Cwd ();
 use Exporter qw(import);
 use File::Temp ();
 use File::Path qw(remove_tree);
+use IO::Select;
 use IO::Socket::INET;
 use POSIX qw(:sys_wait_h);
 use Scalar::Util qw(weaken);
 use Time::HiRes qw(time sleep);
 
 our @EXPORT_OK = qw(
-	apache_start have_apache
+	apache_start have_apache lighttpd_start have_lighttpd instantiate
 	make_tempdir free_port wait_for_port wait_for_pid_gone spawn
 	wait_until wait_for_file pids_matching proc_cmdline proc_exe
-	www_user chown_www slurp curl_get
+	www_user chown_www slurp curl_get write_file parse_env run_cgi
 );
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
 our $APACHE     = $ENV{APACHE2} || '/usr/sbin/apache2';
 our $APACHE_MOD = '/usr/lib/apache2/modules';
+our $LIGHTTPD   = $ENV{LIGHTTPD} || '/usr/sbin/lighttpd';
 our $WWW_USER   = 'www-data';
 our $POLL       = 0.05;	# seconds between polls
 
@@ -73,6 +79,123 @@ sub slurp {
 	local $/;
 	my $s = <$fh>;
 	return $s // '';
+}
+
+# Write TEXT to PATH and chmod it to MODE.
+sub write_file {
+	my ($path, $mode, $text) = @_;
+	open(my $fh, '>', $path) or croak "$path: $!";
+	print $fh $text;
+	close $fh or croak "$path: $!";
+	chmod $mode, $path or croak "chmod $path: $!";
+}
+
+# NAME=VALUE lines (env(1) output, a CGI dump) as a hash reference.
+sub parse_env {
+	my ($text) = @_;
+	my %e;
+	for (split /\n/, $text // '') {
+		$e{$1} = $2 if /^([A-Za-z_][A-Za-z0-9_]*)=(.*)\z/;
+	}
+	return \%e;
+}
+
+# run_cgi(argv => [PROGRAM, ARGS], env => {NAME => VALUE}, user => USER,
+#   stdin => TEXT, timeout => SECONDS)
+# Run a program as a web server runs a CGI program: the environment is
+# exactly ENV (plus the sanitizer options of ours), stdin a pipe holding
+# TEXT (or empty), stdout and stderr pipes read to their end, in a process
+# group of its own, as USER (setpriv) when given. Past TIMEOUT (default
+# 20 s) the group is killed. Returns { exit => exit status (-1 when
+# killed by a signal), signal => N, stdout, stderr, elapsed => seconds,
+# killed => 1 when the timeout struck }.
+sub run_cgi {
+	my (%o) = @_;
+	my @argv = @{ $o{argv} };
+	unshift @argv, 'setpriv', "--reuid=$o{user}", "--regid=$o{user}",
+	    '--clear-groups', '--' if defined $o{user};
+	my %env = %{ $o{env} // {} };
+	for (qw(ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS)) {
+		$env{$_} //= $ENV{$_} if defined $ENV{$_};
+	}
+	$env{PATH} //= '/usr/local/bin:/usr/bin:/bin';
+	my $in = File::Temp->new;
+	print $in ($o{stdin} // '');
+	close $in;
+	pipe(my $out_r, my $out_w) or croak "pipe: $!";
+	pipe(my $err_r, my $err_w) or croak "pipe: $!";
+	my $t0 = time;
+	my $pid = fork;
+	croak "fork: $!" unless defined $pid;
+	if ($pid == 0) {
+		$SIG{$_} = 'DEFAULT' for qw(INT TERM HUP PIPE CHLD);
+		POSIX::setpgid(0, 0);
+		close $out_r;
+		close $err_r;
+		open(STDIN, '<', "$in") or POSIX::_exit(125);
+		open(STDOUT, '>&', $out_w) or POSIX::_exit(125);
+		open(STDERR, '>&', $err_w) or POSIX::_exit(125);
+		%ENV = %env;
+		{ no warnings 'exec'; exec { $argv[0] } @argv; }
+		print STDERR "exec $argv[0]: $!\n";
+		POSIX::_exit(127);
+	}
+	close $out_w;
+	close $err_w;
+	my %buf = (out => '', err => '');
+	my %name = (fileno($out_r) => 'out', fileno($err_r) => 'err');
+	my $sel = IO::Select->new($out_r, $err_r);
+	my $deadline = time + ($o{timeout} // 20);
+	my $killed;
+	while ($sel->count) {
+		my $left = $deadline - time;
+		if ($left <= 0) {
+			kill 'KILL', -$pid;
+			$killed = 1;
+			last;
+		}
+		for my $fh ($sel->can_read($left)) {
+			my $n = sysread($fh, my $chunk, 65536);
+			if (!$n) {
+				$sel->remove($fh);
+				close $fh;
+				next;
+			}
+			$buf{ $name{ fileno $fh } } .= $chunk;
+		}
+	}
+	my $st;
+	my $reaped = sub {
+		return 0 unless waitpid($pid, WNOHANG) == $pid;
+		$st = $?;
+		return 1;
+	};
+	unless (wait_until($killed ? 5 : $deadline - time + 1, $reaped)) {
+		kill 'KILL', -$pid;
+		$killed = 1;
+		wait_until(5, $reaped);
+	}
+	$st //= -1;
+	return { exit => ($st & 127) ? -1 : $st >> 8, signal => $st & 127,
+	    stdout => $buf{out}, stderr => $buf{err}, elapsed => time - $t0,
+	    killed => $killed };
+}
+
+# The text of the configuration snippet FILE with every @NAME@ replaced by
+# VARS{NAME}; croaks when FILE names a placeholder that VARS lacks, so a
+# snippet and its test cannot drift apart silently.
+sub instantiate {
+	my ($file, %vars) = @_;
+	open(my $fh, '<', $file) or croak "instantiate: $file: $!";
+	my $text = do { local $/; <$fh> };
+	close $fh;
+	my %missing;
+	$text =~ s{\@([A-Z][A-Z0-9_]*)\@}{
+		exists $vars{$1} ? $vars{$1} : do { $missing{$1} = 1; "\@$1\@" }
+	}ge;
+	croak "instantiate: $file: no value for "
+	    . join(', ', map { "\@$_\@" } sort keys %missing) if %missing;
+	return $text;
 }
 
 # The command line of a process as one string (argv joined by spaces),
@@ -234,16 +357,18 @@ sub new {
 }
 
 sub port { $_[0]{port} }
+sub ports { @{ $_[0]{ports} // [$_[0]{port}] } }
 sub pid  { $_[0]{pid} }
 sub dir  { $_[0]{dir} }
 sub name { $_[0]{name} }
 sub running { my $s = shift; return $s->{pid} && !$s->{stopped} }
 
+# URL of PATH on the server's main port, or on PORT.
 sub url {
-	my ($self, $path) = @_;
+	my ($self, $path, $port) = @_;
 	$path //= '/';
 	$path = "/$path" unless $path =~ m{^/};
-	return "http://127.0.0.1:$self->{port}$path";
+	return "http://127.0.0.1:" . ($port // $self->{port}) . $path;
 }
 
 sub error_log_path { $_[0]{error_log} }
@@ -329,6 +454,10 @@ sub _apache_builtin {
 sub _apache_conf {
 	my (%o) = @_;
 	my ($dir, $port, $mpm, $cgi) = @o{qw(dir port mpm cgi)};
+	my $listen = join('', map { "Listen 127.0.0.1:$_\n" } $port,
+	    @{ $o{extra} // [] });
+	my $extra = ref $o{conf} eq 'CODE'
+	    ? $o{conf}->($port, @{ $o{extra} // [] }) : $o{conf};
 	my $run = "$dir/run";
 	my @mods = ("mpm_$mpm", qw(authz_core mime alias), $cgi,
 	    qw(env setenvif actions dir log_config));
@@ -351,11 +480,11 @@ sub _apache_conf {
 	my $pass = @pass ? "PassEnv @pass\n" : '';
 	my $types = -r '/etc/mime.types' ? '/etc/mime.types' : '/dev/null';
 	my $user = $WWW_USER;
-	return <<"EOF" . ($o{conf} // '') . "\n";
+	return <<"EOF" . ($extra // '') . "\n";
 # generated by tests/lib/Server.pm
 ServerRoot "$dir"
 ServerName 127.0.0.1
-Listen 127.0.0.1:$port
+$listen
 $load
 PidFile "$run/apache2.pid"
 DefaultRuntimeDir "$run"
@@ -387,11 +516,16 @@ EOF
 }
 
 # apache_start(mpm => 'prefork'|'event', cgi => 'mod_cgi'|'mod_cgid',
-#   dir => DIR, conf => TEXT, pass_env => [NAMES], timeout => SECONDS)
+#   dir => DIR, conf => TEXT, pass_env => [NAMES], timeout => SECONDS,
+#   port => PORT, extra_ports => N)
 # Start /usr/sbin/apache2 -DFOREGROUND in the background on 127.0.0.1 and
-# a free port, with a config generated under DIR (made if not given), as
-# root with User/Group www-data. Returns a Server object once the port
-# answers; croaks with the error log when it does not start.
+# a free port (or PORT, then without retries), with a config generated
+# under DIR (made if not given), as root with User/Group www-data.
+# extra_ports => N makes it listen on N more free ports too ($srv->ports
+# lists them all, the main one first); conf may then be a CODE reference,
+# called with the ports, that returns the text (for <VirtualHost>s).
+# Returns a Server object once the ports answer; croaks with the error log
+# when it does not start.
 sub apache_start {
 	my (%o) = @_;
 	$o{mpm} //= 'prefork';
@@ -410,26 +544,148 @@ sub apache_start {
 	my $conffile = "$dir/apache2.conf";
 	my $out = "$dir/apache2.out";
 	my $last = '';
-	for my $attempt (1 .. 3) {
-		my $port = free_port();
+	for my $attempt (1 .. ($o{port} ? 1 : 3)) {
+		my $port = $o{port} // free_port();
+		my @extra = _more_ports($o{extra_ports} // 0, $port);
 		open(my $fh, '>', $conffile) or croak "$conffile: $!";
-		print $fh _apache_conf(%o, dir => $dir, port => $port);
+		print $fh _apache_conf(%o, dir => $dir, port => $port,
+		    extra => \@extra);
 		close $fh or croak "$conffile: $!";
 		unlink "$dir/error.log", $out;
 		my $pid = spawn([$APACHE, '-d', $dir, '-f', $conffile,
 		    '-DFOREGROUND'], $out);
 		my $self = Server->new(name => "apache-$o{mpm}-$o{cgi}",
-		    pid => $pid, port => $port, dir => $dir,
+		    pid => $pid, port => $port, ports => [$port, @extra],
+		    dir => $dir,
 		    conffile => $conffile, error_log => "$dir/error.log",
 		    stop_signal => 'WINCH', stop_timeout => 10,
 		    leftover => qr/^\Q$APACHE\E .*-f \Q$conffile\E(?: |\z)/);
-		return $self if wait_for_port($port, $o{timeout} // 15, $pid);
+		return $self if _all_ports($o{timeout} // 15, $pid, $port, @extra);
 		$last = slurp($out) . slurp("$dir/error.log");
 		$self->stop;
 		next if $last =~ /Address already in use/;	# lost a race
 		last;
 	}
 	croak "apache_start: apache2 did not answer:\n$last";
+}
+
+# N free ports other than the ones in AVOID.
+sub _more_ports {
+	my ($n, @avoid) = @_;
+	my %seen = map { $_ => 1 } @avoid;
+	my @p;
+	for (1 .. 50 * $n) {
+		last if @p == $n;
+		my $p = free_port();
+		push @p, $p unless $seen{$p}++;
+	}
+	croak "no $n free ports" if @p < $n;
+	return @p;
+}
+
+# Wait (TIMEOUT in all) until every one of PORTS answers; false early
+# when PID is gone.
+sub _all_ports {
+	my ($timeout, $pid, @ports) = @_;
+	my $deadline = time + $timeout;
+	for my $p (@ports) {
+		return 0 unless wait_for_port($p, $deadline - time, $pid);
+	}
+	return 1;
+}
+
+# ---------------------------------------------------------------------------
+# lighttpd 1.4 (Debian layout)
+
+sub have_lighttpd { return -x $LIGHTTPD }
+
+sub _lighttpd_conf {
+	my (%o) = @_;
+	my ($dir, $port) = @o{qw(dir port)};
+	my @pass = grep { defined $ENV{$_} }
+	    (qw(ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS), @{ $o{pass_env} // [] });
+	# lighttpd gives CGIs no variable of its own environment: the ones
+	# to pass are set explicitly (mod_setenv; += merges with snippets).
+	my $pass = '';
+	if (@pass) {
+		$pass = "server.modules += (\"mod_setenv\")\n"
+		    . "setenv.add-environment += (\n" . join('', map {
+		    "    \"$_\" => \"" . _lq($ENV{$_}) . "\",\n" } @pass) . ")\n";
+	}
+	my $user = $WWW_USER;
+	return <<"EOF" . ($o{conf} // '') . "\n";
+# generated by tests/lib/Server.pm
+server.document-root = "$dir/htdocs"
+server.bind = "127.0.0.1"
+server.port = $port
+server.username = "$user"
+server.groupname = "$user"
+server.pid-file = "$dir/run/lighttpd.pid"
+server.upload-dirs = ( "$dir/run" )
+server.modules = ( "mod_access", "mod_alias", "mod_accesslog" )
+accesslog.filename = "$dir/access.log"
+accesslog.format = "%h \\"%r\\" %>s %b %D"
+# Stream responses as they come (the default, 0, buffers them whole).
+server.stream-response-body = 2
+server.stream-request-body = 2
+# No server.errorlog: lighttpd in the foreground logs to its stderr, and
+# CGI programs inherit that stderr; both go to DIR/error.log.
+$pass
+# extra configuration
+EOF
+}
+
+# A string for a lighttpd config's double quotes.
+sub _lq {
+	my ($s) = @_;
+	$s =~ s/(["\\])/\\$1/g;
+	return $s;
+}
+
+# lighttpd_start(dir => DIR, conf => TEXT, pass_env => [NAMES],
+#   timeout => SECONDS, port => PORT)
+# Start /usr/sbin/lighttpd -D in the background (own process group) on
+# 127.0.0.1 and a free port (or PORT), with a config generated under DIR
+# (made if not given), as root with server.username www-data, so CGIs run
+# as www-data. Its stderr, which its CGIs inherit, is DIR/error.log.
+# Returns a Server object once the port answers; croaks with the log when
+# it does not start (the config is checked with -tt first).
+sub lighttpd_start {
+	my (%o) = @_;
+	croak "lighttpd_start: $LIGHTTPD is missing" unless -x $LIGHTTPD;
+	my $dir = $o{dir} // make_tempdir('lighttpd');
+	$dir =~ s{/+\z}{};
+	for my $d ($dir, "$dir/run", "$dir/htdocs") {
+		-d $d or mkdir $d or croak "mkdir $d: $!";
+		chmod 0755, $d;
+	}
+	my $conffile = "$dir/lighttpd.conf";
+	my $log = "$dir/error.log";
+	my $last = '';
+	for my $attempt (1 .. ($o{port} ? 1 : 3)) {
+		my $port = $o{port} // free_port();
+		open(my $fh, '>', $conffile) or croak "$conffile: $!";
+		print $fh _lighttpd_conf(%o, dir => $dir, port => $port);
+		close $fh or croak "$conffile: $!";
+		unlink $log;
+		# Opened after lighttpd became www-data.
+		open(my $al, '>>', "$dir/access.log") or croak "$dir/access.log: $!";
+		close $al;
+		chown_www("$dir/access.log");
+		my $check = `'$LIGHTTPD' -tt -f '$conffile' 2>&1`;
+		croak "lighttpd_start: $conffile is refused:\n$check" if $?;
+		my $pid = spawn([$LIGHTTPD, '-D', '-f', $conffile], $log);
+		my $self = Server->new(name => 'lighttpd', pid => $pid,
+		    port => $port, dir => $dir, conffile => $conffile,
+		    error_log => $log, stop_signal => 'TERM', stop_timeout => 10,
+		    leftover => qr/^\Q$LIGHTTPD\E .*-f \Q$conffile\E(?: |\z)/);
+		return $self if wait_for_port($port, $o{timeout} // 15, $pid);
+		$last = slurp($log);
+		$self->stop;
+		next if $last =~ /Address already in use/;	# lost a race
+		last;
+	}
+	croak "lighttpd_start: lighttpd did not answer:\n$last";
 }
 
 # ---------------------------------------------------------------------------

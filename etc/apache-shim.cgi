@@ -1,0 +1,2 @@
+#!/bin/sh
+exec '@CGIWRAP@' -c '@CONF@' -- '@TARGET@' "$@"

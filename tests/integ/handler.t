@@ -1,0 +1,469 @@
+#!/usr/bin/perl
+# cgiwrap in handler mode behind real servers (issue 3; SPEC R-TGT-2,
+# R-TGT-4), configured from the snippets in etc/ (instantiated, so the
+# documented configs are the tested ones):
+#   Apache 2.4 prefork + mod_cgi and event + mod_cgid:
+#     Action       etc/apache-action.conf       /cgi-bin/NAME.cgi
+#     ScriptAlias  etc/apache-scriptalias.conf  /legacy/NAME.cgi
+#     shim         etc/apache-shim.cgi          /shim/dump.cgi (explicit mode)
+#   lighttpd 1.4 mod_cgi:
+#     cgi.assign   etc/lighttpd.conf            /cgi-bin/NAME.cgi
+#
+# Transparency.  One script, dump.cgi, prints its environment, $0, argv
+# and working directory.  It is requested twice with the same URL (path
+# info and a query string), once run by the server directly and once
+# through cgiwrap, and the two dumps are compared:
+#   - Apache: two ports, both IP-based virtual hosts of one server; the
+#     "direct" one maps /cgi-bin/ and /legacy/ with a plain ScriptAlias to
+#     the scripts' directory, the other includes the two snippets.  Both
+#     requests carry the same Host header (dump.test:8000), so HTTP_HOST,
+#     SERVER_NAME and SERVER_PORT (UseCanonicalName Off: from the Host
+#     header) are the same on both ports.
+#   - lighttpd: one port; a request header X-Direct: 1 selects
+#     cgi.assign = (".cgi" => "") (run directly) after the snippet.
+#   Every request carries X-Direct (1 or 0), so HTTP_X_DIRECT differs.
+#   Compared exactly: every variable of @SAME plus $0, argv and the working
+#   directory; then the whole environment, where only the names in
+#   %MAY_DIFFER may differ (each with its reason), and no REDIRECT_*
+#   variable may appear through cgiwrap that the direct run lacks.
+#   The direct dump is also checked against the URL (so that two equally
+#   wrong dumps cannot pass), and the one through cgiwrap must come with a
+#   cgiwrap shutdown record naming dump.cgi as the target.
+# R-TGT-4: ?-c+/tmp/x+--+/bin/sh, and a variant naming a real config and
+#   program that would leave marker files, run only dump.cgi, which gets
+#   the words as argv exactly as when run directly (Apache passes ISINDEX
+#   words as argv; lighttpd passes none, and that is compared too).
+# Abort and timeout through every handler mode of every server: the client
+#   leaves (curl --max-time 1) a script writing every 100 ms -> shutdown
+#   record with status 1; a script that never answers, with
+#   max_execution_time = 1s -> 504 and status 2; in both cases no process
+#   of the script is left.
+use strict;
+use warnings;
+use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Cwd qw(abs_path);
+use File::Copy qw(copy);
+use Time::HiRes qw(time);
+use Server qw(:all);
+
+plan skip_all => 'must run as root (the servers then run CGIs as www-data)'
+    if $> != 0;
+plan skip_all => "apache2 is not installed ($Server::APACHE; "
+    . 'tests/deps.sh installs it)' unless have_apache();
+plan skip_all => "lighttpd is not installed ($Server::LIGHTTPD; "
+    . 'tests/deps.sh installs it)' unless have_lighttpd();
+
+my $TOP = abs_path("$FindBin::Bin/../..");
+my $ETC = "$TOP/etc";
+my $CGIWRAP = abs_path($ENV{CGIWRAP} || "$TOP/cgiwrap");
+my $HOST = 'dump.test:8000';
+
+ok(scalar(grep { -x "$_/curl" } split /:/, $ENV{PATH} // ''),
+    'curl is installed') or BAIL_OUT('no curl');
+ok(-x $CGIWRAP, "$CGIWRAP exists (run make)") or BAIL_OUT('no cgiwrap');
+
+# Variables a legacy script uses, which must be what the server would
+# have given it (R-TGT-2 and the issue's list).
+my @SAME = qw(SCRIPT_NAME SCRIPT_FILENAME PATH_INFO PATH_TRANSLATED
+    REQUEST_URI QUERY_STRING REQUEST_METHOD SERVER_NAME SERVER_PORT
+    REMOTE_ADDR HTTP_HOST DOCUMENT_ROOT GATEWAY_INTERFACE SERVER_PROTOCOL
+    SERVER_SOFTWARE SERVER_ADDR CONTENT_LENGTH CONTENT_TYPE);
+# Variables that may differ between the two runs, and why.
+my %MAY_DIFFER = (
+	REMOTE_PORT => 'a new client connection each time',
+	HTTP_X_DIRECT => 'the test header that selects the direct run',
+	CGIWRAP_CONFIG => 'set for cgiwrap by the snippet (SetEnv/setenv); '
+	    . 'R-ENV-1 passes it on',
+	CGIWRAP_CONTROL_FD => 'the script control descriptor (R-CTL-2), '
+	    . 'cgiwrap\'s only addition',
+	CONTEXT_PREFIX => 'Apache: the prefix of the alias that matched '
+	    . '(/cgiwrap-bin/ or /legacy instead of /cgi-bin/ or /legacy/)',
+	CONTEXT_DOCUMENT_ROOT => 'Apache: the directory of that alias',
+);
+
+# ---------------------------------------------------------------------------
+# The tree: $t/legacy holds the scripts (the `roots`), $t/wrapbin the
+# cgiwrap binary, $t/rec the shutdown records, $t/var the log.
+
+my $t = abs_path(make_tempdir('handler'));
+for my $d (qw(legacy wrapbin bin rec var conf shim mark)) {
+	mkdir "$t/$d" or die "mkdir $t/$d: $!";
+	chmod 0755, "$t/$d";
+}
+chown_www("$t/rec", "$t/var", "$t/mark");
+copy($CGIWRAP, "$t/wrapbin/cgiwrap") or die "copy $CGIWRAP: $!";
+chmod 0755, "$t/wrapbin/cgiwrap";
+my $WRAP = "$t/wrapbin/cgiwrap";
+symlink('/bin/sleep', "$t/bin/snooze") or die "symlink: $!";
+my $conf = "$t/cgiwrap.conf";
+my $log = "$t/var/cgiwrap.log";
+write_file($conf, 0644, <<"EOF");
+roots = {"$t/legacy"}
+log = "$log"
+kill_grace = 1s
+shutdown "rec" {
+    command = {"$t/rec.sh"}
+}
+script "*/slow.cgi" {
+    max_execution_time = 1s
+}
+EOF
+write_file("$t/rec.sh", 0755, <<"EOF");
+#!/bin/sh
+# The shutdown command: its environment, written atomically.
+tmp="$t/rec/.tmp.\$\$"
+env > "\$tmp" && mv "\$tmp" "$t/rec/\${CGIWRAP_PID:-nopid.\$\$}"
+EOF
+write_file("$t/legacy/dump.cgi", 0755, <<'EOF');
+#!/usr/bin/perl
+# Prints what a CGI program sees: $0, argv, working directory, environment.
+use Cwd qw(getcwd);
+sub esc { my $s = shift; $s =~ s/([\\\n\r])/sprintf('\x%02x', ord $1)/ge; $s }
+print "Content-Type: text/plain\r\n\r\n";
+print "SELF=", esc($0), "\n";
+print "ARGC=", scalar(@ARGV), "\n";
+print "ARGV", $_ + 1, "=", esc($ARGV[$_]), "\n" for 0 .. $#ARGV;
+print "CWD=", esc(getcwd()), "\n";
+print "ENV:$_=", esc($ENV{$_}), "\n" for sort keys %ENV;
+EOF
+write_file("$t/legacy/tick.cgi", 0755, <<"EOF");
+#!/bin/sh
+printf 'Content-Type: text/plain\\r\\n\\r\\n'
+i=0
+while [ \$i -lt 300 ]; do
+	echo "tick \$i"
+	$t/bin/snooze 0.1
+	i=\$((i + 1))
+done
+EOF
+write_file("$t/legacy/slow.cgi", 0755, <<"EOF");
+#!/bin/sh
+# Never answers; its section gives it max_execution_time = 1s.
+exec $t/bin/snooze 30
+EOF
+# R-TGT-4: what a request could name if ISINDEX words became options.
+write_file("$t/evil.conf", 0644, <<"EOF");
+roots = {"/"}
+log = "$t/var/evil.log"
+shutdown "evil" {
+    command = {"$t/bin/evil.sh", "shutdown"}
+}
+EOF
+write_file("$t/bin/evil.sh", 0755, <<"EOF");
+#!/bin/sh
+printf 'Content-Type: text/plain\\r\\n\\r\\nevil\\n'
+touch "$t/mark/evil.\${1:-ran}"
+EOF
+
+my %snip = (CGIWRAP => $WRAP, CGIWRAP_DIR => "$t/wrapbin", CONF => $conf,
+    ROOT => "$t/legacy");
+write_file("$t/conf/apache-action.conf", 0644,
+    instantiate("$ETC/apache-action.conf", %snip));
+write_file("$t/conf/apache-scriptalias.conf", 0644,
+    instantiate("$ETC/apache-scriptalias.conf", %snip));
+write_file("$t/conf/lighttpd.conf", 0644,
+    instantiate("$ETC/lighttpd.conf", %snip));
+write_file("$t/shim/dump.cgi", 0755, instantiate("$ETC/apache-shim.cgi",
+    %snip, TARGET => "$t/legacy/dump.cgi"));
+
+# ---------------------------------------------------------------------------
+# Helpers
+
+sub failures { scalar grep { !$_ } Test::More->builder->summary }
+
+sub records {
+	opendir(my $dh, "$t/rec") or return ();
+	return sort grep { !/^\./ } readdir $dh;
+}
+
+my %seen;	# shutdown records already looked at
+
+# The shutdown record of the request whose QUERY_STRING is ID (waited for).
+sub wait_record {
+	my ($id, $timeout) = @_;
+	my $found;
+	wait_until($timeout, sub {
+		for my $r (grep { !$seen{$_} } records()) {
+			my $e = parse_env(slurp("$t/rec/$r"));
+			next unless ($e->{QUERY_STRING} // '') eq $id;
+			$seen{$r} = 1;
+			$found = $e;
+			return 1;
+		}
+		return 0;
+	});
+	return $found;
+}
+
+# Parse a dump: { SELF, ARGC, ARGV1.., CWD, env => {...} }.
+sub parse_dump {
+	my ($body) = @_;
+	my %d = (env => {});
+	for (split /\n/, $body // '') {
+		if (/^ENV:([A-Za-z_][A-Za-z0-9_]*)=(.*)\z/) {
+			$d{env}{$1} = $2;
+		} elsif (/^([A-Z]+[0-9]*)=(.*)\z/) {
+			$d{$1} = $2;
+		}
+	}
+	return \%d;
+}
+
+sub argv_of {
+	my ($d) = @_;
+	return [map { $d->{"ARGV$_"} } 1 .. ($d->{ARGC} // 0)];
+}
+
+sub get {
+	my ($srv, $port, $path, $direct, %o) = @_;
+	return curl_get($srv->url($path, $port), max_time => $o{max_time} // 10,
+	    args => ['-H', "Host: $HOST", '-H', "X-Direct: $direct"]);
+}
+
+# Processes of the test scripts (not cgiwrap, not the server).
+sub script_pids {
+	return grep { (proc_exe($_) // '') ne $WRAP }
+	    pids_matching(qr{\Q$t\E/(?:legacy/(?:tick|slow)\.cgi|bin/snooze)});
+}
+
+sub show_pids {
+	return join("\n", map { "  $_: " . (proc_cmdline($_) // '(gone)') } @_);
+}
+
+sub dump_logs {
+	my ($srv, $what) = @_;
+	diag("---- $what failed; server error log:\n" . $srv->error_log);
+	diag("---- cgiwrap log:\n" . slurp($log));
+}
+
+# Compare the dumps of one URL, run directly and through cgiwrap.
+sub transparency {
+	my ($srv, $name, $dport, $wport, $path, $query, $sn) = @_;
+	my $f0 = failures();
+	my $url = "$path/extra/path?$query";
+	my $rd = get($srv, $dport, $url, 1);
+	my $rw = get($srv, $wport, $url, 0);
+	is($rd->{code}, 200, "$name: $url run directly: 200")
+	    or diag("curl exit $rd->{rc}: $rd->{err}\n$rd->{body}");
+	is($rw->{code}, 200, "$name: $url through cgiwrap: 200")
+	    or diag("curl exit $rw->{rc}: $rw->{err}\n$rw->{body}");
+	my ($d, $w) = (parse_dump($rd->{body}), parse_dump($rw->{body}));
+	my ($de, $we) = ($d->{env}, $w->{env});
+
+	# The direct run is what the URL says (the reference is sound) ...
+	is($de->{SCRIPT_NAME}, $sn, "$name: direct SCRIPT_NAME is $sn");
+	is($de->{PATH_INFO}, '/extra/path', "$name: direct PATH_INFO");
+	is($de->{QUERY_STRING}, $query, "$name: direct QUERY_STRING");
+	is($de->{REQUEST_URI}, $url, "$name: direct REQUEST_URI");
+	is($de->{SCRIPT_FILENAME}, "$t/legacy/dump.cgi",
+	    "$name: direct SCRIPT_FILENAME");
+	ok(!exists $de->{CGIWRAP_CONTROL_FD},
+	    "$name: the direct run did not go through cgiwrap");
+	# ... and the other one went through cgiwrap, running dump.cgi.
+	my $rec = wait_record($query, 10);
+	ok($rec, "$name: $url through cgiwrap left a shutdown record");
+	is($rec && $rec->{CGIWRAP_TARGET}, "$t/legacy/dump.cgi",
+	    "$name: cgiwrap ran $t/legacy/dump.cgi");
+
+	for my $v (@SAME) {
+		is($we->{$v}, $de->{$v}, "$name: $v is the same through cgiwrap");
+	}
+	is($w->{SELF}, $d->{SELF}, "$name: \$0 is the same");
+	is_deeply(argv_of($w), argv_of($d), "$name: argv is the same");
+	is($w->{CWD}, $d->{CWD}, "$name: working directory is the same");
+	my @diff = grep { !$MAY_DIFFER{$_} && ($de->{$_} // "\0undef")
+	    ne ($we->{$_} // "\0undef") } sort keys %{{ %$de, %$we }};
+	is("@diff", '', "$name: no other variable differs")
+	    or diag(join '', map { "  $_: direct "
+	    . ($de->{$_} // '(unset)') . ", cgiwrap "
+	    . ($we->{$_} // '(unset)') . "\n" } @diff);
+	my @redirect = grep { /^REDIRECT_/ && !exists $de->{$_} } keys %$we;
+	is("@redirect", '', "$name: no REDIRECT_* variable of the "
+	    . 'indirection reaches the script');
+	dump_logs($srv, "$name $url") if failures() > $f0;
+	return ($d, $w);
+}
+
+# R-TGT-4 through cgiwrap: WORDS as an ISINDEX query; only dump.cgi runs.
+sub isindex {
+	my ($srv, $name, $dport, $wport, $path, $words, $server_passes) = @_;
+	my $f0 = failures();
+	my $q = join('+', @$words);
+	my ($d, $w) = transparency($srv, "$name ISINDEX", $dport, $wport,
+	    $path, $q, $path);
+	is_deeply(argv_of($w), $server_passes ? $words : [],
+	    "$name: ?$q gives dump.cgi the argv words "
+	    . ($server_passes ? "@$words" : '(none: the server passes none)'));
+	is($w->{SELF}, "$t/legacy/dump.cgi", "$name: ?$q ran dump.cgi");
+	my @marks = glob("$t/mark/*");
+	is("@marks", '', "$name: ?$q ran nothing else (no marker file)");
+	ok(!-e "$t/var/evil.log", "$name: ?$q: no config named by the "
+	    . 'query was used');
+	dump_logs($srv, "$name ?$q") if failures() > $f0;
+}
+
+# The client leaves a ticking script; a silent one hits its time limit.
+sub abort_and_timeout {
+	my ($srv, $name, $port, $prefix) = @_;
+	my $f0 = failures();
+	my $id = "id=abort-$name";
+	$id =~ s/[^\w=-]/_/g;
+	my $r = get($srv, $port, "$prefix/tick.cgi?$id", 0, max_time => 1);
+	is($r->{rc}, 28, "$name: tick.cgi: the client left after 1 s")
+	    or diag("curl exit $r->{rc} code $r->{code}: $r->{err}");
+	like($r->{body}, qr/\Atick 0\n/, "$name: tick.cgi: output was streamed");
+	my $rec = wait_record($id, 10) // {};
+	is($rec->{CGIWRAP_STATUS}, '1', "$name: tick.cgi: shutdown command "
+	    . 'ran with CGIWRAP_STATUS=1');
+	is($rec->{CGIWRAP_STATUS_NAME}, 'ABORTED',
+	    "$name: tick.cgi: CGIWRAP_STATUS_NAME=ABORTED");
+	is($rec->{CGIWRAP_TARGET}, "$t/legacy/tick.cgi",
+	    "$name: tick.cgi: CGIWRAP_TARGET");
+	ok(wait_until(5, sub { !script_pids() }),
+	    "$name: tick.cgi: nothing of the script is left")
+	    or diag("left:\n" . show_pids(script_pids()));
+
+	($id = "id=timeout-$name") =~ s/[^\w=-]/_/g;
+	my $t0 = time;
+	$r = get($srv, $port, "$prefix/slow.cgi?$id", 0, max_time => 10);
+	is($r->{code}, 504, "$name: slow.cgi: 504 after its time limit")
+	    or diag("curl exit $r->{rc}: $r->{err}");
+	cmp_ok($r->{elapsed}, '<', 5, "$name: slow.cgi: answered in "
+	    . sprintf('%.2f s', $r->{elapsed}));
+	$rec = wait_record($id, 10) // {};
+	is($rec->{CGIWRAP_STATUS}, '2', "$name: slow.cgi: shutdown command "
+	    . 'ran with CGIWRAP_STATUS=2');
+	is($rec->{CGIWRAP_STATUS_NAME}, 'TIMEOUT',
+	    "$name: slow.cgi: CGIWRAP_STATUS_NAME=TIMEOUT");
+	ok(wait_until(5, sub { !script_pids() }),
+	    "$name: slow.cgi: nothing of the script is left")
+	    or diag("left:\n" . show_pids(script_pids()));
+	dump_logs($srv, "$name abort/timeout") if failures() > $f0;
+}
+
+sub stop_server {
+	my ($srv, $name) = @_;
+	ok($srv->stop, "$name: server stopped cleanly") or diag($srv->stop_problem);
+	ok(wait_until(5, sub { !pids_matching(qr/\Q$t\E/) }),
+	    "$name: no process of the test is left")
+	    or diag("left:\n" . show_pids(pids_matching(qr/\Q$t\E/)));
+	kill 'KILL', pids_matching(qr/\Q$t\E/);
+}
+
+my @WORDS = ('-c', '/tmp/x', '--', '/bin/sh');
+my @EVIL = ('-c', "$t/evil.conf", '--', "$t/bin/evil.sh");
+
+# ---------------------------------------------------------------------------
+# Apache
+
+sub apache_case {
+	my ($mpm, $cgi) = @_;
+	my $name = "apache $mpm+$cgi";
+	my $srv = eval {
+		apache_start(mpm => $mpm, cgi => $cgi, dir => "$t/apache-$mpm",
+		    extra_ports => 1, conf => sub {
+			my ($direct, $wrapped) = @_;
+			return <<"EOF";
+# Run directly (the reference).
+<VirtualHost 127.0.0.1:$direct>
+    ScriptAlias /cgi-bin/ "$t/legacy/"
+    ScriptAlias /legacy/ "$t/legacy/"
+    ScriptAlias /shim/ "$t/shim/"
+    <Directory "$t/legacy">
+        Require all granted
+    </Directory>
+    <Directory "$t/shim">
+        Require all granted
+    </Directory>
+</VirtualHost>
+# Through cgiwrap, from the snippets of etc/.
+<VirtualHost 127.0.0.1:$wrapped>
+    Include "$t/conf/apache-action.conf"
+    Include "$t/conf/apache-scriptalias.conf"
+</VirtualHost>
+EOF
+		    });
+	};
+	unless (ok($srv, "$name: Apache started")) {
+		diag($@);
+		return;
+	}
+	my ($dport, $wport) = $srv->ports;
+	note("$name: direct on port $dport, through cgiwrap on $wport; "
+	    . "files in $t");
+
+	for my $m (['Action', '/cgi-bin/dump.cgi'],
+	    ['ScriptAlias', '/legacy/dump.cgi']) {
+		my ($mode, $path) = @$m;
+		transparency($srv, "$name $mode", $dport, $wport, $path,
+		    "a=1&b=2&mode=$mode", $path);
+		isindex($srv, "$name $mode", $dport, $wport, $path, \@WORDS, 1);
+		isindex($srv, "$name $mode", $dport, $wport, $path, \@EVIL, 1);
+	}
+
+	# The one-line shim (explicit mode) in place of the script: the
+	# request's variables pass unchanged; the shim's name is the
+	# script's, as the server ran the shim.
+	my $f0 = failures();
+	my $url = '/shim/dump.cgi/extra/path?a=1&shim=1';
+	my $r = get($srv, $dport, $url, 1);
+	is($r->{code}, 200, "$name shim: 200");
+	my $s = parse_dump($r->{body});
+	is($s->{SELF}, "$t/legacy/dump.cgi", "$name shim: runs the program");
+	is($s->{env}{SCRIPT_NAME}, '/shim/dump.cgi', "$name shim: SCRIPT_NAME");
+	is($s->{env}{PATH_INFO}, '/extra/path', "$name shim: PATH_INFO");
+	is($s->{env}{QUERY_STRING}, 'a=1&shim=1', "$name shim: QUERY_STRING");
+	is($s->{env}{REQUEST_URI}, $url, "$name shim: REQUEST_URI");
+	ok(exists $s->{env}{CGIWRAP_CONTROL_FD}, "$name shim: through cgiwrap");
+	$r = get($srv, $dport, '/shim/dump.cgi?-c+/tmp/x+--+/bin/sh', 1);
+	is_deeply(argv_of(parse_dump($r->{body})), \@WORDS,
+	    "$name shim: ISINDEX words reach the program as argv");
+	dump_logs($srv, "$name shim") if failures() > $f0;
+
+	# Only Apache's own redirect may start the Action handler.
+	$r = get($srv, $wport, '/cgiwrap-bin/cgiwrap/cgi-bin/dump.cgi', 0);
+	is($r->{code}, 403, "$name: /cgiwrap-bin/ asked for directly: 403");
+
+	abort_and_timeout($srv, "$name Action", $wport, '/cgi-bin');
+	abort_and_timeout($srv, "$name ScriptAlias", $wport, '/legacy');
+	stop_server($srv, $name);
+}
+
+# ---------------------------------------------------------------------------
+# lighttpd
+
+sub lighttpd_case {
+	my $name = 'lighttpd';
+	my $srv = eval {
+		lighttpd_start(dir => "$t/lighttpd", conf => <<"EOF");
+include "$t/conf/lighttpd.conf"
+# The reference: the same URL run by lighttpd directly.
+\$REQUEST_HEADER["X-Direct"] == "1" {
+    cgi.assign = ( ".cgi" => "" )
+}
+EOF
+	};
+	unless (ok($srv, "$name: lighttpd started")) {
+		diag($@);
+		return;
+	}
+	my $port = $srv->port;
+	note("$name on port $port; files in $t");
+	transparency($srv, "$name cgi.assign", $port, $port, '/cgi-bin/dump.cgi',
+	    'a=1&b=2&mode=assign', '/cgi-bin/dump.cgi');
+	isindex($srv, "$name cgi.assign", $port, $port, '/cgi-bin/dump.cgi',
+	    \@WORDS, 0);
+	isindex($srv, "$name cgi.assign", $port, $port, '/cgi-bin/dump.cgi',
+	    \@EVIL, 0);
+	abort_and_timeout($srv, "$name cgi.assign", $port, '/cgi-bin');
+	stop_server($srv, $name);
+}
+
+my $t0 = time;
+apache_case('prefork', 'mod_cgi');
+apache_case('event', 'mod_cgid');
+lighttpd_case();
+note(sprintf('handler.t took %.1f s', time - $t0));
+done_testing;
