@@ -93,7 +93,7 @@ static struct {
 } ld;
 
 /* One line on stderr, "cgiwrap: FILE:LINE: MESSAGE". */
-static void
+static void __attribute__((format(printf, 2, 0)))
 vreport(int line, const char *fmt, va_list ap)
 {
 	char	*msg;
@@ -122,7 +122,7 @@ report(int line, const char *fmt, ...)
 }
 
 /* libconfuse's own messages (unknown option, syntax) take our form. */
-static void
+static void __attribute__((format(printf, 2, 0)))
 conferr(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	vreport(cfg != NULL ? cfg->line : 0, fmt, ap);
