@@ -41,7 +41,7 @@ use lib "$FindBin::Bin/../lib";
 use Cwd qw(abs_path);
 use File::Copy qw(copy);
 use Time::HiRes qw(time);
-use Server qw(:all);
+use Server qw(:all write_file parse_env run_cgi);
 
 plan skip_all => 'must run as root (the servers then run CGIs as www-data)'
     if $> != 0;

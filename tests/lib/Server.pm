@@ -38,9 +38,12 @@ our @EXPORT_OK = qw(
 	apache_start have_apache lighttpd_start have_lighttpd instantiate
 	make_tempdir free_port wait_for_port wait_for_pid_gone spawn
 	wait_until wait_for_file pids_matching proc_cmdline proc_exe
-	www_user chown_www slurp curl_get write_file parse_env run_cgi
+	www_user chown_www slurp curl_get
 );
-our %EXPORT_TAGS = (all => \@EXPORT_OK);
+# Not in :all (tests that predate them define their own of these names).
+push @EXPORT_OK, qw(write_file parse_env run_cgi);
+our %EXPORT_TAGS = (all => [grep { !/^(?:write_file|parse_env|run_cgi)\z/ }
+    @EXPORT_OK]);
 
 our $APACHE     = $ENV{APACHE2} || '/usr/sbin/apache2';
 our $APACHE_MOD = '/usr/lib/apache2/modules';
@@ -218,7 +221,8 @@ sub proc_exe {
 	return $e;
 }
 
-# Pids (other than ours) whose command line matches REGEX, sorted.
+# Pids (other than ours) whose command line matches REGEX, sorted; in
+# scalar context how many there are (so `!pids_matching(...)` means none).
 sub pids_matching {
 	my ($re) = @_;
 	my @pids;
@@ -228,7 +232,8 @@ sub pids_matching {
 		my $c = proc_cmdline($pid);
 		push @pids, $pid if defined $c && length $c && $c =~ $re;
 	}
-	return sort { $a <=> $b } @pids;
+	@pids = sort { $a <=> $b } @pids;
+	return wantarray ? @pids : scalar @pids;
 }
 
 # A TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it).

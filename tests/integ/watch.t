@@ -1,0 +1,272 @@
+#!/usr/bin/perl
+# The client watch (issue 3 point 0; SPEC R-STAT-4).  Apache does not
+# notice a client that leaves while the script is silent; cgiwrap watches
+# the client's TCP connection itself (sock_diag) every client_watch.
+#
+# Under Apache prefork + mod_cgi and event + mod_cgid, cgiwrap in Action
+# handler mode (etc/apache-action.conf):
+#   - silent.cgi sends its header and a line, then sleeps 2.5 s without a
+#     word; the client leaves (curl --max-time 1).  The script must get
+#     SIGTERM within 1 s of the client leaving (its trap writes the time;
+#     the bound is taken from curl's start + 1 s, an upper bound of the
+#     delay), the shutdown record says status 1, and nothing is left.
+#   - silent-nowatch.cgi, the same script with client_watch = 0 in its
+#     section: not stopped; it ends on its own more than 1 s after the
+#     client left, with status 0.
+# Run directly (no server), as www-data, lighttpd-style handler mode:
+#   - REMOTE_PORT names no socket at all: the watch turns itself off, and
+#     a script silent for 1 s (four watch periods) completes normally;
+#   - REMOTE_ADDR is not an address (as behind a unix socket): the same;
+#   - a real TCP connection made by the test (SERVER_ADDR, REMOTE_ADDR,
+#     REMOTE_PORT name it): closing the client side stops the silent
+#     script within 1 s, status 1 (the watch works without any server).
+use strict;
+use warnings;
+use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Cwd qw(abs_path);
+use File::Copy qw(copy);
+use IO::Socket::INET;
+use Time::HiRes qw(time);
+use Server qw(:all write_file parse_env run_cgi);
+
+plan skip_all => 'must run as root (Apache then runs CGIs as www-data)'
+    if $> != 0;
+plan skip_all => "apache2 is not installed ($Server::APACHE; "
+    . 'tests/deps.sh installs it)' unless have_apache();
+
+my $TOP = abs_path("$FindBin::Bin/../..");
+my $CGIWRAP = abs_path($ENV{CGIWRAP} || "$TOP/cgiwrap");
+ok(scalar(grep { -x "$_/curl" } split /:/, $ENV{PATH} // ''),
+    'curl is installed') or BAIL_OUT('no curl');
+ok(-x $CGIWRAP, "$CGIWRAP exists (run make)") or BAIL_OUT('no cgiwrap');
+
+my $SILENCE = 2.5;	# seconds silent.cgi sleeps after its header
+
+my $t = abs_path(make_tempdir('watch'));
+for my $d (qw(legacy wrapbin bin rec var state conf)) {
+	mkdir "$t/$d" or die "mkdir $t/$d: $!";
+	chmod 0755, "$t/$d";
+}
+chown_www("$t/rec", "$t/var", "$t/state");
+copy($CGIWRAP, "$t/wrapbin/cgiwrap") or die "copy: $!";
+chmod 0755, "$t/wrapbin/cgiwrap";
+my $WRAP = "$t/wrapbin/cgiwrap";
+symlink('/bin/sleep', "$t/bin/snooze") or die "symlink: $!";
+my $conf = "$t/cgiwrap.conf";
+my $log = "$t/var/cgiwrap.log";
+write_file($conf, 0644, <<"EOF");
+roots = {"$t/legacy"}
+log = "$log"
+kill_grace = 1s
+shutdown "rec" {
+    command = {"$t/rec.sh"}
+}
+script "*/silent-nowatch.cgi" {
+    client_watch = 0
+}
+EOF
+write_file("$t/rec.sh", 0755, <<"EOF");
+#!/bin/sh
+tmp="$t/rec/.tmp.\$\$"
+env > "\$tmp" && mv "\$tmp" "$t/rec/\${CGIWRAP_PID:-nopid.\$\$}"
+EOF
+# SECONDS of silence after the header; the state files say how it ended.
+sub silent_script {
+	my ($seconds) = @_;
+	return <<"EOF";
+#!/bin/sh
+id=\$QUERY_STRING
+trap 'date +%s.%N > "$t/state/term.\$id"; exit 143' TERM
+printf 'Content-Type: text/plain\\r\\n\\r\\nstarted\\n'
+$t/bin/snooze $seconds &
+wait
+date +%s.%N > "$t/state/done.\$id"
+EOF
+}
+write_file("$t/legacy/silent.cgi", 0755, silent_script($SILENCE));
+write_file("$t/legacy/silent-nowatch.cgi", 0755, silent_script($SILENCE));
+write_file("$t/legacy/quiet.cgi", 0755, silent_script(1) . "echo finished\n");
+write_file("$t/conf/apache-action.conf", 0644,
+    instantiate("$TOP/etc/apache-action.conf", CGIWRAP_DIR => "$t/wrapbin",
+    CONF => $conf, ROOT => "$t/legacy"));
+
+sub failures { scalar grep { !$_ } Test::More->builder->summary }
+
+sub state_time {
+	my ($what, $id) = @_;
+	my $s = slurp("$t/state/$what.$id");
+	return $s =~ /^(\d+(?:\.\d+)?)/ ? $1 : undef;
+}
+
+sub record {
+	my ($id, $timeout) = @_;
+	my $found;
+	wait_until($timeout, sub {
+		opendir(my $dh, "$t/rec") or return 0;
+		for my $r (grep { !/^\./ } readdir $dh) {
+			my $e = parse_env(slurp("$t/rec/$r"));
+			next unless ($e->{QUERY_STRING} // '') eq $id;
+			$found = $e;
+			return 1;
+		}
+		return 0;
+	});
+	return $found;
+}
+
+sub script_pids {
+	return grep { (proc_exe($_) // '') ne $WRAP }
+	    pids_matching(qr{\Q$t\E/(?:legacy/\S+\.cgi|bin/snooze)});
+}
+
+sub show_pids {
+	return join("\n", map { "  $_: " . (proc_cmdline($_) // '(gone)') } @_);
+}
+
+sub apache_case {
+	my ($mpm, $cgi) = @_;
+	my $name = "apache $mpm+$cgi";
+	my $srv = eval {
+		apache_start(mpm => $mpm, cgi => $cgi, dir => "$t/apache-$mpm",
+		    conf => "Include \"$t/conf/apache-action.conf\"\n");
+	};
+	unless (ok($srv, "$name: Apache started")) {
+		diag($@);
+		return;
+	}
+	note("$name on port " . $srv->port . "; files in $t");
+
+	# Watched: stopped within 1 s of the client leaving.
+	my $f0 = failures();
+	my $id = "watched-$mpm";
+	my $start = time;
+	my $r = curl_get($srv->url("/cgi-bin/silent.cgi?$id"), max_time => 1);
+	my $left = $start + 1;	# curl closes no earlier than this
+	is($r->{rc}, 28, "$name: silent.cgi: the client left after 1 s")
+	    or diag("curl exit $r->{rc} code $r->{code}: $r->{err}");
+	is($r->{body}, "started\n", "$name: silent.cgi: header and line came");
+	ok(wait_until(5, sub { -s "$t/state/term.$id" || -s "$t/state/done.$id" }),
+	    "$name: silent.cgi ended");
+	my $term = state_time('term', $id);
+	ok(defined $term, "$name: silent.cgi was stopped (SIGTERM)");
+	ok(!-e "$t/state/done.$id", "$name: silent.cgi did not run to its end");
+	cmp_ok(($term // 1e10) - $left, '<', 1.0,
+	    "$name: stopped within 1 s of the client leaving")
+	    and note(sprintf("$name: stopped %.3f s after the client left",
+	    $term - $left));
+	my $rec = record($id, 10) // {};
+	is($rec->{CGIWRAP_STATUS}, '1', "$name: silent.cgi: CGIWRAP_STATUS=1");
+	is($rec->{CGIWRAP_STATUS_NAME}, 'ABORTED',
+	    "$name: silent.cgi: CGIWRAP_STATUS_NAME=ABORTED");
+	ok(wait_until(5, sub { !script_pids() }),
+	    "$name: silent.cgi: nothing of it is left")
+	    or diag("left:\n" . show_pids(script_pids()));
+	diag("error log:\n" . $srv->error_log . "cgiwrap log:\n" . slurp($log))
+	    if failures() > $f0;
+
+	# client_watch = 0: not stopped, ends on its own, status 0.
+	$f0 = failures();
+	$id = "unwatched-$mpm";
+	$start = time;
+	$r = curl_get($srv->url("/cgi-bin/silent-nowatch.cgi?$id"), max_time => 1);
+	$left = $start + 1;
+	is($r->{rc}, 28, "$name: silent-nowatch.cgi: the client left after 1 s")
+	    or diag("curl exit $r->{rc} code $r->{code}: $r->{err}");
+	ok(wait_until($SILENCE + 5, sub { -s "$t/state/term.$id"
+	    || -s "$t/state/done.$id" }), "$name: silent-nowatch.cgi ended");
+	ok(!-e "$t/state/term.$id", "$name: silent-nowatch.cgi was not stopped");
+	my $done = state_time('done', $id);
+	ok(defined $done, "$name: silent-nowatch.cgi ran to its end");
+	cmp_ok(($done // 0) - $left, '>', 1.0, "$name: silent-nowatch.cgi "
+	    . 'outlived the client by more than 1 s');
+	$rec = record($id, 10) // {};
+	is($rec->{CGIWRAP_STATUS}, '0',
+	    "$name: silent-nowatch.cgi: CGIWRAP_STATUS=0");
+	is($rec->{CGIWRAP_EXIT_STATUS}, '0',
+	    "$name: silent-nowatch.cgi: CGIWRAP_EXIT_STATUS=0");
+	diag("error log:\n" . $srv->error_log . "cgiwrap log:\n" . slurp($log))
+	    if failures() > $f0;
+
+	ok($srv->stop, "$name: stopped cleanly") or diag($srv->stop_problem);
+}
+
+# cgiwrap run directly: quiet.cgi (1 s of silence, then "finished").
+sub direct {
+	my ($name, $id, %env) = @_;
+	return run_cgi(argv => [$WRAP, "$t/legacy/quiet.cgi"], user => www_user(),
+	    timeout => 15, env => { GATEWAY_INTERFACE => 'CGI/1.1',
+	    SERVER_PROTOCOL => 'HTTP/1.1', REQUEST_METHOD => 'GET',
+	    SERVER_NAME => 'localhost', SERVER_PORT => '80',
+	    SCRIPT_NAME => '/cgi-bin/quiet.cgi',
+	    SCRIPT_FILENAME => "$t/legacy/quiet.cgi", QUERY_STRING => $id,
+	    CGIWRAP_CONFIG => $conf, %env });
+}
+
+sub completes {
+	my ($name, $id, %env) = @_;
+	my $f0 = failures();
+	my $r = direct($name, $id, %env);
+	is($r->{exit}, 0, "direct, $name: exit status 0");
+	like($r->{stdout}, qr/\r?\n\r?\nstarted\nfinished\n\z/,
+	    "direct, $name: the whole response");
+	ok(-e "$t/state/done.$id", "direct, $name: the script ran to its end");
+	my $rec = record($id, 10) // {};
+	is($rec->{CGIWRAP_STATUS}, '0', "direct, $name: CGIWRAP_STATUS=0");
+	diag("stdout:\n$r->{stdout}\nstderr:\n$r->{stderr}") if failures() > $f0;
+}
+
+my $t0 = time;
+apache_case('prefork', 'mod_cgi');
+apache_case('event', 'mod_cgid');
+
+my $nobody = free_port();
+completes("REMOTE_PORT $nobody names no socket", 'noport',
+    SERVER_ADDR => '127.0.0.1', REMOTE_ADDR => '127.0.0.1',
+    REMOTE_PORT => $nobody);
+completes('REMOTE_ADDR is not an address', 'noaddr',
+    SERVER_ADDR => '127.0.0.1', REMOTE_ADDR => 'unix:', REMOTE_PORT => '');
+
+# A connection of our own, watched; the client side closes after 0.3 s.
+{
+	my $f0 = failures();
+	my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+	    Listen => 1, Proto => 'tcp') or die "listen: $!";
+	my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+	    PeerPort => $l->sockport, Proto => 'tcp') or die "connect: $!";
+	my $s = $l->accept or die "accept: $!";
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0) {
+		close $c;
+		my $r = direct('own connection', 'ownconn',
+		    SERVER_ADDR => '127.0.0.1', REMOTE_ADDR => '127.0.0.1',
+		    REMOTE_PORT => $s->peerport);
+		POSIX::_exit($r->{exit} < 0 ? 255 : $r->{exit});
+	}
+	close $s;	# the "server" side stays open in the forked child
+	# Close the client side once the script runs.
+	my $started = wait_until(10, sub { pids_matching(qr{\Q$t\E/bin/snooze 1\b}) });
+	ok($started, 'direct, own connection: the script started');
+	my $closed = time;
+	close $c;
+	ok(wait_until(5, sub { -s "$t/state/term.ownconn"
+	    || -s "$t/state/done.ownconn" }), 'direct, own connection: ended');
+	my $term = state_time('term', 'ownconn');
+	ok(defined $term, 'direct, own connection: stopped when the client '
+	    . 'side closed');
+	cmp_ok(($term // 1e10) - $closed, '<', 1.0,
+	    'direct, own connection: within 1 s');
+	my $rec = record('ownconn', 10) // {};
+	is($rec->{CGIWRAP_STATUS}, '1', 'direct, own connection: '
+	    . 'CGIWRAP_STATUS=1');
+	wait_for_pid_gone($pid, 10);
+	diag("cgiwrap log:\n" . slurp($log)) if failures() > $f0;
+}
+
+ok(wait_until(5, sub { !pids_matching(qr/\Q$t\E/) }),
+    'no process of the test is left')
+    or diag("left:\n" . show_pids(pids_matching(qr/\Q$t\E/)));
+kill 'KILL', pids_matching(qr/\Q$t\E/);
+note(sprintf('watch.t took %.1f s', time - $t0));
+done_testing;
