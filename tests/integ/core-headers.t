@@ -1,0 +1,162 @@
+#!/usr/bin/perl
+# Integration: the response header block.  Faults (no output, garbage, a
+# block over max_header_size) give a clean 502 and a log line saying why;
+# good blocks pass byte-exact, however they arrive; nph- passes untouched.
+# SPEC R-IO-1, R-IO-5, R-LOG-1, R-SHUT-3.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Test::More;
+use Harness;
+
+Harness::require_binary();
+
+# Check that run R gave a clean 502 instead of the child's output (LEAK
+# matches what must not be seen), that the front exited (with EXIT, when
+# defined) and that the log line gives the reason.
+sub check_502 {
+	my ($t, $r, $exit, $leak) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $ev = $r->finish(T(5));
+	if (defined $exit) {
+		is($ev, $exit, "front exits $exit (the child's status)");
+	} else {
+		ok(defined $ev, 'front exits');
+	}
+	my ($head) = $r->response;
+	ok(defined $head, 'a complete CGI header block')
+	    or diag('stdout: ' . $r->stdout);
+	like($head // '', qr/^Status: 502\b/m, 'Status: 502');
+	unlike($r->stdout, $leak, 'nothing of the child\'s output leaked')
+	    if $leak;
+	my ($rec, $log) = $t->outcome(T(5));
+	check_fields($log, { error => qr/./, status => 'NORMAL' });
+	return ($rec, $log);
+}
+
+both_modes 'no output at all: 502' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new;
+	my $prog = $t->script('mute.sh', "exit 3\n");
+	my $r = $t->run(mode => $mode, argv => [$prog]);
+	my ($rec) = check_502($t, $r, 3);
+	check_fields($rec, { STATUS => 0, EXIT_CODE => 'exited',
+	    EXIT_STATUS => 3, HTTP_STATUS => '' }, 'CGIWRAP_');
+};
+
+both_modes 'garbage instead of headers: 502' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new;
+	my $prog = $t->script('garbage.sh', <<'SH');
+printf 'hello world\nthis is no header\n\nbody\n'
+SH
+	my $r = $t->run(mode => $mode, argv => [$prog]);
+	# cgiwrap may stop the child at the fault: its status is not checked.
+	my ($rec) = check_502($t, $r, undef, qr/hello world|this is no header/);
+	check_fields($rec, { HTTP_STATUS => '' }, 'CGIWRAP_');
+};
+
+both_modes 'headers then exit before the blank line: 502' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new;
+	my $prog = $t->script('cut.sh', <<'SH');
+printf 'Content-Type: text/plain\r\nX-Unfinished: yes\r\n'
+SH
+	my $r = $t->run(mode => $mode, argv => [$prog]);
+	check_502($t, $r, 0, qr/X-Unfinished/);
+};
+
+# 64 lines of 104 bytes: 6656 bytes of header block.
+my $BIG = join('', map { sprintf "X-Pad-%02d: %s\r\n", $_, 'a' x 92 } 1 .. 64);
+
+both_modes 'header block over max_header_size: 502' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new(conf => { max_header_size => 1024 });
+	$t->write_file('resp', "Content-Type: text/plain\r\n$BIG\r\nbody\n");
+	my $prog = $t->script('big.sh', "cat \"\$D/resp\"\n");
+	my $r = $t->run(mode => $mode, argv => [$prog]);
+	# What happens to the child after the fault is not specified: its
+	# exit status is not checked.
+	check_502($t, $r, undef, qr/X-Pad/);
+};
+
+both_modes 'header block over max_header_size, never ended: 502' => sub {
+	my ($mode) = @_;
+	# The limit ends the child if cgiwrap leaves it running after the 502.
+	my $t = Harness->new(conf => { max_header_size => 1024,
+	    max_execution_time => '2s' });
+	$t->write_file('resp', "Content-Type: text/plain\r\n$BIG");
+	$t->sleeper('nap');
+	# The block never ends and the child does not exit by itself.
+	my $prog = $t->script('endless.sh', <<'SH');
+cat "$D/resp"
+"$D/nap" 1000 &
+wait
+SH
+	my $r = $t->run(mode => $mode, argv => [$prog]);
+	ok($r->read_until(qr/\r?\n\r?\n/, T(5)), 'a response came')
+	    or diag($t->ps);
+	like(($r->response)[0] // '', qr/^Status: 502\b/m, 'Status: 502');
+	unlike($r->stdout, qr/X-Pad/, 'nothing of the child\'s output leaked');
+	ok(defined $r->finish(T(8)), 'front exits');
+	my ($rec, $log) = $t->outcome(T(5));
+	check_fields($log, { error => qr/./ });
+};
+
+both_modes 'header block just under max_header_size passes' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new(conf => { max_header_size => 1024 });
+	my $out = "Content-Type: text/plain\r\n"
+	    . join('', map { sprintf "X-Pad-%02d: %s\r\n", $_, 'b' x 92 } 1 .. 8)
+	    . "\r\nbody\n";
+	$t->write_file('resp', $out);
+	my $prog = $t->script('fits.sh', "cat \"\$D/resp\"\n");
+	my $r = $t->run(mode => $mode, argv => [$prog]);
+	is($r->finish(T(5)), 0, 'front exits 0');
+	is($r->stdout, $out, 'passed byte-exact (' . length($out) . ' bytes)');
+	my ($rec, $log) = $t->outcome(T(5));
+	ok(!exists $log->{error}, 'no error in the log');
+	check_fields($log, { http => 200 });
+};
+
+both_modes 'header block arriving in pieces passes byte-exact' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new;
+	my $prog = $t->script('drip.sh', <<'SH');
+printf 'Content-Type: te'
+sleep 0.05
+printf 'xt/plain\r'
+sleep 0.05
+printf '\nStatus: 201 Created\r\n'
+sleep 0.05
+printf '\r'
+sleep 0.05
+printf '\nbody\n'
+SH
+	my $r = $t->run(mode => $mode, argv => [$prog]);
+	is($r->finish(T(5)), 0, 'front exits 0');
+	is($r->stdout, "Content-Type: text/plain\r\nStatus: 201 Created\r\n\r\nbody\n",
+	    'stdout is exactly what the child wrote');
+	my ($rec, $log) = $t->outcome(T(5));
+	check_fields($rec, { HTTP_STATUS => 201 }, 'CGIWRAP_');
+	check_fields($log, { http => 201 });
+};
+
+both_modes 'nph- program: output passes untouched' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new;
+	my $out = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+	    . "Connection: close\r\n\r\nraw\n";
+	$t->write_file('resp', $out);
+	my $prog = $t->script('nph-raw.sh', "cat \"\$D/resp\"\n");
+	my $r = $t->run(mode => $mode, argv => [$prog]);
+	is($r->finish(T(5)), 0, 'front exits 0');
+	is($r->stdout, $out, 'stdout is exactly what the child wrote');
+	my ($rec, $log) = $t->outcome(T(5));
+	ok(!exists $log->{error}, 'no error in the log');
+	check_fields($rec, { STATUS => 0 }, 'CGIWRAP_');
+};
+
+done_testing;

@@ -1,0 +1,139 @@
+#!/usr/bin/perl
+# Integration: a normal request, the harness playing the web server (once
+# with pipes as mod_cgi, once with a socketpair as mod_cgid).
+# SPEC R-IO-1, R-IO-3, R-SHUT-3, R-LOG-1, R-PROC-2, R-ENV-1, section 9.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Cwd qw(realpath);
+use Digest::SHA qw(sha256_hex);
+use Test::More;
+use Harness;
+
+Harness::require_binary();
+
+my $SIZE = 64 << 20;
+
+both_modes '64 MiB random binary response arrives byte-exact' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new;
+	my (undef, $sum) = $t->random_file('data', $SIZE);
+	my $prog = $t->script('big.sh', <<'SH');
+echo $$ > "$D/child.pid"
+printf 'Content-Type: application/octet-stream\r\n\r\n'
+exec cat "$D/data"
+SH
+	my $r = $t->run(mode => $mode, argv => [$prog]);
+	my $ev = $r->finish(T(30));
+	is($ev, 0, 'front exit status is the child\'s (0)');
+	ok($r->stdout_eof, 'stdout ended');
+	my ($head, $body) = $r->response;
+	is($head, 'Content-Type: application/octet-stream', 'header block');
+	is(length($body // ''), $SIZE, 'body length');
+	is(sha256_hex($body // ''), $sum, 'body SHA-256 equals the data\'s');
+	is($r->stderr, '', 'nothing on stderr');
+	my $cpid = $t->read_pidfile('child.pid');
+	my ($rec, $log) = $t->outcome(T(5));
+	check_fields($rec, {
+		STATUS => 0, STATUS_NAME => 'NORMAL', EXIT_CODE => 'exited',
+		EXIT_STATUS => 0, PID => $cpid, TARGET => realpath($prog),
+		HTTP_STATUS => 200, BYTES_IN => 0,
+		BYTES_OUT => [ $SIZE, length $r->stdout ],
+		ELAPSED_MS => qr/^\d+\z/,
+	}, 'CGIWRAP_');
+	is($rec->{HTTP_X_HARNESS}, 'x-' . (split m{/}, $t->dir)[-1],
+	    'shutdown command gets the CGI variables');
+	is($rec->{REQUEST_METHOD}, 'GET', 'REQUEST_METHOD passed too');
+	check_fields($log, {
+		target => realpath($prog), status => 'NORMAL',
+		exit => 'exited:0', in => 0, out => $rec->{CGIWRAP_BYTES_OUT},
+		signals => '-', http => 200, pid => $cpid,
+		elapsed_ms => qr/^\d+\z/,
+	});
+	ok(!exists $log->{error}, 'no error= in the log line');
+};
+
+both_modes 'exit status mirrors the child\'s (exit 3)' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new;
+	my $prog = $t->script('three.sh', <<'SH');
+echo $$ > "$D/child.pid"
+printf 'Content-Type: text/plain\r\n\r\nthree\n'
+exit 3
+SH
+	my $r = $t->run(mode => $mode, argv => [$prog]);
+	is($r->finish(T(5)), 3, 'front exits 3');
+	is($r->stdout, "Content-Type: text/plain\r\n\r\nthree\n",
+	    'response passed through');
+	my ($rec, $log) = $t->outcome(T(5));
+	check_fields($rec, { STATUS => 0, EXIT_CODE => 'exited',
+	    EXIT_STATUS => 3 }, 'CGIWRAP_');
+	check_fields($log, { status => 'NORMAL', exit => 'exited:3' });
+};
+
+both_modes 'Status header and LF-only header block pass unchanged' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new;
+	my $out = "Status: 404 Not Found\nContent-Type: text/plain\n"
+	    . "X-Empty:\n\nnot here\n";
+	$t->write_file('resp', $out);
+	my $prog = $t->script('nf.sh', <<'SH');
+cat "$D/resp"
+SH
+	my $r = $t->run(mode => $mode, argv => [$prog]);
+	is($r->finish(T(5)), 0, 'front exits 0');
+	is($r->stdout, $out, 'stdout is exactly what the child wrote');
+	my ($rec, $log) = $t->outcome(T(5));
+	check_fields($rec, { STATUS => 0, HTTP_STATUS => 404 }, 'CGIWRAP_');
+	check_fields($log, { status => 'NORMAL', http => 404 });
+};
+
+both_modes 'child environment and descriptors' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new;
+	my $prog = $t->script('env.sh', <<'SH');
+printf 'Content-Type: text/plain\r\n\r\n'
+env
+echo '--fds--'
+for f in /proc/$$/fd/*; do echo "$f $(readlink "$f")"; done
+SH
+	my $r = $t->run(mode => $mode, argv => [$prog], env => {
+		HTTP_PROXY => 'http://proxy.invalid:3128',
+		CGIWRAP_STATUS => 7, CGIWRAP_PID => 1,
+		CGIWRAP_EXIT_CODE => 'forged', CGIWRAP_CONFIG => $t->conf,
+		QUERY_STRING => 'a=1&b=2',
+	});
+	is($r->finish(T(5)), 0, 'front exits 0');
+	my (undef, $body) = $r->response;
+	$body //= '';
+	my ($env, $fds) = split /^--fds--\n/m, $body, 2;
+	my %env = map { /^([^=]+)=(.*)/ ? ($1, $2) : () } split /\n/, $env;
+	ok(!exists $env{HTTP_PROXY}, 'HTTP_PROXY removed (httpoxy)');
+	# R-SHUT-3's variables, here forged by the request, never reach the
+	# child (CGIWRAP_CONTROL_FD of R-CTL-2 may).
+	my @st = grep { exists $env{"CGIWRAP_$_"} } qw(STATUS STATUS_NAME
+	    EXIT_CODE EXIT_STATUS PID TARGET ELAPSED_MS BYTES_IN BYTES_OUT
+	    HTTP_STATUS);
+	is_deeply(\@st, [], 'no CGIWRAP_* status variable for the child');
+	is($env{CGIWRAP_CONFIG}, $t->conf, 'CGIWRAP_CONFIG passes');
+	is($env{QUERY_STRING}, 'a=1&b=2', 'CGI variables pass');
+	is($env{HTTP_X_HARNESS}, 'x-' . (split m{/}, $t->dir)[-1],
+	    'HTTP_ variables pass');
+	ok(defined $fds, 'descriptor list read');
+	my @held;
+	for my $l (split /\n/, $fds // '') {
+		my ($fd, $what) = split / /, $l, 2;
+		push @held, $l if defined $what
+		    && grep { $_ eq $what } $r->server_fds;
+	}
+	is_deeply(\@held, [], 'child holds no descriptor of the server')
+	    or diag("server: @{[ $r->server_fds ]}\nchild:\n$fds");
+	my ($rec) = $t->outcome(T(5));
+	check_fields($rec, { STATUS => 0, PID => qr/^\d+\z/,
+	    EXIT_CODE => 'exited' }, 'CGIWRAP_');
+	isnt($rec->{CGIWRAP_PID}, 1, 'request cannot forge CGIWRAP_PID');
+};
+
+done_testing;
