@@ -74,6 +74,12 @@ append(struct value *v, const char *p, size_t n)
 		n = CTL_MAX - 1 - v->n;
 	memcpy(v->s + v->n, p, n);
 	v->n += n;
+	/*
+	 * Only a cut leaves a blank last.  Cut in blanks, "1h    5" would
+	 * read as "1h", a valid value; no value this long is valid.
+	 */
+	if (v->s[v->n - 1] == ' ' || v->s[v->n - 1] == '\t')
+		v->s[v->n - 1] = '.';
 	v->s[v->n] = '\0';
 }
 
