@@ -55,6 +55,13 @@ check: deps
 	@$(MAKE) --no-print-directory sanitize-build
 	@tests/run.sh build build/asan
 
+# The main job end to end: a real Apache on 127.0.0.1:8080 (DEMO_PORT)
+# runs three legacy scripts through cgiwrap, walked through one request
+# each, then serves until Ctrl-C (DEMO_KEEP=0: stops after the walk).
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@perl etc/demo/demo.pl
+
 test: all units
 	@tests/run.sh build
 
@@ -64,6 +71,10 @@ sanitize-build:
 
 sanitize: deps sanitize-build
 	@tests/run.sh build/asan
+
+# Figures side by side with their targets (not part of check).
+bench: deps all
+	@tests/bench/bench.pl
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
@@ -75,7 +86,7 @@ install: all
 clean:
 	rm -rf build cgiwrap
 
-.PHONY: all units deps check test sanitize sanitize-build install clean
+.PHONY: all units deps check demo test sanitize sanitize-build install clean
 
 # Fuzzing (libFuzzer, clang): make fuzz FUZZ_SECONDS=N
 -include tests/fuzz/fuzz.mk

@@ -1,0 +1,293 @@
+#!/usr/bin/perl
+# make bench: every figure measured side by side in this one run
+# (interleaved repetitions, medians), printed with its target.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Cwd qw(abs_path);
+use POSIX qw(:sys_wait_h);
+use Time::HiRes qw(time sleep clock_gettime CLOCK_MONOTONIC);
+use Server qw(:all);
+
+my $top = abs_path("$FindBin::Bin/../..");
+my $cgiwrap = $ENV{CGIWRAP} // "$top/cgiwrap";
+my $quick = $ENV{BENCH_QUICK};		# fewer repetitions, for a smoke run
+my $dir = make_tempdir('bench');
+my @rows;
+
+sub median { my @v = sort { $a <=> $b } @_; return $v[$#v / 2] }
+sub pct { my ($p, @v) = @_; @v = sort { $a <=> $b } @v;
+	return $v[int($p / 100 * $#v + 0.5)] }
+sub row { push @rows, [@_]; printf STDERR "  %-3s %s\n", $_[0], $_[2] }
+
+sub build {
+	for my $c (qw(hello produce waitsig)) {
+		system('cc', '-O2', '-o', "$dir/$c", "$FindBin::Bin/$c.c") == 0
+		    or die "cc $c failed\n";
+	}
+	chmod 0755, $dir;
+}
+
+sub config {
+	my ($name, $text) = @_;
+	my $path = "$dir/$name.conf";
+	open(my $fh, '>', $path) or die "$path: $!";
+	print $fh "log = \"$dir/log\"\n$text";
+	close $fh or die "$path: $!";
+	chmod 0644, $path;
+	return $path;
+}
+
+# Run argv with stdin from a file (or /dev/null) and stdout to /dev/null;
+# returns the wall time in seconds.
+sub timed {
+	my ($in, @argv) = @_;
+	my $t = time;
+	my $pid = fork // die "fork: $!";
+	if (!$pid) {
+		open(STDIN, '<', $in // '/dev/null') or die;
+		open(STDOUT, '>', '/dev/null') or die;
+		exec(@argv) or POSIX::_exit(127);
+	}
+	waitpid($pid, 0);
+	return time - $t;
+}
+
+sub timed_pipe {
+	my ($cmd) = @_;
+	my $t = time;
+	system('sh', '-c', $cmd) == 0 or die "failed: $cmd\n";
+	return time - $t;
+}
+
+# B2: 1 GiB of child output, through cgiwrap and straight into the pipe.
+sub b2 {
+	my $conf = config('b2', '');
+	my $prod = "$dir/produce 1073741824";
+	my (@direct, @wrapped);
+	for (1 .. ($quick ? 1 : 3)) {
+		push @direct, timed_pipe("$prod </dev/null | cat >/dev/null");
+		push @wrapped, timed_pipe("$cgiwrap -c $conf -- $prod " .
+		    "</dev/null | cat >/dev/null");
+	}
+	my $r = median(@direct) / median(@wrapped);
+	row('B2', 'throughput of 1 GiB output, cgiwrap / direct',
+	    sprintf('%.2f (%.2f vs %.2f GiB/s)', $r, 1 / median(@wrapped),
+	    1 / median(@direct)), '>= 0.90', $r >= 0.90);
+}
+
+# Start cgiwrap with stdout a pipe we hold; returns (pid, read end).
+sub start_cgi {
+	my ($env, @argv) = @_;
+	pipe(my $r, my $w) or die;
+	my $pid = fork // die;
+	if (!$pid) {
+		close $r;
+		open(STDIN, '<', '/dev/null');
+		open(STDOUT, '>&', $w) or die;
+		%ENV = (%ENV, %$env);
+		exec($cgiwrap, @argv) or POSIX::_exit(127);
+	}
+	close $w;
+	return ($pid, $r);
+}
+
+sub stamp_of {
+	my ($f) = @_;
+	wait_for_file($f, 10) or return undef;
+	open(my $fh, '<', $f) or return undef;
+	my $v = <$fh>;
+	return $v + 0;
+}
+
+# B3: hangup of the server side -> signal delivered to a silent child.
+sub b3 {
+	my $conf = config('b3', "kill_grace = 1s\n");
+	my @d;
+	for my $i (1 .. ($quick ? 20 : 200)) {
+		my $f = "$dir/b3.$i";
+		my ($pid, $r) = start_cgi({}, '-c', $conf, '--',
+		    "$dir/waitsig", $f, 'header');
+		my $hdr;
+		sysread($r, $hdr, 100);
+		wait_for_file("$f.start", 10);
+		my $t0 = clock_gettime(CLOCK_MONOTONIC);
+		close $r;
+		my $t1 = stamp_of($f);
+		waitpid($pid, 0);
+		push @d, ($t1 - $t0) * 1000 if defined $t1;
+	}
+	my ($p50, $p99) = (pct(50, @d), pct(99, @d));
+	row('B3', 'abort reaction, hangup -> signal (ms)',
+	    sprintf('p50 %.2f  p99 %.2f  (n=%d)', $p50, $p99, scalar @d),
+	    'p99 <= 5 ms', $p99 <= 5);
+}
+
+# B4: signal time minus deadline on a time limit.
+sub b4 {
+	my $conf = config('b4', "max_execution_time = 100ms\n");
+	my @d;
+	for my $i (1 .. ($quick ? 10 : 50)) {
+		my $f = "$dir/b4.$i";
+		my ($pid, $r) = start_cgi({}, '-c', $conf, '--',
+		    "$dir/waitsig", $f);
+		my $t1 = stamp_of($f);
+		my $t0 = stamp_of("$f.start");
+		waitpid($pid, 0);
+		close $r;
+		push @d, ($t1 - $t0 - 0.100) * 1000 if defined $t1 && defined $t0;
+	}
+	my $p99 = pct(99, @d);
+	row('B4', 'timeout precision, signal - deadline (ms)',
+	    sprintf('p50 %.2f  p99 %.2f  (n=%d)', pct(50, @d), $p99,
+	    scalar @d), 'p99 <= 10 ms', abs($p99) <= 10);
+}
+
+# The supervisor: the child of the front.
+sub supervisor_of {
+	my ($front) = @_;
+	for my $st (glob '/proc/[0-9]*/stat') {
+		open(my $fh, '<', $st) or next;
+		my $l = <$fh> // next;
+		my ($pid, $ppid) = $l =~ /^(\d+) .*\) \S+ (\d+)/ or next;
+		return $pid if $ppid == $front;
+	}
+	return undef;
+}
+
+sub cpu_ns {
+	my ($pid) = @_;
+	open(my $fh, '<', "/proc/$pid/schedstat") or return 0;
+	my ($ns) = split ' ', <$fh>;
+	return $ns;
+}
+
+sub hwm_kib {
+	my ($pid) = @_;
+	open(my $fh, '<', "/proc/$pid/status") or return 0;
+	while (<$fh>) { return $1 if /^VmHWM:\s+(\d+)/ }
+	return 0;
+}
+
+# B5: CPU used by cgiwrap's processes while the child sleeps 10 s.
+sub b5 {
+	my $conf = config('b5', "max_execution_time = 0\n");
+	my $secs = $quick ? 2 : 10;
+	my ($pid, $r) = start_cgi({}, '-c', $conf, '--', "$dir/produce", 0,
+	    $secs * 1000);
+	my $hdr;
+	sysread($r, $hdr, 100);
+	my $sup = wait_until(5, sub { supervisor_of($pid) });
+	my $t = time;
+	my $c0 = cpu_ns($pid) + cpu_ns($sup);
+	sleep($secs - 0.5);
+	my $c1 = cpu_ns($pid) + cpu_ns($sup);
+	my $el = time - $t;
+	waitpid($pid, 0);
+	my $ms = ($c1 - $c0) / 1e6 * 10 / $el;
+	row('B5', 'CPU of front+supervisor per 10 s of idle child (ms)',
+	    sprintf('%.3f', $ms), '<= 10 ms', $ms <= 10);
+}
+
+# B6: peak RSS of the front and the supervisor, 1 GiB out, 256 MiB in.
+sub b6 {
+	my $conf = config('b6', "max_execution_time = 0\n");
+	my $body = "$dir/body";
+	open(my $fh, '>', $body) or die;
+	truncate($fh, 256 << 20) or die;
+	close $fh;
+	my $pid = fork // die;
+	if (!$pid) {
+		open(STDIN, '<', $body) or die;
+		open(STDOUT, '>', '/dev/null') or die;
+		$ENV{CONTENT_LENGTH} = 256 << 20;
+		exec($cgiwrap, '-c', $conf, '--', "$dir/produce",
+		    1 << 30, 2000) or POSIX::_exit(127);
+	}
+	my $sup = wait_until(5, sub { supervisor_of($pid) });
+	# The child's 2 s sleep after its output: both are done with data.
+	my ($f, $s) = (0, 0);
+	wait_until(60, sub {
+		my ($a, $b) = (hwm_kib($pid), hwm_kib($sup));
+		$f = $a if $a > $f;
+		$s = $b if $b > $s;
+		return waitpid($pid, WNOHANG) != 0;
+	});
+	my $max = $f > $s ? $f : $s;
+	row('B6', 'peak RSS, front / supervisor (KiB)',
+	    sprintf('%d / %d', $f, $s), '<= 2048 each', $max <= 2048);
+}
+
+# B8: wall time of one request through cgiwrap minus the direct run.
+sub b8 {
+	my $conf = config('b8', '');
+	my (@direct, @wrapped);
+	for (1 .. ($quick ? 2 : 10)) {
+		push @direct, timed(undef, "$dir/hello") for 1 .. 30;
+		push @wrapped, timed(undef, $cgiwrap, '-c', $conf, '--',
+		    "$dir/hello") for 1 .. 30;
+	}
+	my $us = (median(@wrapped) - median(@direct)) * 1e6;
+	row('B8', 'one request through cgiwrap minus direct (us)',
+	    sprintf('%.0f (%.0f vs %.0f)', $us, median(@wrapped) * 1e6,
+	    median(@direct) * 1e6), 'report', 1);
+}
+
+# ab's requests per second for URL during SECS seconds.
+sub ab_rps {
+	my ($url, $secs) = @_;
+	my $out = `ab -q -k -c 2 -t $secs '$url' 2>&1`;
+	return $out =~ /Requests per second:\s+([\d.]+)/ ? $1 : 0;
+}
+
+# B1: req/s through cgiwrap (ScriptAlias handler mode) / direct, mod_cgid.
+sub b1 {
+	my $www = "$dir/www";
+	mkdir $www;
+	system('cp', "$dir/hello", "$www/hello.cgi") == 0 or die;
+	chmod 0755, $www, "$www/hello.cgi";
+	my $conf = config('b1', "roots = {\"$www\"}\n");
+	chmod 0777, $dir;	# www-data writes the log
+	my $srv = apache_start(mpm => 'event', cgi => 'mod_cgid',
+	    dir => make_tempdir('bench-apache'), conf => <<"EOT");
+ScriptAlias /cgi-bin/ $www/
+ScriptAlias /w $cgiwrap
+SetEnv CGIWRAP_CONFIG $conf
+<Directory $www>
+	Options +ExecCGI
+	Require all granted
+</Directory>
+<Directory $top>
+	Require all granted
+</Directory>
+EOT
+	my $secs = $quick ? 2 : 5;
+	my (@direct, @wrapped);
+	for (1 .. 3) {
+		push @direct, ab_rps($srv->url('/cgi-bin/hello.cgi'), $secs);
+		push @wrapped, ab_rps($srv->url('/w/hello.cgi'), $secs);
+	}
+	$srv->stop;
+	chmod 0755, $dir;
+	my $r = median(@direct) ? median(@wrapped) / median(@direct) : 0;
+	row('B1', 'req/s via cgiwrap / direct, Apache mod_cgid, ab -c 2',
+	    sprintf('%.2f (%.0f vs %.0f)', $r, median(@wrapped),
+	    median(@direct)), '>= 0.90', $r >= 0.90);
+}
+
+print STDERR "cgiwrap bench: $cgiwrap\n";
+build();
+b1() if have_apache() && $> == 0;
+b2();
+b3();
+b4();
+b5();
+b6();
+b8();
+
+print "\n| id | figure | measured | target | met |\n|---|---|---|---|---|\n";
+for my $r (sort { $a->[0] cmp $b->[0] } @rows) {
+	printf "| %s | %s | %s | %s | %s |\n", $r->[0], $r->[1], $r->[2],
+	    $r->[3], $r->[4] ? 'yes' : 'NO';
+}
