@@ -10,6 +10,7 @@ use lib "$FindBin::Bin/../lib";
 use Cwd qw(realpath);
 use Digest::SHA qw(sha256_hex);
 use Test::More;
+use Time::HiRes ();
 use Harness;
 
 Harness::require_binary();
@@ -134,6 +135,59 @@ SH
 	check_fields($rec, { STATUS => 0, PID => qr/^\d+\z/,
 	    EXIT_CODE => 'exited' }, 'CGIWRAP_');
 	isnt($rec->{CGIWRAP_PID}, 1, 'request cannot forge CGIWRAP_PID');
+};
+
+both_modes 'streaming: output reaches the server while the child waits' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new;
+	my $prog = $t->script('stream.sh', <<'SH');
+printf 'Content-Type: text/plain\r\n\r\n'
+date +%s.%N
+n=0
+while [ ! -e "$D/go" ] && [ $n -lt 500 ]; do sleep 0.01; n=$((n+1)); done
+echo second
+SH
+	my $r = $t->run(mode => $mode, argv => [$prog]);
+	ok($r->read_until(qr/\r\n\r\n\d+\.\d+\n/, T(5)),
+	    'the first line arrived before the child wrote more') or return;
+	my $now = Time::HiRes::time();
+	my ($stamp) = $r->stdout =~ /\r\n\r\n(\d+\.\d+)\n/;
+	ok($now - $stamp < 0.1, 'within 100 ms of its write')
+	    or diag(sprintf 'latency %.3f ms', 1000 * ($now - $stamp));
+	$t->write_file('go', '');
+	is($r->finish(T(5)), 0, 'front exits 0');
+	like($r->stdout, qr/\n\d+\.\d+\nsecond\n\z/, 'the rest came');
+	$t->outcome(T(5));
+};
+
+both_modes 'stderr relayed to the server\'s stderr' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new;
+	my $prog = $t->script('err.sh', <<'SH');
+printf 'Content-Type: text/plain\r\n\r\nok\n'
+echo 'first stderr line' >&2
+printf 'partial ' >&2
+sleep 0.05
+printf 'then the rest\n' >&2
+head -c 100000 /dev/zero | tr '\0' e >&2
+echo >&2
+printf 'no newline at the end' >&2
+SH
+	my $r = $t->run(mode => $mode, argv => [$prog]);
+	is($r->finish(T(5)), 0, 'front exits 0');
+	is($r->stdout, "Content-Type: text/plain\r\n\r\nok\n", 'stdout alone');
+	# Short lines arrive intact; a line longer than a pipe's atomic write
+	# (PIPE_BUF) may be cut into several lines, as servers do in their
+	# error logs, but nothing of it is lost.
+	my @l = split /\n/, $r->stderr;
+	is_deeply([@l[0, 1]], ['first stderr line', 'partial then the rest'],
+	    'short lines intact, a line written in two parts joined');
+	is($l[-1], 'no newline at the end', 'the unterminated last line');
+	my @long = @l[2 .. $#l - 1];
+	is(join('', @long), 'e' x 100000, 'the 100000-byte line, all of it')
+	    or diag(scalar(@long) . ' pieces');
+	ok(!grep({ /[^e]/ } @long), 'nothing mixed into it');
+	$t->outcome(T(5));
 };
 
 done_testing;

@@ -101,4 +101,27 @@ SH
 	check_fields($log, { status => 'NORMAL', signals => '-' });
 };
 
+both_modes 'finish early (stdout closed), then the time limit: status 2' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new(conf => { max_execution_time => '1s' });
+	$t->sleeper('nap');
+	my $prog = $t->script('early.sh', <<'SH');
+echo $$ > "$D/child.pid"
+printf 'Content-Type: text/plain\r\n\r\ncomplete\n'
+exec >&-
+"$D/nap" 1000 &
+wait
+SH
+	my $r = $t->run(mode => $mode, argv => [$prog]);
+	ok($r->read_until(sub { $r->stdout_eof }, T(0.8)),
+	    'server sees the end of the response at once');
+	is($r->stdout, "Content-Type: text/plain\r\n\r\ncomplete\n",
+	    'the whole response, no 504');
+	ok(defined $r->wait_exit(T(5)), 'front exits');
+	my ($rec, $log) = $t->outcome(T(5));
+	check_fields($rec, { STATUS => 2, STATUS_NAME => 'TIMEOUT',
+	    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' }, 'CGIWRAP_');
+	check_fields($log, { status => 'TIMEOUT' });
+};
+
 done_testing;

@@ -40,6 +40,11 @@ package Harness;
 #
 # Every wait is bounded; nothing sleeps in place of synchronisation (the
 # polls below sleep POLL seconds between looks at a file, a pipe or a pid).
+#
+# Environment: CGIWRAP (the binary; default ./cgiwrap of the repository),
+# HARNESS_MODES ("pipes", "socket" or both, the default), HARNESS_KEEP=1
+# (keep every test directory; failed tests always keep theirs),
+# CGIWRAP_TEST_SLOW=N (multiply the upper bounds of waits by N).
 
 use strict;
 use warnings;
@@ -673,6 +678,9 @@ sub end_body {
 	return unless $self->{in};
 	if ($self->{mode} eq 'pipes') {
 		close $self->{in};
+	} elsif ($self->{out_eof}) {
+		close $self->{in};	# stdout is over too: all done
+		$self->{outfh} = undef;
 	} else {
 		shutdown($self->{in}, SHUT_WR);
 	}
