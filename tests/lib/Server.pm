@@ -246,6 +246,16 @@ sub free_port {
 	return $port;
 }
 
+# Croak unless 127.0.0.1:PORT can be bound now (a fixed port: a server
+# already there would answer the readiness poll in place of ours).
+sub _need_port {
+	my ($port, $who) = @_;
+	my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+	    LocalPort => $port, Proto => 'tcp', Listen => 1, ReuseAddr => 1);
+	croak "$who: 127.0.0.1:$port: Address already in use" unless $s;
+	close $s;
+}
+
 # Wait until 127.0.0.1:PORT accepts connections. With PID, give up early
 # when that process is gone. True if the port answered within TIMEOUT.
 sub wait_for_port {
@@ -549,6 +559,7 @@ sub apache_start {
 	my $conffile = "$dir/apache2.conf";
 	my $out = "$dir/apache2.out";
 	my $last = '';
+	_need_port($o{port}, 'apache_start') if $o{port};
 	for my $attempt (1 .. ($o{port} ? 1 : 3)) {
 		my $port = $o{port} // free_port();
 		my @extra = _more_ports($o{extra_ports} // 0, $port);
@@ -667,6 +678,7 @@ sub lighttpd_start {
 	my $conffile = "$dir/lighttpd.conf";
 	my $log = "$dir/error.log";
 	my $last = '';
+	_need_port($o{port}, 'lighttpd_start') if $o{port};
 	for my $attempt (1 .. ($o{port} ? 1 : 3)) {
 		my $port = $o{port} // free_port();
 		open(my $fh, '>', $conffile) or croak "$conffile: $!";
