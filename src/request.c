@@ -17,6 +17,8 @@
 #include "spawn.h"
 #include "supervise.h"
 
+#define PIPE_SIZE	(1 << 20)
+
 int
 msg_send(int fd, int type, int val, int val2, const char *text)
 {
@@ -59,6 +61,8 @@ make_links(struct request *rq)
 	rq->ctl_r = rq->ctl_w = -1;
 	if (our_pipe(&rq->body_w, &rq->body_r, false) == -1 ||
 	    our_pipe(&rq->out_r, &rq->out_w, true) == -1 ||
+	    /* Fewer wake-ups for bulk output; the default size will do. */
+	    (fcntl(rq->out_r, F_SETPIPE_SZ, PIPE_SIZE) == -1 && errno != EPERM) ||
 	    our_pipe(&rq->err_r, &rq->err_w, true) == -1 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
 	    rq->link) == -1)
