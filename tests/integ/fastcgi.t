@@ -55,31 +55,6 @@ unless ($ready) {
 
 sub failures { scalar grep { !$_ } Test::More->builder->summary }
 
-# A raw HTTP/1.1 request to nginx that the test can walk away from.
-sub http_open {
-	my ($port, $path) = @_;
-	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-	    PeerPort => $port, Proto => 'tcp', Timeout => 5) or return undef;
-	syswrite($s, "GET $path HTTP/1.1\r\nHost: localhost\r\n"
-	    . "Connection: close\r\n\r\n");
-	return $s;
-}
-
-# Everything nginx sends on S until it closes (or TIMEOUT).
-sub http_read {
-	my ($s, $timeout) = @_;
-	my $text = '';
-	my $sel = IO::Select->new($s);
-	my $deadline = time + $timeout;
-	while ((my $left = $deadline - time) > 0) {
-		last unless $sel->can_read($left);
-		my $n = sysread($s, my $buf, 65536);
-		last unless $n;
-		$text .= $buf;
-	}
-	return $text;
-}
-
 sub sha256_file {
 	my ($path) = @_;
 	return Digest::SHA->new(256)->addfile($path, 'b')->hexdigest;

@@ -53,7 +53,7 @@ our @EXPORT_OK = qw(
 	fcgi_stdin fcgi_read fcgi_write fcgi_request
 	children_of pgrp_members proc_stat
 	fcgi_fixture write_conf wait_record record_count script_pids
-	no_scripts_left show_pids
+	no_scripts_left show_pids http_open http_read
 	FCGI_BEGIN_REQUEST FCGI_ABORT_REQUEST FCGI_END_REQUEST FCGI_PARAMS
 	FCGI_STDIN FCGI_STDOUT FCGI_STDERR FCGI_RESPONDER
 );
@@ -371,10 +371,10 @@ sub cgiwrap_inherit_start {
 # A test fixture: a directory of CGI programs, a shutdown command that
 # records its environment, and a cgiwrap configuration
 
-# fcgi_fixture(tag => TAG, conf => TEXT)
+# fcgi_fixture(tag => TAG, conf => TEXT, kill_grace => '1s')
 # A new directory T (make_tempdir) with
 #   T/cgiwrap.conf  roots = {"T/prog"}, log = "T/var/cgiwrap.log",
-#                   kill_grace = 1s, shutdown "rec" running T/rec.sh,
+#                   kill_grace (1s), shutdown "rec" running T/rec.sh,
 #                   then TEXT (script sections, other settings);
 #   T/rec.sh        writes its environment to T/rec/<CGIWRAP_PID>.<pid>;
 #   T/prog/         hello (fixed body), errline (a body, then a line on
@@ -400,6 +400,7 @@ sub fcgi_fixture {
 	my %fx = (dir => $t, conf => "$t/cgiwrap.conf",
 	    log => "$t/var/cgiwrap.log", map { ($_ => "$t/$_") }
 	    qw(prog rec run var data bin));
+	$fx{kill_grace} = $o{kill_grace} // '1s';
 	write_conf(\%fx, $o{conf} // '');
 	write_file("$t/rec.sh", 0755, <<"EOS");
 #!/bin/sh
@@ -459,7 +460,7 @@ sub write_conf {
 	write_file("$fx->{conf}.tmp", 0644, <<"EOS" . $text . "\n");
 roots = {"$t/prog"}
 log = "$fx->{log}"
-kill_grace = 1s
+kill_grace = $fx->{kill_grace}
 shutdown "rec" {
     command = {"$t/rec.sh"}
 }
@@ -510,6 +511,34 @@ sub no_scripts_left {
 sub show_pids {
 	return join('', map { "  $_: " . (proc_cmdline($_) // '(gone)') . "\n" }
 	    @_);
+}
+
+# ---------------------------------------------------------------------------
+# A raw HTTP client, for requests the test walks away from
+
+# An HTTP/1.0 GET of PATH on 127.0.0.1:PORT (no chunked encoding in the
+# answer), sent; the socket (or undef).
+sub http_open {
+	my ($port, $path) = @_;
+	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+	    PeerPort => $port, Proto => 'tcp', Timeout => 5) or return undef;
+	syswrite($s, "GET $path HTTP/1.0\r\nHost: localhost\r\n\r\n");
+	return $s;
+}
+
+# Everything the server sends on S until it closes it (or TIMEOUT).
+sub http_read {
+	my ($s, $timeout) = @_;
+	my $text = '';
+	my $sel = IO::Select->new($s);
+	my $deadline = time + $timeout;
+	while ((my $left = $deadline - time) > 0) {
+		last unless $sel->can_read($left);
+		my $n = sysread($s, my $buf, 65536);
+		last unless $n;
+		$text .= $buf;
+	}
+	return $text;
 }
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,228 @@
+#!/usr/bin/perl
+# cgiwrap -f behind nginx, the master's signals (issue 5, R-FCGI-2), on a
+# unix and on a TCP socket:
+#  - SIGTERM drain: the idle workers leave, a running request still
+#    finishes within kill_grace (200, status 0), no new request is taken,
+#    the master exits 0 and removes its unix socket;
+#  - SIGTERM with a request running past kill_grace: it is aborted after
+#    the grace (status 1, its program stopped), the master exits;
+#  - SIGHUP with a good new configuration: it takes effect (env_set seen
+#    by the program, a new max_execution_time gives 504 and status 2);
+#  - SIGHUP with a broken one: refused with a stderr line naming the
+#    file, the old configuration stays in force, also for a worker that
+#    replaces a dead one.
+use strict;
+use warnings;
+use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Cwd qw(abs_path);
+use Time::HiRes qw(time);
+use Server qw(curl_get wait_until wait_for_file slurp parse_env write_file);
+use Nginx qw(:all);
+
+plan skip_all => 'must run as root (nginx and cgiwrap on their own '
+    . 'sockets and ports, as an administrator would run them)' if $> != 0;
+plan skip_all => "nginx is not installed ($Nginx::NGINX; tests/deps.sh "
+    . 'installs it)' unless have_nginx();
+
+my $CGIWRAP = $ENV{CGIWRAP} || "$FindBin::Bin/../../cgiwrap";
+$CGIWRAP = abs_path($CGIWRAP) // $CGIWRAP;
+my $T0 = time;
+unless (ok(-x $CGIWRAP, "$CGIWRAP is there (make builds it)")) {
+	done_testing;
+	exit;
+}
+
+sub failures { scalar grep { !$_ } Test::More->builder->summary }
+
+sub dump_logs {
+	my ($what, $fx, $cw, $ng) = @_;
+	my $nglog = $ng ? $ng->error_log : '';
+	$nglog = substr($nglog, -4000) if length $nglog > 4000;
+	diag("---- $what failed\n---- cgiwrap stderr:\n"
+	    . ($cw ? $cw->out : '') . "---- cgiwrap log:\n"
+	    . substr(slurp($fx->{log}), -3000)
+	    . "---- nginx error log (end):\n$nglog");
+}
+
+# cgiwrap on KIND with nginx in front; returns (cgiwrap, nginx) or ().
+sub start_pair {
+	my ($fx, $kind, $tag, $workers) = @_;
+	my $cw = eval { cgiwrap_start(bin => $CGIWRAP, conf => $fx->{conf},
+	    socket => $kind, dir => $fx->{var}, workers => $workers,
+	    tag => $tag) };
+	my $err = $@;
+	my $ng = $cw && eval { nginx_start(dir => "$fx->{dir}/nginx-$tag",
+	    conf => sub {
+		my ($port) = @_;
+		return nginx_snippet(LISTEN => "127.0.0.1:$port",
+		    ROOT => $fx->{prog}, SOCKET => $cw->socket);
+	}) };
+	$err .= $@ // '';
+	ok($cw && $ng, "$tag: cgiwrap -w $workers on $kind and nginx started")
+	    or diag($err);
+	return $cw && $ng ? ($cw, $ng) : ();
+}
+
+sub pid_in { slurp($_[0]) =~ /(\d+)/ ? $1 : 0 }
+
+# --- SIGTERM: a running request finishes within kill_grace -------------------
+sub drain_finishes {
+	my ($kind) = @_;
+	my $tag = "drain-$kind";
+	my $fx = fcgi_fixture(tag => $tag, kill_grace => '10s');
+	my ($cw, $ng) = start_pair($fx, $kind, $tag, 2) or return;
+	my $f0 = failures();
+	my $s = http_open($ng->port, '/cgi-bin/silent?id=drain');
+	ok(wait_for_file("$fx->{run}/drain.pid", 20),
+	    "$tag: the program started");
+	my $sock = $cw->socket;
+	kill 'TERM', $cw->pid;
+	my $t1 = time;
+	# The idle worker leaves at once: the master has passed SIGTERM on.
+	ok(wait_until(10, sub { scalar(my @w = $cw->workers) == 1 }),
+	    "$tag: after SIGTERM the idle worker is gone, the busy one stays");
+	ok(kill(0, $cw->pid), "$tag: the master waits for the running request");
+	# A request arriving now is not taken (it waits in the backlog and
+	# fails when the master is gone).
+	my $late = fcgi_connect($sock, 5);
+	fcgi_write($late, fcgi_begin(1) . fcgi_params(1, fcgi_pairs(
+	    SCRIPT_FILENAME => "$fx->{prog}/hello", REQUEST_METHOD => 'GET',
+	    QUERY_STRING => 'id=late')) . fcgi_stdin(1, '')) if $late;
+	write_file("$fx->{run}/drain.release", 0644, '');
+	my $reply = $s ? http_read($s, 20) : '';
+	like($reply, qr{\AHTTP/1\.1 200 .*\r\n\r\nreleased drain\n\z}s,
+	    "$tag: the running request finished with its full response")
+	    or diag("reply: $reply");
+	my $rec = wait_record($fx, 'drain', 10) // {};
+	is($rec->{CGIWRAP_STATUS}, '0', "$tag: ... with CGIWRAP_STATUS=0");
+	ok($cw->wait_exit(15), "$tag: then the master exits");
+	note(sprintf("$tag: master gone %.2f s after SIGTERM", time - $t1));
+	is($cw->exit_status, 0, "$tag: exit status 0");
+	my $r = $late ? fcgi_read($late, 10) : { stdout => 'no connection' };
+	is($r->{stdout}, '', "$tag: a request sent after SIGTERM was not "
+	    . 'served');
+	ok(!wait_record($fx, 'late', 0), "$tag: ... and never ran");
+	if ($kind eq 'unix') {
+		(my $path = $sock) =~ s/^unix://;
+		ok(!-e $path, "$tag: the master removed its socket file");
+	}
+	ok(no_scripts_left($fx, 10), "$tag: no process of the program left")
+	    or diag(show_pids(script_pids($fx)));
+	dump_logs($tag, $fx, $cw, $ng) if failures() > $f0;
+	$ng->stop;
+	$cw->stop;
+}
+
+# --- SIGTERM: a request running past kill_grace is aborted -------------------
+sub drain_aborts {
+	my ($kind) = @_;
+	my $tag = "drain-abort-$kind";
+	my $fx = fcgi_fixture(tag => $tag, kill_grace => '1s');
+	my ($cw, $ng) = start_pair($fx, $kind, $tag, 2) or return;
+	my $f0 = failures();
+	my $s = http_open($ng->port, '/cgi-bin/silent?id=past');
+	ok(wait_for_file("$fx->{run}/past.pid", 20),
+	    "$tag: the program started");
+	my $pid = pid_in("$fx->{run}/past.pid");
+	kill 'TERM', $cw->pid;
+	my $t1 = time;
+	my $rec = wait_record($fx, 'past', 20) // {};
+	my $after = time - $t1;
+	is($rec->{CGIWRAP_STATUS}, '1', "$tag: the request running past "
+	    . 'kill_grace ends with CGIWRAP_STATUS=1');
+	is($rec->{CGIWRAP_EXIT_CODE}, 'killed', "$tag: its program was killed");
+	cmp_ok($after, '>=', 1, "$tag: not before kill_grace (1 s) was over")
+	    or diag(sprintf('record %.2f s after SIGTERM', $after));
+	note(sprintf("$tag: record %.2f s after SIGTERM", $after));
+	ok(!-e "$fx->{run}/past.done", "$tag: the program did not finish");
+	ok($pid && !kill(0, $pid), "$tag: the program is gone");
+	ok($cw->wait_exit(15), "$tag: the master exits");
+	is($cw->exit_status, 0, "$tag: exit status 0");
+	my $reply = $s ? http_read($s, 10) : '';
+	note("$tag: the client got: " . (($reply =~ /\A(.*?)\r?\n/)[0] // '(nothing)'));
+	ok(no_scripts_left($fx, 10), "$tag: no process of the program left")
+	    or diag(show_pids(script_pids($fx)));
+	dump_logs($tag, $fx, $cw, $ng) if failures() > $f0;
+	$ng->stop;
+	$cw->stop;
+}
+
+# --- SIGHUP: reload -----------------------------------------------------------
+sub reload {
+	my ($kind) = @_;
+	my $tag = "reload-$kind";
+	my $fx = fcgi_fixture(tag => $tag, conf => <<'EOF');
+max_execution_time = 60s
+env_set = {"CONF_GEN=1"}
+EOF
+	my ($cw, $ng) = start_pair($fx, $kind, $tag, 1) or return;
+	my $f0 = failures();
+	my $gen = sub {
+		my $r = curl_get($ng->url('/cgi-bin/env?id=probe'), max_time => 20);
+		return $r->{code} eq '200' ? parse_env($r->{body})->{CONF_GEN} // ''
+		    : "HTTP $r->{code}";
+	};
+	is($gen->(), '1', "$tag: the program sees the first configuration");
+	my @w = $cw->workers;
+
+	# A good new configuration: a time limit for */timeout.
+	write_conf($fx, <<'EOF');
+max_execution_time = 60s
+env_set = {"CONF_GEN=2"}
+script "*/timeout" {
+    max_execution_time = 1s
+}
+EOF
+	kill 'HUP', $cw->pid;
+	my $g = '';
+	ok(wait_until(15, sub { ($g = $gen->()) eq '2' }),
+	    "$tag: after SIGHUP the new configuration is in force")
+	    or diag("CONF_GEN=$g");
+	my $r = curl_get($ng->url('/cgi-bin/timeout?id=to1'), max_time => 30);
+	is($r->{code}, 504, "$tag: the new max_execution_time = 1s: 504");
+	my $rec = wait_record($fx, 'to1', 10) // {};
+	is($rec->{CGIWRAP_STATUS}, '2', "$tag: ... and CGIWRAP_STATUS=2");
+	is_deeply([$cw->workers], \@w, "$tag: the same worker (no restart)");
+
+	# A broken one: refused, the old one stays.
+	write_conf($fx, <<'EOF');
+max_execution_time = forever
+env_set = {"CONF_GEN=3"}
+EOF
+	my $conf = $fx->{conf};
+	kill 'HUP', $cw->pid;
+	ok(wait_until(15, sub { $cw->out =~ /not reloaded/ }),
+	    "$tag: a broken configuration is refused with a stderr line")
+	    or diag($cw->out);
+	like($cw->out, qr/^cgiwrap: \Q$conf\E: not reloaded, the old/m,
+	    "$tag: ... naming the file");
+	like($cw->out, qr/^cgiwrap: \Q$conf\E:\d+: .*max_execution_time/m,
+	    "$tag: ... and the error (file, line, option)");
+	ok(kill(0, $cw->pid), "$tag: the master still runs");
+	is($gen->(), '2', "$tag: the program still gets the old configuration");
+	$r = curl_get($ng->url('/cgi-bin/timeout?id=to2'), max_time => 30);
+	is($r->{code}, 504, "$tag: the old time limit still applies (504)");
+	$rec = wait_record($fx, 'to2', 10) // {};
+	is($rec->{CGIWRAP_STATUS}, '2', "$tag: ... CGIWRAP_STATUS=2");
+	# A worker that replaces a dead one gets the good configuration too.
+	kill 'KILL', @w;
+	ok(wait_until(10, sub {
+		my @n = $cw->workers;
+		return @n == 1 && $n[0] != $w[0];
+	}), "$tag: a killed worker is replaced");
+	is($gen->(), '2', "$tag: the new worker has the last good configuration");
+	dump_logs($tag, $fx, $cw, $ng) if failures() > $f0;
+	ok($ng->stop, "$tag: nginx stopped") or diag($ng->stop_problem);
+	ok($cw->stop, "$tag: cgiwrap stopped cleanly") or diag($cw->stop_problem);
+	ok(no_scripts_left($fx, 10), "$tag: no process of the program left");
+}
+
+for my $kind (qw(unix tcp)) {
+	drain_finishes($kind);
+	drain_aborts($kind);
+	reload($kind);
+}
+note(sprintf('fastcgi-control.t took %.1f s', time - $T0));
+done_testing;
