@@ -390,8 +390,9 @@ target_isindex(int argc, char *const *argv, char *const *cgi)
 		return 0;
 	for (k = 1, i = 0; q[i] != '\0'; i++)
 		k += q[i] == '+';
+	/* Apache passes at most 4095 words (APACHE_ARG_MAX - 1): a prefix. */
 	if (k > argc - 1)
-		return 0;
+		k = argc - 1;
 	for (i = 0; i < k; i++) {
 		query_word(q, i, word, sizeof(word));
 		if (!same_word(word, argv[argc - k + i]))
