@@ -5,6 +5,7 @@
  * side for a hangup all the time, not only when it has something to
  * write.  What it learns it tells the supervisor, which decides.
  */
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -312,7 +313,7 @@ out_closed(struct front *f)
 	if (!f->started)
 		fault(f, f->exited ? "exited before a complete header" :
 		    "closed its output before a complete header");
-	else if (f->rq->pol.set.finish_on_close || f->exited || f->drain)
+	else if (f->rq->pol.set.finish_on_close || f->exited)
 		end_response(f);
 }
 
@@ -391,7 +392,10 @@ relay_out(struct front *f)
 	}
 	body = f->out.moved > f->hdrbytes ? f->out.moved - f->hdrbytes : 0;
 	atomic_store(&f->rq->sh->bytes_out, body);
-	if (f->out.eof || (f->drain && !f->out.full && f->out.plen == 0))
+	if (f->out.eof && f->out.left == 0)
+		/* "finish": what the child writes from now on is dropped. */
+		end_response(f);
+	else if (f->out.eof || (f->drain && !f->out.full && f->out.plen == 0))
 		out_closed(f);
 }
 
@@ -482,6 +486,30 @@ spawn_failed(struct front *f, int e)
 	    e == EPERM ? 126 : 125);
 }
 
+/*
+ * The script asked to end the response.  Its output and its control
+ * line come through different pipes, so what it wrote before is told
+ * by what is queued in its output when the line arrives: that much
+ * more, then the end.
+ */
+static void
+finish(struct front *f)
+{
+	int queued;
+
+	if (f->done)
+		return;
+	if (!f->started) {
+		/* Read what is there: a header block or a fault. */
+		f->drain = f->kick = true;
+		return;
+	}
+	if (ioctl(f->out.src, FIONREAD, &queued) == -1)
+		queued = 0;
+	f->out.left = queued;
+	f->kick = true;
+}
+
 static void
 timed_out(struct front *f)
 {
@@ -518,10 +546,13 @@ from_supervisor(struct front *f)
 		/* A CPU limit shows only now; it ends like a timeout. */
 		if (m.val2 & ST_TIMEOUT)
 			timed_out(f);
+		/* Output closed early, but finish_on_close is off: done now. */
+		if (!f->out_open)
+			end_response(f);
 		f->drain = f->kick = true;
 		break;
 	case M_FINISH:
-		f->drain = f->kick = true;
+		finish(f);
 		break;
 	case M_TIMEOUT:
 		timed_out(f);
