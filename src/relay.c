@@ -222,6 +222,8 @@ stop_watch(struct front *f)
 	f->tick = -1;
 }
 
+static bool	relay_err(struct front *);
+
 /* A CGI's response ends when descriptor 1 is closed. */
 static void
 cgi_finish(struct front *f)
@@ -247,6 +249,10 @@ end_response(struct front *f)
 	stop_watch(f);
 	/* Before the server can see EOF, and maybe kill us for it. */
 	atomic_store(&f->rq->sh->done, true);
+	/* FastCGI's error stream closes with the response: pass on what
+	 * the child wrote to stderr so far. */
+	while (!f->cgi && f->rq->err_r != -1 && relay_err(f))
+		;
 	if (f->sv->finish != NULL)
 		f->sv->finish(f->sv->ctx);
 	else
@@ -434,8 +440,11 @@ relay_body(struct front *f)
 	}
 }
 
-/* Child stderr to the server's error log, whole lines at a time. */
-static void
+/*
+ * Child stderr to the server's error log, whole lines at a time.
+ * Returns whether there was something to read.
+ */
+static bool
 relay_err(struct front *f)
 {
 	ssize_t n;
@@ -465,6 +474,7 @@ relay_err(struct front *f)
 		close(f->rq->err_r);
 		f->rq->err_r = -1;
 	}
+	return n > 0;
 }
 
 static int
