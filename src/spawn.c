@@ -1,3 +1,4 @@
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -44,11 +45,14 @@ set_limits(const long *limit)
 
 /* Runs in the new process; returns only on failure. */
 static void
-child(const struct spawn *sp)
+child(const struct spawn *sp, pid_t parent)
 {
 	sigset_t none;
 	int i, fd, null = -1;
 
+	/* Nothing runs unsupervised: if the supervisor dies, so do we. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
+		return;
 	if (setpgid(0, 0) == -1)
 		return;
 	for (i = 0; i < 3; i++) {
@@ -80,9 +84,9 @@ child(const struct spawn *sp)
 pid_t
 spawn(const struct spawn *sp)
 {
+	pid_t pid, parent = getpid();
 	int p[2], err = 0;
 	ssize_t n;
-	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) == -1)
 		return -1;
@@ -95,7 +99,7 @@ spawn(const struct spawn *sp)
 	}
 	if (pid == 0) {
 		close(p[0]);
-		child(sp);
+		child(sp, parent);
 		err = errno;
 		(void)!write(p[1], &err, sizeof(err));
 		_exit(127);
