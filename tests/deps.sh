@@ -4,7 +4,8 @@
 set -eu
 
 pkgs="gcc make pkg-config libconfuse-dev libfcgi-dev perl curl
-apache2 apache2-utils lighttpd nginx fcgiwrap spawn-fcgi mandoc"
+apache2 apache2-utils lighttpd nginx fcgiwrap spawn-fcgi mandoc
+clang libclang-rt-dev valgrind"
 
 missing=
 for p in $pkgs; do
