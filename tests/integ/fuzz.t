@@ -60,7 +60,7 @@ sub run_logged {
 		open(STDERR, '>&', \*STDOUT) or _exit(126);
 		@ENV{keys %env} = values %env;
 		delete @ENV{grep { !defined $env{$_} } keys %env};
-		exec { $cmd[0] } @cmd;
+		{ exec { $cmd[0] } @cmd; }
 		_exit(127);
 	}
 	my $end = time + $limit;
@@ -171,7 +171,7 @@ for my $t (@TARGETS) {
 	my ($runs) = $text =~ /stat::number_of_executed_units:\s*(\d+)/;
 	my ($cov) = $text =~ /.*\bcov: (\d+)/s;
 	ok($st == 0 && !problems($text) && defined $runs,
-	    sprintf('fuzz_%s: %s s, %s runs, %s edges, nothing found', $t,
+	    sprintf('fuzz_%s clean for %s s (%s runs, %s edges)', $t,
 	    $SECONDS, $runs // '?', $cov // '?'))
 	    or do {
 		diag($st == -1 ? "fuzz_$t did not end in time, killed" :
