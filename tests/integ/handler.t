@@ -38,6 +38,10 @@
 #   ?--+PROGRAM+WORD with a 1100-byte WORD: the same.  lighttpd: a query
 #   naming the script's own SCRIPT_FILENAME (lighttpd's one argument) must
 #   not be taken for an ISINDEX word of argv.
+# ErrorDocument (Apache): dump.cgi as the 404 document of both virtual
+#   hosts; a missing page gives the same dump (REDIRECT_STATUS=404,
+#   REDIRECT_URL, ... of the failed request) directly and through the
+#   Action handler.
 # Abort and timeout through every handler mode of every server: the client
 #   leaves (curl --max-time 1) a script writing every 100 ms -> shutdown
 #   record with status 1; a script that never answers, with
@@ -159,7 +163,7 @@ EOF
 write_file("$t/bin/evil.sh", 0755, <<"EOF");
 #!/bin/sh
 printf 'Content-Type: text/plain\\r\\n\\r\\nevil\\n'
-touch "$t/mark/evil.\${1:-ran}"
+touch "$t/mark/evil.\$(printf '%.16s' "\${1:-ran}")"
 EOF
 
 my %snip = (CGIWRAP => $WRAP, CGIWRAP_DIR => "$t/wrapbin", CONF => $conf,
@@ -268,7 +272,7 @@ sub transparency {
 	ok(!exists $de->{CGIWRAP_CONTROL_FD},
 	    "$name: the direct run did not go through cgiwrap");
 	# ... and the other one went through cgiwrap, running dump.cgi.
-	my $rec = wait_record($query, 10);
+	my $rec = wait_record($query, 4);
 	ok($rec, "$name: $url through cgiwrap left a shutdown record");
 	is($rec && $rec->{CGIWRAP_TARGET}, "$t/legacy/dump.cgi",
 	    "$name: cgiwrap ran $t/legacy/dump.cgi");
@@ -388,6 +392,7 @@ sub apache_case {
 			return <<"EOF";
 # Run directly (the reference).
 <VirtualHost 127.0.0.1:$direct>
+    ErrorDocument 404 /cgi-bin/dump.cgi
     ScriptAlias /cgi-bin/ "$t/legacy/"
     ScriptAlias /legacy/ "$t/legacy/"
     ScriptAlias /shim/ "$t/shim/"
@@ -400,6 +405,7 @@ sub apache_case {
 </VirtualHost>
 # Through cgiwrap, from the snippets of etc/.
 <VirtualHost 127.0.0.1:$wrapped>
+    ErrorDocument 404 /cgi-bin/dump.cgi
     Include "$t/conf/apache-action.conf"
     Include "$t/conf/apache-scriptalias.conf"
 </VirtualHost>
@@ -444,6 +450,30 @@ EOF
 	is_deeply(argv_of(parse_dump($r->{body})), \@WORDS,
 	    "$name shim: ISINDEX words reach the program as argv");
 	dump_logs($srv, "$name shim") if failures() > $f0;
+
+	# A legacy script as the ErrorDocument: it reads the REDIRECT_*
+	# variables of the request that failed, which Apache gives it when it
+	# runs it directly; through the Action handler those of the failed
+	# request must still be there (only the handler's own level goes).
+	$f0 = failures();
+	my $miss = '/no/such/page?q=1';
+	my $rd = get($srv, $dport, $miss, 1);
+	my $rw = get($srv, $wport, $miss, 0);
+	is($rd->{code}, 404, "$name ErrorDocument: direct 404");
+	is($rw->{code}, 404, "$name ErrorDocument: through cgiwrap 404");
+	my ($de, $we) = (parse_dump($rd->{body})->{env},
+	    parse_dump($rw->{body})->{env});
+	is($de->{REDIRECT_STATUS}, '404', "$name ErrorDocument: direct "
+	    . 'REDIRECT_STATUS=404 (the reference is sound)');
+	ok(exists $we->{CGIWRAP_CONTROL_FD}, "$name ErrorDocument: through "
+	    . 'cgiwrap');
+	my @d = grep { !$MAY_DIFFER{$_} && ($de->{$_} // "\0undef")
+	    ne ($we->{$_} // "\0undef") } sort keys %{{ %$de, %$we }};
+	is("@d", '', "$name ErrorDocument: the same variables, REDIRECT_* "
+	    . 'of the failed request included')
+	    or diag(join '', map { "  $_: direct " . ($de->{$_} // '(unset)')
+	    . ", cgiwrap " . ($we->{$_} // '(unset)') . "\n" } @d);
+	dump_logs($srv, "$name ErrorDocument") if failures() > $f0;
 
 	# Only Apache's own redirect may start the Action handler.
 	$r = get($srv, $wport, '/cgiwrap-bin/cgiwrap/cgi-bin/dump.cgi', 0);
