@@ -321,10 +321,13 @@ sub cgiwrap_start {
 	return $self;
 }
 
-# cgiwrap_inherit_start(conf => FILE, listen => 'unix:PATH' | 'tcp',
-#   dir => DIR, args => [...], bin => BINARY)
-# As a spawn-fcgi or systemd would: bind and listen on the socket here,
-# put it on descriptor 0 and exec `cgiwrap -c FILE` (no -f, no -s).
+# cgiwrap_inherit_start(conf => FILE, listen => 'unix:PATH' | 'unix' |
+#   'tcp', dir => DIR, args => [...], bin => BINARY, mode => 0660,
+#   owner => USER, wrap => [PREFIX ARGV], tag => TAG)
+# As spawn-fcgi or systemd would: bind and listen on the socket here (a
+# unix one gets MODE and USER's uid and gid when given), put it on
+# descriptor 0 and exec `[PREFIX...] cgiwrap -c FILE ARGS` (no -f, no -s;
+# PREFIX e.g. setpriv to change user, as systemd's User=).
 sub cgiwrap_inherit_start {
 	my (%o) = @_;
 	my $bin = $o{bin} // $ENV{CGIWRAP} // "$TOP/cgiwrap";
@@ -343,9 +346,17 @@ sub cgiwrap_inherit_start {
 		unlink $path;
 		$ls = IO::Socket::UNIX->new(Local => $path, Type => SOCK_STREAM,
 		    Listen => SOMAXCONN) or croak "listen $path: $!";
+		chmod $o{mode}, $path or croak "chmod $path: $!"
+		    if defined $o{mode};
+		if (defined $o{owner}) {
+			my (undef, undef, $uid, $gid) = getpwnam($o{owner})
+			    or croak "no user $o{owner}";
+			chown $uid, $gid, $path or croak "chown $path: $!";
+		}
 	}
 	my $out = "$dir/cgiwrap.$tag.out";
-	my @cmd = ($bin, '-c', $o{conf}, @{ $o{args} // [] });
+	my @cmd = (@{ $o{wrap} // [] }, $bin, '-c', $o{conf},
+	    @{ $o{args} // [] });
 	my $pid = fork;
 	croak "fork: $!" unless defined $pid;
 	if ($pid == 0) {
