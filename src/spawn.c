@@ -85,31 +85,21 @@ pid_t
 spawn(const struct spawn *sp)
 {
 	pid_t pid, parent = getpid();
-	int p[2], err = 0;
-	ssize_t n;
+	volatile int err = 0;
 
-	if (pipe2(p, O_CLOEXEC) == -1)
+	/*
+	 * vfork: no page tables to copy, and we resume only once execve
+	 * has replaced the child's memory or the child gave up, leaving
+	 * its errno in err.  The child makes system calls only.
+	 */
+	if ((pid = vfork()) == -1)
 		return -1;
-	if ((pid = fork()) == -1) {
-		err = errno;
-		close(p[0]);
-		close(p[1]);
-		errno = err;
-		return -1;
-	}
 	if (pid == 0) {
-		close(p[0]);
 		child(sp, parent);
 		err = errno;
-		(void)!write(p[1], &err, sizeof(err));
 		_exit(127);
 	}
-	close(p[1]);
-	/* EOF means execve succeeded and closed the pipe. */
-	while ((n = read(p[0], &err, sizeof(err))) == -1 && errno == EINTR)
-		;
-	close(p[0]);
-	if (n > 0) {
+	if (err != 0) {
 		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 			;
 		errno = err;
