@@ -288,8 +288,9 @@ sub wait_for_pid_gone {
 # Start ARGV in the background in a process group of its own (Apache in
 # the foreground signals its whole process group when it stops), with stdin
 # from /dev/null and stdout and stderr appended to OUTFILE (or /dev/null).
-# Returns the pid. While any is running, SIGINT and SIGTERM make the test
-# exit through END, which stops the servers.
+# Returns the pid. While any is running, SIGINT, SIGTERM, SIGHUP and
+# SIGPIPE (the reader of the test's output went away) make the test exit
+# through END, which stops the servers.
 sub spawn {
 	my ($argv, $outfile) = @_;
 	_catch_signals();
@@ -309,11 +310,16 @@ sub spawn {
 }
 
 sub _catch_signals {
-	for my $sig (qw(INT TERM HUP)) {
+	for my $sig (qw(INT TERM HUP PIPE)) {
 		my $h = $SIG{$sig};
 		next if defined $h && $h ne '' && $h ne 'DEFAULT';
-		my $n = { INT => 2, TERM => 15, HUP => 1 }->{$sig};
-		$SIG{$sig} = sub { print STDERR "# caught SIG$sig\n"; exit 128 + $n };
+		my $n = { INT => 2, TERM => 15, HUP => 1, PIPE => 13 }->{$sig};
+		$SIG{$sig} = sub {
+			# Output may be gone: END must not die of SIGPIPE again.
+			$SIG{PIPE} = 'IGNORE';
+			print STDERR "# caught SIG$sig\n";
+			exit 128 + $n;
+		};
 	}
 }
 
