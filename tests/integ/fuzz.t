@@ -45,6 +45,16 @@ sub slurp {
 	return scalar <$fh> // '';
 }
 
+# Killed (prove's timeout, ^C, prove gone), take the running command along and
+# leave through exit, so the temporary directory is removed.
+my $running;
+my @FATAL = qw(TERM INT HUP PIPE);
+$SIG{$_} = sub {
+	$SIG{$_} = 'IGNORE' for @FATAL;	# the END blocks may write still
+	kill('KILL', -$running) if $running;
+	exit 1;
+} for @FATAL;
+
 # Run a command in its own process group in $TMP, output to $log, killed
 # past $limit seconds.  Returns its wait status, or -1 when it was killed
 # for taking too long.
@@ -64,14 +74,17 @@ sub run_logged {
 		_exit(127);
 	}
 	my $end = time + $limit;
+	$running = $pid;
 	while (waitpid($pid, WNOHANG) == 0) {
 		if (time > $end) {
 			kill 'KILL', -$pid;
 			waitpid($pid, 0);
+			$running = undef;
 			return -1;
 		}
 		sleep 0.05;
 	}
+	$running = undef;
 	return $?;
 }
 
