@@ -57,16 +57,32 @@ env_unset(struct env *e, const char *name)
 		}
 }
 
-void
-env_unset_prefix(struct env *e, const char *prefix)
+int
+env_unredirect(struct env *e)
 {
-	size_t i = 0, len = strlen(prefix);
+	static const char pre[] = "REDIRECT_";
+	const size_t len = sizeof(pre) - 1;
+	size_t i = 0;
+	char *peeled;
 
-	while (i < e->n)
-		if (strncmp(e->v[i], prefix, len) == 0)
-			env_unset(e, e->v[i]);
-		else
+	while (i < e->n) {
+		if (strncmp(e->v[i], pre, len) != 0) {
 			i++;
+			continue;
+		}
+		if (strncmp(e->v[i] + len, pre, len) != 0) {
+			free(e->v[i]);
+			memmove(&e->v[i], &e->v[i + 1],
+			    (e->n - i) * sizeof(*e->v));
+			e->n--;
+			continue;
+		}
+		if ((peeled = strdup(e->v[i] + len)) == NULL)
+			return -1;
+		free(e->v[i]);
+		e->v[i++] = peeled;
+	}
+	return 0;
 }
 
 int

@@ -24,8 +24,12 @@ int	 env_set(struct env *, const char *name, const char *value);
 /* Remove NAME. */
 void	 env_unset(struct env *, const char *name);
 
-/* Remove every variable whose name starts with prefix. */
-void	 env_unset_prefix(struct env *, const char *prefix);
+/*
+ * Undo one internal redirect of Apache's, which copies the variables of
+ * the request before it with a "REDIRECT_" prefix: REDIRECT_X goes, and
+ * REDIRECT_REDIRECT_X (from a redirect before it) becomes REDIRECT_X.
+ */
+int	 env_unredirect(struct env *);
 
 /* Value of NAME in a NULL-terminated environment, or NULL. */
 const char *env_lookup(char *const *, const char *name);

@@ -305,14 +305,38 @@ set_or_unset(struct env *e, const char *name, const char *value)
 	return env_set(e, name, value);
 }
 
+/*
+ * Through an Action, the URL and query of a redirect before it (an
+ * ErrorDocument's failed request) are no longer in the environment;
+ * the first request of the chain is REQUEST_URI, which has both.
+ */
+static int
+earlier_redirect(struct env *e)
+{
+	const char *uri = env_lookup(e->v, "REQUEST_URI");
+	char *path;
+	int rc;
+
+	if (env_lookup(e->v, "REDIRECT_STATUS") == NULL || uri == NULL)
+		return 0;
+	if ((path = strndup(uri, strcspn(uri, "?"))) == NULL)
+		return -1;
+	rc = env_set(e, "REDIRECT_URL", path);
+	free(path);
+	if (rc == 0 && strchr(uri, '?') != NULL)
+		rc = env_set(e, "REDIRECT_QUERY_STRING", strchr(uri, '?') + 1);
+	return rc;
+}
+
 int
 target_env(const struct target *t, struct env *e)
 {
 	if (t->mode == T_EXPLICIT || t->mode == T_ARG)
 		return 0;
 	/* The indirection through a handler is not the script's business. */
-	if (t->mode == T_ACTION)
-		env_unset_prefix(e, "REDIRECT_");
+	if (t->mode == T_ACTION && (env_unredirect(e) == -1 ||
+	    earlier_redirect(e) == -1))
+		return -1;
 	if (set_or_unset(e, "SCRIPT_NAME", t->script_name) == -1 ||
 	    set_or_unset(e, "SCRIPT_FILENAME", t->script_filename) == -1 ||
 	    set_or_unset(e, "PATH_INFO", t->path_info) == -1 ||
@@ -357,15 +381,16 @@ same_word(const char *a, const char *b)
 	}
 }
 
-/* Word i of an ISINDEX query, '+'-separated and %-decoded. */
-static void
-query_word(const char *q, int i, char *buf, size_t len)
+/*
+ * The next '+'-separated word of an ISINDEX query, %-decoded into buf
+ * (as long as the query); returns where the word after it starts.
+ */
+static const char *
+query_word(const char *q, char *buf)
 {
 	size_t n = 0;
 
-	for (; i > 0; i--)
-		q = strchr(q, '+') + 1;
-	for (; *q != '\0' && *q != '+' && n + 1 < len; q++) {
+	for (; *q != '\0' && *q != '+'; q++) {
 		if (*q == '%' && isxdigit((unsigned char)q[1]) &&
 		    isxdigit((unsigned char)q[2])) {
 			char hex[3] = { q[1], q[2], '\0' };
@@ -376,27 +401,39 @@ query_word(const char *q, int i, char *buf, size_t len)
 			buf[n++] = *q;
 	}
 	buf[n] = '\0';
+	return *q == '+' ? q + 1 : q;
 }
 
+/*
+ * A server that runs cgiwrap itself for an ISINDEX query gives it the
+ * query's words as its whole argv: then there are no options at all.
+ * Apache shell-escapes the words and keeps at most a few hundred, so
+ * argv must be the first words of the query, backslashes aside.
+ */
 int
 target_isindex(int argc, char *const *argv, char *const *cgi)
 {
-	const char *q = env_lookup(cgi, "QUERY_STRING");
-	char word[1024];
-	int k, i;
+	const char *q = env_lookup(cgi, "QUERY_STRING"), *p;
+	char *word;
+	int i, words = 1;
 
 	if (env_lookup(cgi, "GATEWAY_INTERFACE") == NULL || q == NULL ||
 	    *q == '\0' || strchr(q, '=') != NULL)
 		return 0;
-	for (k = 1, i = 0; q[i] != '\0'; i++)
-		k += q[i] == '+';
-	/* Apache passes at most 4095 words (APACHE_ARG_MAX - 1): a prefix. */
-	if (k > argc - 1)
-		k = argc - 1;
-	for (i = 0; i < k; i++) {
-		query_word(q, i, word, sizeof(word));
-		if (!same_word(word, argv[argc - k + i]))
-			return 0;
+	/* lighttpd's form, whatever the query says: the script itself. */
+	if (argc == 2 && (p = env_lookup(cgi, "SCRIPT_FILENAME")) != NULL &&
+	    strcmp(p, argv[1]) == 0)
+		return 0;
+	for (p = q; *p != '\0'; p++)
+		words += *p == '+';
+	if (argc < 2 || argc - 1 > words ||
+	    (word = malloc(strlen(q) + 1)) == NULL)
+		return 0;
+	for (i = 1; i < argc; i++) {
+		q = query_word(q, word);
+		if (!same_word(word, argv[i]))
+			break;
 	}
-	return k;
+	free(word);
+	return i == argc ? argc - 1 : 0;
 }

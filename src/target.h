@@ -41,8 +41,8 @@ void	 target_free(struct target *);
 bool	 target_nph(const char *path);
 
 /*
- * The words a server appended to argv from an ISINDEX query (R-TGT-4):
- * how many of the last arguments they are (0 if none).
+ * The words a server made of an ISINDEX query (R-TGT-4): how many of
+ * the last arguments they are (0 if none).
  */
 int	 target_isindex(int argc, char *const *argv, char *const *cgi);
 
