@@ -24,6 +24,8 @@ static const char *path;
 void
 log_init(const char *dest)
 {
+	int fd = -1;
+
 	if (dest == NULL || strcmp(dest, "syslog") == 0) {
 		kind = TO_SYSLOG;
 		openlog("cgiwrap", LOG_PID, LOG_DAEMON);
@@ -32,6 +34,16 @@ log_init(const char *dest)
 	else {
 		kind = TO_FILE;
 		path = dest;
+		/*
+		 * Found out now, while the server's error log can still be
+		 * told: the line itself is written when the request is over.
+		 */
+		if (access(path, W_OK) == -1 && (errno != ENOENT ||
+		    (fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		    0640)) == -1))
+			warn("log %s (lines go to syslog)", path);
+		else if (fd != -1)
+			close(fd);
 	}
 }
 
@@ -73,6 +85,7 @@ log_line(const char *fmt, ...)
 		/* The line must not be lost: say why, then keep it. */
 		warn("log %s", path);
 		syslog(LOG_INFO, "%.*s", n - 1, line);
+		return;
 	}
 	(void)write_all(STDERR_FILENO, line, (size_t)n);
 }
