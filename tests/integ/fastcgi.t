@@ -304,6 +304,16 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 	note(sprintf('%.1f s: 400 requests at concurrency 16 with -w 4', time - $T0));
 	my $f0 = failures();
 	my $before = () = slurp($fx->{log}) =~ m{^target=\Q$fx->{prog}\E/hello }mg;
+	# What each request could leave in a worker: mappings, descriptors.
+	my $res = sub {
+		my ($maps, $fds) = (0, 0);
+		for my $w ($cw->workers) {
+			$maps += () = slurp("/proc/$w/maps") =~ /\n/g;
+			$fds += () = glob("/proc/$w/fd/*");
+		}
+		return ($maps, $fds);
+	};
+	my @res0 = $res->();
 	my $url = $ng->url('/cgi-bin/hello?id=load');
 	my $t1 = time;
 	my $ab = `ab -q -n 400 -c 16 -s 60 '$url' 2>&1`;
@@ -328,6 +338,14 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 	check_gone('load');
 	is(scalar(my @w = $cw->workers), 4, "$KIND: load: still 4 workers")
 	    or diag(show_pids($cw->workers));
+	# 100 requests per worker: a few mappings more (heap) at most, not
+	# one per request; the same descriptors.
+	my @res1 = $res->();
+	cmp_ok($res1[0] - $res0[0], '<', 4 * 20, "$KIND: load: the workers' "
+	    . 'memory mappings did not grow with the requests') or diag(
+	    "mappings of the 4 workers: $res0[0] before, $res1[0] after");
+	is($res1[1], $res0[1], "$KIND: load: the workers hold as many "
+	    . 'descriptors as before');
 	dump_logs('load') if failures() > $f0;
 }
 

@@ -1,0 +1,143 @@
+#!/bin/sh
+# Requests per second of a hello-world C CGI program through nginx ->
+# cgiwrap -f and through nginx -> fcgiwrap (Debian's), side by side in one
+# run: one nginx (etc/nginx.conf instantiated twice, one server block per
+# FastCGI server, both on unix sockets), both servers with as many
+# processes as CPUs, running as www-data; ab alternates between them.
+# Not part of make check (a measurement, nothing is asserted).
+#
+#   sudo tests/bench-fcgi.sh [ROUNDS [SECONDS [CONCURRENCY]]]   (3 8 2)
+#
+# Prints every ab result, then the median of each.  Needs root, nginx,
+# fcgiwrap, ab (apache2-utils), cc; CGIWRAP= picks the binary (./cgiwrap),
+# CGIWRAP_CONF_EXTRA= adds lines to its configuration (e.g. client_watch = 0).
+set -eu
+
+rounds=${1:-3}
+secs=${2:-8}
+conc=${3:-2}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cgiwrap=${CGIWRAP:-$top/cgiwrap}
+nginx=${NGINX:-/usr/sbin/nginx}
+fcgiwrap=${FCGIWRAP:-/usr/sbin/fcgiwrap}
+user=www-data
+
+[ "$(id -u)" = 0 ] || { echo "bench-fcgi: run as root" >&2; exit 1; }
+for x in "$cgiwrap" "$nginx" "$fcgiwrap"; do
+	[ -x "$x" ] || { echo "bench-fcgi: $x is missing" >&2; exit 1; }
+done
+command -v ab >/dev/null || { echo "bench-fcgi: ab is missing" >&2; exit 1; }
+
+t=$(mktemp -d /tmp/cgiwrap-bench-fcgi.XXXXXX)
+chmod 755 "$t"
+pids=
+cleanup() {
+	for p in $pids; do kill -TERM "$p" 2>/dev/null || :; done
+	sleep 1
+	for p in $pids; do kill -KILL -- "-$p" 2>/dev/null || :; done
+	rm -rf "$t"
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p "$t/prog" "$t/run" "$t/nginx/tmp"
+chown "$user:$user" "$t/run"
+cat > "$t/hello.c" <<'EOF'
+#include <unistd.h>
+int
+main(void)
+{
+	static const char r[] = "Content-Type: text/plain\r\n\r\nhello\n";
+
+	return write(1, r, sizeof(r) - 1) == sizeof(r) - 1 ? 0 : 1;
+}
+EOF
+cc -O2 -o "$t/prog/hello" "$t/hello.c"
+
+# cgiwrap as deployed: its log line per request (to a file here), no
+# shutdown commands.
+cat > "$t/cgiwrap.conf" <<EOF
+roots = {"$t/prog"}
+log = "$t/run/cgiwrap.log"
+${CGIWRAP_CONF_EXTRA:-}
+EOF
+chmod 644 "$t/cgiwrap.conf"
+
+port() { perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(
+	LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 1)->sockport'; }
+pa=$(port)
+pb=$(port)
+while [ "$pb" = "$pa" ]; do pb=$(port); done
+ncpu=$(getconf _NPROCESSORS_ONLN)
+
+# Own process groups (setsid), as www-data.
+setsid setpriv --reuid=$user --regid=$user --clear-groups -- \
+    "$cgiwrap" -f -s "unix:$t/run/cgiwrap.sock" -c "$t/cgiwrap.conf" \
+    -w "$ncpu" > "$t/run/cgiwrap.out" 2>&1 &
+pids="$pids $!"
+setsid setpriv --reuid=$user --regid=$user --clear-groups -- \
+    "$fcgiwrap" -s "unix:$t/run/fcgiwrap.sock" -c "$ncpu" \
+    > "$t/run/fcgiwrap.out" 2>&1 &
+pids="$pids $!"
+
+snippet() {	# LISTEN SOCKET
+	sed -e "s|@LISTEN@|$1|g" -e "s|@ROOT@|$t/prog|g" -e "s|@SOCKET@|$2|g" \
+	    "$top/etc/nginx.conf"
+}
+cp /etc/nginx/fastcgi_params "$t/nginx/"
+cat > "$t/nginx/nginx.conf" <<EOF
+daemon off;
+worker_processes $ncpu;
+user root root;
+pid $t/nginx/nginx.pid;
+error_log $t/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $t/nginx/tmp/body;
+    fastcgi_temp_path $t/nginx/tmp/fastcgi;
+    proxy_temp_path $t/nginx/tmp/proxy;
+    uwsgi_temp_path $t/nginx/tmp/uwsgi;
+    scgi_temp_path $t/nginx/tmp/scgi;
+$(snippet "127.0.0.1:$pa" "unix:$t/run/cgiwrap.sock")
+$(snippet "127.0.0.1:$pb" "unix:$t/run/fcgiwrap.sock")
+}
+EOF
+setsid "$nginx" -p "$t/nginx/" -e "$t/nginx/error.log" \
+    -c "$t/nginx/nginx.conf" &
+pids="$pids $!"
+
+ua="http://127.0.0.1:$pa/cgi-bin/hello"
+ub="http://127.0.0.1:$pb/cgi-bin/hello"
+for u in "$ua" "$ub"; do
+	i=0
+	until [ "$(curl -s --max-time 2 "$u" 2>/dev/null)" = hello ]; do
+		i=$((i + 1))
+		if [ $i -gt 100 ]; then
+			echo "bench-fcgi: $u does not answer hello" >&2
+			cat "$t/run/"*.out "$t/nginx/error.log" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+done
+
+echo "# $(uname -r), $ncpu CPUs; nginx $("$nginx" -v 2>&1 | sed 's/.*\///'),"\
+    "cgiwrap $cgiwrap -w $ncpu, fcgiwrap -c $ncpu"
+echo "# ab -c $conc -t $secs URL, alternating, $rounds rounds"
+for r in $(seq "$rounds"); do
+	for s in cgiwrap fcgiwrap; do
+		[ $s = cgiwrap ] && u=$ua || u=$ub
+		out=$(ab -q -c "$conc" -t "$secs" -n 10000000 "$u" 2>&1)
+		rps=$(echo "$out" | sed -n 's/^Requests per second: *\([0-9.]*\).*/\1/p')
+		failed=$(echo "$out" | sed -n 's/^Failed requests: *//p')
+		non2xx=$(echo "$out" | sed -n 's/^Non-2xx responses: *//p')
+		echo "round $r $s ${rps:-?} req/s (failed ${failed:-?}, non-2xx ${non2xx:-0})"
+		echo "$s $rps" >> "$t/results"
+	done
+done
+for s in cgiwrap fcgiwrap; do
+	med=$(awk -v s=$s '$1 == s { print $2 }' "$t/results" | sort -n |
+	    awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	echo "median $s $med req/s"
+done
+echo "# cgiwrap log lines: $(wc -l < "$t/run/cgiwrap.log")"
