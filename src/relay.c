@@ -323,7 +323,8 @@ out_closed(struct front *f)
 		end_response(f);
 }
 
-static void
+/* Returns whether bytes were read. */
+static bool
 read_header(struct front *f)
 {
 	size_t cap = (size_t)f->rq->pol.set.max_header_size, end;
@@ -332,16 +333,16 @@ read_header(struct front *f)
 
 	if (f->hdr == NULL && (f->hdr = malloc(cap)) == NULL) {
 		fault(f, "out of memory");
-		return;
+		return false;
 	}
 	if ((n = read(f->out.src, f->hdr + f->hlen, cap - f->hlen)) == -1) {
 		if (errno == EAGAIN && f->drain)
 			out_closed(f);
-		return;
+		return false;
 	}
 	if (n == 0) {
 		out_closed(f);
-		return;
+		return false;
 	}
 	f->hlen += (size_t)n;
 	/* A block can only end with a newline just read. */
@@ -352,6 +353,7 @@ read_header(struct front *f)
 		snprintf(why, sizeof(why), "header block over %zu bytes", cap);
 		fault(f, why);
 	}
+	return true;
 }
 
 /* After the response is over, what the child still writes is dropped. */
@@ -507,11 +509,15 @@ finish(struct front *f)
 {
 	int queued;
 
-	if (f->done)
+	if (f->done || !f->out_open)
 		return;
+	/* The header block must be there by now. */
+	while (!f->started && !f->done && read_header(f))
+		;
 	if (!f->started) {
-		/* Read what is there: a header block or a fault. */
-		f->drain = f->kick = true;
+		/* Not a fault of the output's end: what follows is dropped. */
+		if (!f->done)
+			fault(f, "finished before a complete header");
 		return;
 	}
 	if (ioctl(f->out.src, FIONREAD, &queued) == -1)

@@ -34,6 +34,7 @@
 #define MAXSIGS	8
 #define CTL_LINE 256
 #define KILL_RETRY 100		/* ms between SIGKILL rounds */
+#define MAX_CTL_NOTES 20	/* bad control lines logged per request */
 
 struct sup {
 	struct request	*rq;
@@ -55,6 +56,7 @@ struct sup {
 	char		 ctl[CTL_LINE];
 	size_t		 ctllen;
 	bool		 ctlskip;
+	int		 ctlnotes;	/* control problems logged */
 };
 
 static void
@@ -110,12 +112,17 @@ stop_tree(struct sup *s)
 	timer_arm(s->grace, s->set.kill_grace > 0 ? s->set.kill_grace : 1);
 }
 
+static bool	read_control(struct sup *);
+
 /* The server side is gone before the response was complete. */
 static void
 hangup(struct sup *s)
 {
 	if (atomic_load(&s->rq->sh->done) || (s->status & ST_ABORTED))
 		return;
+	/* What the script asked for before the client left comes first. */
+	while (s->rq->ctl_r != -1 && read_control(s))
+		;
 	s->status |= ST_ABORTED;
 	if (!s->running)
 		return;
@@ -228,6 +235,17 @@ set_ignore(struct sup *s, bool on)
 		stop_tree(s);
 }
 
+/* A bad control line is logged, but a script must not flood the log. */
+static void
+bad_control(struct sup *s, const char *line)
+{
+	if (s->ctlnotes < MAX_CTL_NOTES)
+		note(s, "control: bad line '%.64s' ignored", line);
+	else if (s->ctlnotes == MAX_CTL_NOTES)
+		note(s, "control: more bad lines, not logged");
+	s->ctlnotes++;
+}
+
 /* A control line, from the control descriptor or a control header. */
 static void
 control(struct sup *s, const char *line)
@@ -237,7 +255,7 @@ control(struct sup *s, const char *line)
 	if (!s->set.script_control)
 		return;
 	if (parse_control(line, &c) == -1) {
-		note(s, "control: bad line '%.64s' ignored", line);
+		bad_control(s, line);
 		return;
 	}
 	switch (c.op) {
@@ -255,7 +273,7 @@ control(struct sup *s, const char *line)
 }
 
 /* Lines on the control descriptor; an over-long line is dropped whole. */
-static void
+static bool
 read_control(struct sup *s)
 {
 	char buf[4096], *p, *nl;
@@ -263,11 +281,11 @@ read_control(struct sup *s)
 	size_t len;
 
 	if ((n = read(s->rq->ctl_r, buf, sizeof(buf))) == -1)
-		return;
+		return false;
 	if (n == 0) {
 		close(s->rq->ctl_r);
 		s->rq->ctl_r = -1;
-		return;
+		return false;
 	}
 	for (p = buf; p < buf + n; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(buf + n - p));
@@ -277,7 +295,7 @@ read_control(struct sup *s)
 			s->ctllen += len;
 		} else {
 			if (!s->ctlskip)
-				note(s, "control: line too long, ignored");
+				bad_control(s, "(a line too long)");
 			s->ctlskip = true;
 			s->ctllen = 0;
 		}
@@ -289,6 +307,7 @@ read_control(struct sup *s)
 		s->ctllen = 0;
 		s->ctlskip = false;
 	}
+	return true;
 }
 
 static void
@@ -393,10 +412,11 @@ loop(struct sup *s)
 			timeout(s);
 		if (pfd[2].revents)
 			grace_over(s);
-		if (pfd[3].revents)
-			from_front(s);
+		/* Control lines first: they may have come before a hangup. */
 		if (pfd[4].revents && rq->ctl_r != -1)
 			read_control(s);
+		if (pfd[3].revents)
+			from_front(s);
 		if (pfd[5].revents && rq->out_r != -1)
 			discard(&rq->out_r);
 		if (pfd[6].revents && rq->err_r != -1)
