@@ -276,9 +276,27 @@ EOT
 	    median(@direct)), '>= 0.90', $r >= 0.90);
 }
 
+# B7: req/s nginx -> cgiwrap -f / nginx -> fcgiwrap, hello-world C CGI.
+sub b7 {
+	my $secs = $quick ? 2 : 5;
+	my $out = `CGIWRAP='$cgiwrap' '$FindBin::Bin/../bench-fcgi.sh' 3 $secs 2 2>&1`;
+	my ($c) = $out =~ /^median cgiwrap ([\d.]+)/m;
+	my ($f) = $out =~ /^median fcgiwrap ([\d.]+)/m;
+	if (!$c || !$f) {
+		print STDERR $out;
+		row('B7', 'req/s nginx->cgiwrap -f / nginx->fcgiwrap', 'failed',
+		    '>= 1.0', 0);
+		return;
+	}
+	my $r = $c / $f;
+	row('B7', 'req/s nginx->cgiwrap -f / nginx->fcgiwrap, ab -c 2',
+	    sprintf('%.2f (%.0f vs %.0f)', $r, $c, $f), '>= 1.0', $r >= 1.0);
+}
+
 print STDERR "cgiwrap bench: $cgiwrap\n";
 build();
 b1() if have_apache() && $> == 0;
+b7() if -x '/usr/sbin/nginx' && -x '/usr/sbin/fcgiwrap' && $> == 0;
 b2();
 b3();
 b4();
