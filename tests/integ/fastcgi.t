@@ -143,10 +143,10 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 	    "$KIND: hello: log line status=NORMAL");
 
 	# The program's stderr reaches nginx's error log (R-IO-1), every time.
-	my @ids = map { "err-$_" } 1 .. 10;
+	my @ids = map { "err-$_" } 1 .. 30;
 	my $served = grep { curl_get($ng->url("/cgi-bin/errline?id=$_"),
 	    max_time => 20)->{code} eq '200' } @ids;
-	is($served, 10, "$KIND: errline: 10 requests served");
+	is($served, 30, "$KIND: errline: 30 requests served");
 	my @missing;
 	wait_until(5, sub {
 		my $log = $ng->error_log;
@@ -154,7 +154,7 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 		    @ids;
 		return !@missing;
 	});
-	is("@missing", '', "$KIND: errline: the stderr line of each of the 10 "
+	is("@missing", '', "$KIND: errline: the stderr line of each of the 30 "
 	    . "requests is in nginx's error log");
 
 	$r = curl_get($ng->url('/cgi-bin/env/more/path?id=env&x=1'),

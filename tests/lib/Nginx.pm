@@ -24,7 +24,15 @@ package Nginx;
 # nginx_snippet() is etc/nginx.conf with its @NAME@ placeholders filled in,
 # so the documented snippet is the tested one.  The objects are Server
 # objects (tests/lib/Server.pm) whose stop() also makes sure that nothing
-# of their process group (nginx and cgiwrap workers) is left.
+# of their process group (nginx and cgiwrap workers) is left; a cgiwrap
+# object also has ->workers, ->wait_workers(N, T), ->wait_exit(T) and
+# ->exit_status, ->out (its stderr).
+#
+# fcgi_fixture() makes the directory of test programs, the shutdown
+# command recording its environment and cgiwrap's configuration that the
+# fastcgi*.t files share; wait_record(), script_pids(), no_scripts_left()
+# look at what they left.  http_open()/http_read() are a raw HTTP client
+# for requests a test walks away from.
 
 use strict;
 use warnings;
@@ -531,6 +539,7 @@ sub show_pids {
 # answer), sent; the socket (or undef).
 sub http_open {
 	my ($port, $path) = @_;
+	local $SIG{PIPE} = 'IGNORE';
 	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
 	    PeerPort => $port, Proto => 'tcp', Timeout => 5) or return undef;
 	syswrite($s, "GET $path HTTP/1.0\r\nHost: localhost\r\n\r\n");
