@@ -129,27 +129,30 @@ signal_name(int sig)
 	return buf;
 }
 
+/* The next blank-separated word at *p into buf; -1 if it does not fit. */
+static int
+take_word(const char **p, char *buf, size_t len)
+{
+	size_t n;
+
+	*p += strspn(*p, " \t");
+	if ((n = strcspn(*p, " \t\r\n")) >= len)
+		return -1;
+	memcpy(buf, *p, n);
+	buf[n] = '\0';
+	*p += n;
+	return 0;
+}
+
 int
 parse_control(const char *line, struct control *c)
 {
 	char word[32], arg[64];
-	size_t wl, al;
 	const char *p = line;
 
-	p += strspn(p, " \t");
-	wl = strcspn(p, " \t\r\n");
-	if (wl >= sizeof(word))
+	if (take_word(&p, word, sizeof(word)) == -1 ||
+	    take_word(&p, arg, sizeof(arg)) == -1)
 		return -1;
-	memcpy(word, p, wl);
-	word[wl] = '\0';
-	p += wl;
-	p += strspn(p, " \t");
-	al = strcspn(p, " \t\r\n");
-	if (al >= sizeof(arg))
-		return -1;
-	memcpy(arg, p, al);
-	arg[al] = '\0';
-	p += al;
 	/* Nothing may follow but blanks and the line end. */
 	if (p[strspn(p, " \t\r\n")] != '\0')
 		return -1;
@@ -164,7 +167,7 @@ parse_control(const char *line, struct control *c)
 		c->on = strcasecmp(arg, "on") == 0;
 		return 0;
 	}
-	if (strcmp(word, "finish") == 0 && al == 0) {
+	if (strcmp(word, "finish") == 0 && *arg == '\0') {
 		c->op = CTL_FINISH;
 		return 0;
 	}
