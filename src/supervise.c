@@ -35,6 +35,7 @@
 #define CTL_LINE 256
 #define KILL_RETRY 100		/* ms between SIGKILL rounds */
 #define MAX_CTL_NOTES 20	/* bad control lines logged per request */
+#define TIMER_MAX (100LL * 365 * 24 * 3600 * 1000)
 
 struct sup {
 	struct request	*rq;
@@ -80,6 +81,9 @@ timer_arm(int fd, int64_t ms)
 {
 	struct itimerspec it = { 0 };
 
+	/* Beyond a century is never; the kernel refuses far beyond. */
+	if (ms > TIMER_MAX)
+		ms = TIMER_MAX;
 	it.it_value.tv_sec = ms / 1000;
 	it.it_value.tv_nsec = (ms % 1000) * 1000000;
 	/* Only a bad descriptor or value could make this fail. */
@@ -87,13 +91,17 @@ timer_arm(int fd, int64_t ms)
 		abort();
 }
 
-/* The one place where the child's processes are signalled. */
+/*
+ * The one place where the child's processes are signalled: the whole
+ * tree, or the child alone (the notification is for the script, not for
+ * the commands it runs).
+ */
 static void
-signal_tree(struct sup *s, int sig)
+signal_child(struct sup *s, int sig, bool tree)
 {
 	int i;
 
-	if (kill_tree(s->child, sig) == 0)
+	if (tree ? kill_tree(s->child, sig) == 0 : kill(s->child, sig) == -1)
 		return;
 	for (i = 0; i < s->nsigs; i++)
 		if (s->sigs[i] == sig)
@@ -108,7 +116,7 @@ stop_tree(struct sup *s)
 	if (s->killing)
 		return;
 	s->killing = true;
-	signal_tree(s, s->set.kill_signal);
+	signal_child(s, s->set.kill_signal, true);
 	timer_arm(s->grace, s->set.kill_grace > 0 ? s->set.kill_grace : 1);
 }
 
@@ -129,11 +137,8 @@ hangup(struct sup *s)
 	if (!s->set.ignore_user_abort)
 		stop_tree(s);
 	else if (s->set.notify_signal != 0 && !s->notified) {
-		/* The script itself, not its group: it is the one asking. */
 		s->notified = true;
-		if (kill(s->child, s->set.notify_signal) == 0 &&
-		    s->nsigs < MAXSIGS)
-			s->sigs[s->nsigs++] = s->set.notify_signal;
+		signal_child(s, s->set.notify_signal, false);
 	}
 }
 
@@ -159,7 +164,7 @@ grace_over(struct sup *s)
 	(void)!read(s->grace, &n, sizeof(n));
 	if (s->empty)
 		return;
-	signal_tree(s, SIGKILL);
+	signal_child(s, SIGKILL, true);
 	/* A process forked while the tree was listed would be missed. */
 	timer_arm(s->grace, KILL_RETRY);
 }
