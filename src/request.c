@@ -89,6 +89,7 @@ int
 request_run(struct request *rq)
 {
 	pid_t pid;
+	int code;
 
 	rq->sh = mmap(NULL, sizeof(*rq->sh), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -111,5 +112,8 @@ request_run(struct request *rq)
 		close(rq->ctl_r);
 		close(rq->ctl_w);
 	}
-	return relay(rq);
+	code = relay(rq);
+	/* A FastCGI worker runs many requests. */
+	munmap(rq->sh, sizeof(*rq->sh));
+	return code;
 }

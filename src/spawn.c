@@ -70,6 +70,10 @@ child(const struct spawn *sp, pid_t parent)
 	if (sp->ctlfd >= 0 && (sp->ctlfd == CTL_FD ?
 	    fcntl(CTL_FD, F_SETFD, 0) : dup2(sp->ctlfd, CTL_FD)) == -1)
 		return;
+	/* Whatever else was inherited, from the server too, stays here. */
+	if (close_range(sp->ctlfd >= 0 ? CTL_FD + 1 : 3, ~0U, 0) == -1 &&
+	    errno != ENOSYS)
+		return;
 	sigemptyset(&none);
 	if (signal(SIGPIPE, SIG_DFL) == SIG_ERR ||
 	    sigprocmask(SIG_SETMASK, &none, NULL) == -1)
