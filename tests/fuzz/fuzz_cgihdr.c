@@ -55,7 +55,11 @@ value_ok(const char *name, const char *v)
 		check(parse_control(line, &c) == -1);
 }
 
-/* Parse block [data, data + end) followed by the rest of the input. */
+/*
+ * Parse the block [data, data + end) as relay.c does, then the whole
+ * input, which must give the same with the bytes past the block slid
+ * down unchanged behind it.
+ */
 static void
 parse(const uint8_t *data, size_t size, size_t end, int control)
 {
@@ -67,6 +71,21 @@ parse(const uint8_t *data, size_t size, size_t end, int control)
 	memset(&h, 0x55, sizeof(h));
 	buf = copy(data, end);
 	len = cgihdr_parse(buf, end, control, &h, &why);
+
+	again = copy(data, size);
+	memset(&h2, 0x55, sizeof(h2));
+	len2 = cgihdr_parse(again, size, control, &h2, &why);
+	check((len < 0) == (len2 < 0));
+	if (len >= 0) {
+		check((size_t)len2 == (size_t)len + (size - end));
+		check(memcmp(again, buf, len) == 0);
+		check(memcmp(again + len, data + end, size - end) == 0);
+		check(h2.status == h.status);
+		check(strcmp(h2.time_limit, h.time_limit) == 0);
+		check(strcmp(h2.ignore_user_abort, h.ignore_user_abort) == 0);
+	}
+	free(again);
+
 	if (len < 0) {
 		check(len == -1);
 		check(why != NULL && *why != '\0');
@@ -96,7 +115,6 @@ parse(const uint8_t *data, size_t size, size_t end, int control)
 	check(h2.time_limit[0] == '\0' && h2.ignore_user_abort[0] == '\0');
 	free(again);
 	free(buf);
-	(void)size;
 }
 
 int
