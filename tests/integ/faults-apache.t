@@ -1,0 +1,246 @@
+#!/usr/bin/perl
+# Fault matrix (issue 6), last row: 200 concurrent requests through a real
+# Apache (event MPM + mod_cgid), a third of them aborted by the client at
+# random moments.  The program writes a line every 50 ms for 1.5 s.  The
+# clients are forked Perl processes on raw sockets; an aborting one
+# closes its socket either a random time after sending the request (the
+# program may not even have started: a FIN, which Apache still serves)
+# or a random time after the first body line (a FIN, or a RST by
+# SO_LINGER 0).  Afterwards every request is accounted for: exactly one
+# shutdown record per query string (the shutdown command ran once), with
+# ABORTED for the aborted ones and NORMAL for the others, one log line per
+# request with the same status, every normal client got the whole
+# response, and no process of the requests is left.
+# SPEC R-STAT-2, R-STAT-4, R-POL-1, R-SHUT-1, R-LOG-1.
+use strict;
+use warnings;
+use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Cwd qw(abs_path);
+use IO::Socket::INET;
+use POSIX qw(:sys_wait_h _exit);
+use Socket qw(SOL_SOCKET SO_LINGER);
+use Time::HiRes qw(time sleep);
+use Server qw(:all write_file);
+
+plan skip_all => 'must run as root (Apache then runs CGIs as www-data)'
+    if $> != 0;
+plan skip_all => "apache2 is not installed ($Server::APACHE; "
+    . 'tests/deps.sh installs it)' unless have_apache();
+my $CGIWRAP = abs_path($ENV{CGIWRAP} || "$FindBin::Bin/../../cgiwrap");
+ok(-x $CGIWRAP && system('setpriv', '--reuid=' . www_user(),
+    '--regid=' . www_user(), '--clear-groups', 'test', '-x', $CGIWRAP) == 0,
+    "$CGIWRAP is executable by " . www_user()) or BAIL_OUT('no cgiwrap');
+
+my $N = 200;
+my $LINES = 30;		# one every 50 ms: 1.5 s
+my $SLOW = $ENV{CGIWRAP_TEST_SLOW} || 1;
+my $t0 = time;
+
+my $t = abs_path(make_tempdir('faults-apache'));
+for my $d (qw(cgi-bin prog rec var apache clients)) {
+	mkdir "$t/$d" or die "mkdir $t/$d: $!";
+	chmod 0755, "$t/$d";
+}
+chown_www("$t/rec", "$t/var");
+my $conf = "$t/cgiwrap.conf";
+my $log = "$t/var/cgiwrap.log";
+write_file($conf, 0644, <<"EOF");
+roots = {"$t/prog"}
+log = "$log"
+kill_grace = 1s
+shutdown "rec" {
+    command = {"$t/rec.sh"}
+}
+EOF
+# One file per run, named by the child's pid, and one line per run in a
+# common file (a short O_APPEND write: lines never mix).
+write_file("$t/rec.sh", 0755, <<"EOF");
+#!/bin/sh
+echo "\$CGIWRAP_PID" >> "$t/rec/runs"
+echo "\$QUERY_STRING \$CGIWRAP_PID \$CGIWRAP_STATUS_NAME" > "$t/rec/.t.\$\$"
+mv "$t/rec/.t.\$\$" "$t/rec/\$CGIWRAP_PID"
+EOF
+write_file("$t/prog/ticker", 0755, <<"EOF");
+#!/usr/bin/perl
+\$| = 1;
+print "Content-Type: text/plain\\r\\n\\r\\n";
+for my \$i (0 .. $LINES - 1) {
+	print "line \$i\\n";
+	select(undef, undef, undef, 0.05);
+}
+EOF
+write_file("$t/cgi-bin/ticker.cgi", 0755, <<"EOF");
+#!/bin/sh
+exec '$CGIWRAP' -c '$conf' -- '$t/prog/ticker'
+EOF
+
+my $srv = eval {
+	apache_start(mpm => 'event', cgi => 'mod_cgid', dir => "$t/apache",
+	    conf => <<"EOF");
+# Room for every request at once (these come after the defaults).
+ServerLimit 8
+ThreadsPerChild 32
+MaxRequestWorkers 256
+ListenBacklog 511
+ScriptAlias /cgi-bin/ "$t/cgi-bin/"
+<Directory "$t/cgi-bin">
+    Options +ExecCGI
+    Require all granted
+</Directory>
+EOF
+};
+ok($srv, 'Apache event + mod_cgid started') or BAIL_OUT($@);
+my $port = $srv->port;
+
+# The plan: every third request aborted, in one of three ways.
+srand($ENV{FAULTS_SEED} // time);
+my (%abort, %id);
+for my $i (0 .. $N - 1) {
+	$id{$i} = sprintf('id=%03d-%06d', $i, int(rand(1e6)));
+	next if $i % 3;
+	my $how = (qw(sent line line-rst))[int(rand(3))];
+	$abort{$i} = [$how, sprintf('%.3f', $how eq 'sent' ? rand(1.0)
+	    : rand(0.9))];
+}
+note(scalar(keys %abort) . ' of ' . $N . ' to abort');
+
+# One client: writes DIR/clients/I with what it saw.
+sub client {
+	my ($i) = @_;
+	my ($how, $delay) = @{ $abort{$i} // [] };
+	local $SIG{ALRM} = sub { die "alarm\n" };
+	alarm(int(30 * $SLOW));
+	my $res = eval {
+		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+		    PeerPort => $port, Proto => 'tcp')
+		    or return "connect: $!";
+		print $s "GET /cgi-bin/ticker.cgi?$id{$i} HTTP/1.0\r\n"
+		    . "Host: 127.0.0.1\r\n\r\n" or return "send: $!";
+		my $buf = '';
+		if ($how && $how eq 'sent') {
+			sleep $delay;
+			close $s;
+			return "aborted";
+		}
+		while (1) {
+			my $n = sysread($s, $buf, 65536, length $buf);
+			return "read: $!" unless defined $n;
+			last if $n == 0;
+			if ($how && $buf =~ /\r?\n\r?\nline 0\n/) {
+				sleep $delay;
+				setsockopt($s, SOL_SOCKET, SO_LINGER,
+				    pack('ii', 1, 0)) if $how eq 'line-rst';
+				close $s;
+				return "aborted";
+			}
+		}
+		close $s;
+		my ($code) = $buf =~ m{\AHTTP/1\.\d (\d+)};
+		my ($body) = $buf =~ /\r?\n\r?\n(.*)\z/s;
+		my $want = join('', map { "line $_\n" } 0 .. $LINES - 1);
+		return 'status ' . ($code // 'none') . ' body '
+		    . (defined $body && $body eq $want ? 'complete'
+		    : 'wrong: ' . length($body // ''));
+	};
+	alarm(0);
+	$res //= "error: $@";
+	chomp $res;
+	open(my $fh, '>', "$t/clients/$i.tmp") or _exit(1);
+	print $fh "$res\n";
+	close $fh;
+	rename("$t/clients/$i.tmp", "$t/clients/$i");
+}
+
+my %kid;
+for my $i (0 .. $N - 1) {
+	my $pid = fork;
+	die "fork: $!" unless defined $pid;
+	if ($pid == 0) {
+		$SIG{$_} = 'DEFAULT' for qw(INT TERM HUP PIPE);
+		client($i);
+		_exit(0);
+	}
+	$kid{$pid} = $i;
+}
+my $started = time;
+wait_until(40 * $SLOW, sub {
+	while ((my $p = waitpid(-1, WNOHANG)) > 0) { delete $kid{$p} }
+	return !%kid;
+});
+ok(!%kid, 'every client ended') or kill 'KILL', keys %kid;
+1 while waitpid(-1, WNOHANG) > 0;
+note(sprintf('clients done in %.1f s', time - $started));
+
+my %seen;
+for my $i (0 .. $N - 1) {
+	my $r = slurp("$t/clients/$i");
+	chomp $r;
+	$seen{$i} = $r;
+}
+my @bad = grep { $abort{$_} ? $seen{$_} ne 'aborted'
+    : $seen{$_} ne 'status 200 body complete' } 0 .. $N - 1;
+is_deeply([map { "$_: $seen{$_}" } @bad], [],
+    'every normal client got the whole response, every other left');
+
+# The records: one per request, within a bound.
+sub records {
+	opendir(my $d, "$t/rec") or return ();
+	return grep { /^\d+\z/ } readdir $d;
+}
+ok(wait_until(15 * $SLOW, sub { records() >= $N }),
+    "$N shutdown records") or diag(scalar(records()) . ' records');
+my (%by_id, %pid_status);
+for my $f (records()) {
+	my ($qs, $pid, $st) = split ' ', slurp("$t/rec/$f");
+	push @{ $by_id{$qs // '?'} }, [$pid, $st];
+	$pid_status{$pid} = $st if defined $pid;
+}
+my (@missing, @dup, @wrong);
+for my $i (0 .. $N - 1) {
+	my $recs = $by_id{$id{$i}} // [];
+	push @missing, $i unless @$recs;
+	push @dup, $i if @$recs > 1;
+	my $want = $abort{$i} ? 'ABORTED' : 'NORMAL';
+	push @wrong, "$i ($id{$i}, " . join(' ', @{ $abort{$i} // ['normal'] })
+	    . "): $_->[1]" for grep { ($_->[1] // '') ne $want } @$recs;
+}
+is_deeply(\@missing, [], 'every request has a shutdown record');
+is_deeply(\@dup, [], 'no request has two');
+is_deeply(\@wrong, [], 'aborted ones ABORTED, the others NORMAL');
+my %runs;
+$runs{$_}++ for grep { length } split /\n/, slurp("$t/rec/runs");
+is_deeply([grep { $runs{$_} != 1 } sort keys %runs], [],
+    'the shutdown command ran once per request');
+is(scalar(keys %runs), $N, "$N runs in all");
+
+# The log: one line per request, the status of its record.
+my %logged;
+ok(wait_until(5 * $SLOW, sub {
+	%logged = ();
+	for (split /\n/, slurp($log)) {
+		next unless /(?:^|\s)status=(\S+)/;
+		my $st = $1;
+		push @{ $logged{$1} }, $st if /(?:^|\s)pid=(\d+)/;
+	}
+	return keys(%logged) >= $N;
+}), "$N request lines in the log") or diag(scalar(keys %logged) . ' lines');
+my @logbad = map { "$_: record $pid_status{$_}, log "
+    . join(',', @{ $logged{$_} // ['none'] }) } grep {
+    my $l = $logged{$_} // [];
+    @$l != 1 || $l->[0] ne $pid_status{$_} } sort keys %pid_status;
+is_deeply(\@logbad, [], 'each request has one log line, with its status');
+
+my $mine = qr/\Q$t\E\/(?:prog|cgi-bin|cgiwrap\.conf|rec\.sh)/;
+ok(wait_until(5 * $SLOW, sub { !pids_matching($mine) }),
+    'no process of the requests left')
+    or diag(join "\n", map { "$_: " . (proc_cmdline($_) // '') }
+    pids_matching($mine));
+ok($srv->stop, 'Apache stopped gracefully') or diag($srv->stop_problem);
+if (Test::More->builder->is_passing) {
+	note(sprintf('faults-apache.t took %.1f s', time - $t0));
+} else {
+	diag("cgiwrap log: $log; Apache error log: " . $srv->error_log_path);
+}
+done_testing;
