@@ -101,8 +101,17 @@ script "*/timeout" {
 EOF
 my $t = $fx->{dir};
 note("files in $t");
+# A descriptor without close-on-exec in the starter (a careless init
+# script, spawn-fcgi from a shell): cgiwrap inherits it, its programs
+# must not (R-PROC-2: only their pipes and the control descriptor).
+my $stray;
+{
+	local $^F = 1000;	# no close-on-exec for this one
+	open($stray, '>>', "$t/var/stray") or die "$t/var/stray: $!";
+}
 $cw = eval { cgiwrap_start(bin => $CGIWRAP, conf => $fx->{conf},
     socket => $KIND, dir => "$t/var", workers => 4) };
+close $stray;
 ok($cw, "$KIND: cgiwrap -f -w 4 answers on its socket") or diag($@);
 $ng = $cw && eval { nginx_start(dir => "$t/nginx", conf => sub {
 	my ($port) = @_;
@@ -215,6 +224,64 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 	is($rec->{CGIWRAP_BYTES_IN}, $size, "$KIND: post: CGIWRAP_BYTES_IN");
 	unlink "$fx->{data}/post.bin";
 	dump_logs('16 MiB body') if failures() > $f0;
+}
+
+# --- More of the engine, per request -----------------------------------------
+{
+	note(sprintf('%.1f s: More of the engine, per request', time - $T0));
+	my $f0 = failures();
+	# R-PROC-2: no descriptor of the server (connection, listening socket).
+	my $r = curl_get($ng->url('/cgi-bin/fds?id=fds'), max_time => 20);
+	is($r->{code}, 200, "$KIND: fds: 200");
+	my @socks = grep { / socket:/ } split /\n/, $r->{body};
+	is("@socks", '', "$KIND: fds: the program holds no socket (neither "
+	    . "nginx's connection nor the listening socket)")
+	    or diag($r->{body});
+	my %fd = $r->{body} =~ /^(\d+) (.*)$/mg;
+	is(join(' ', sort { $a <=> $b } keys %fd), '0 1 2 3', "$KIND: fds: "
+	    . 'the program holds 0, 1, 2 and the control descriptor, nothing '
+	    . 'else (not what cgiwrap inherited)') or diag($r->{body});
+	is(join(' ', map { $fd{$_} =~ /^pipe:/ ? 'pipe' : $fd{$_} // 'none' }
+	    0 .. 2), 'pipe pipe pipe', "$KIND: fds: stdin, stdout and stderr "
+	    . 'are pipes');
+	note("$KIND: fds of the program: " . join(', ', map { "$_ $fd{$_}" }
+	    sort { $a <=> $b } keys %fd));
+
+	# R-IO-4: a 16 MiB body the program never reads.
+	random_file("$fx->{data}/unread.bin", 16 << 20);
+	$r = curl_get($ng->url('/cgi-bin/hello?id=unread'), max_time => 60,
+	    args => ['--data-binary', "\@$fx->{data}/unread.bin"]);
+	is("$r->{code} $r->{body}", "200 hello from cgiwrap\n",
+	    "$KIND: unread body: the response comes, nothing deadlocks");
+	unlink "$fx->{data}/unread.bin";
+
+	# R-POL-4: the program closes stdout and works on: the response is
+	# complete at once, the request ends NORMAL later.
+	$r = curl_get($ng->url('/cgi-bin/early?id=early'), max_time => 15);
+	is("$r->{code} $r->{body}", "200 early early\n", "$KIND: early: the "
+	    . 'client has the whole response while the program works on');
+	ok(wait_until(10, sub { -e "$fx->{run}/early.pid" }) &&
+	    !-e "$fx->{run}/early.done",
+	    "$KIND: early: ... and the program is still running");
+	write_file("$fx->{run}/early.release", 0644, '');
+	my $rec = wait_record($fx, 'early', 20) // {};
+	is($rec->{CGIWRAP_STATUS}, '0', "$KIND: early: then status 0");
+	ok(-e "$fx->{run}/early.done", "$KIND: early: it ran to its end");
+
+	# R-IO-5: no header block: a clean 502.
+	$r = curl_get($ng->url('/cgi-bin/nohdr?id=nohdr'), max_time => 20);
+	is($r->{code}, 502, "$KIND: no header: 502");
+	like($r->{body}, qr/^502 Bad Gateway$/m, "$KIND: no header: "
+	    . "cgiwrap's 502 body");
+	ok(wait_until(10, sub { slurp($fx->{log}) =~
+	    m{^target=\Q$fx->{prog}\E/nohdr .* error=}m }),
+	    "$KIND: no header: the log line says why");
+
+	# R-TGT-3: a program that is not executable is refused.
+	$r = curl_get($ng->url('/cgi-bin/noexec?id=noexec'), max_time => 20);
+	like($r->{code}, qr/^40[34]\z/, "$KIND: not executable: 403 or 404");
+	unlike($r->{body}, qr/ran/, "$KIND: not executable: it did not run");
+	dump_logs('engine per request') if failures() > $f0;
 }
 
 # --- The client leaves while the program is silent -----------------------------

@@ -403,6 +403,9 @@ sub cgiwrap_inherit_start {
 #                   silent and timeout (write T/run/ID.pid, wait silently
 #                   for T/run/ID.release, 30 s at most, write T/run/ID.done,
 #                   answer; ID is the query string without "id=");
+#                   fds (lists its descriptors), early (answers, closes
+#                   stdout, works on silently like silent), nohdr (no
+#                   header block), noexec (mode 0644);
 #   T/bin/sleep     a symlink to sleep(1), so that every process of the
 #                   programs names T/prog/ or T/bin/ on its command line.
 # Returns a hash: dir, conf, log, and the paths of the subdirectories.
@@ -467,6 +470,40 @@ touch "\$D/run/\$id.done"
 printf 'Content-Type: text/plain\\r\\n\\r\\nreleased %s\\n' "\$id"
 EOS
 	write_file("$t/prog/$_", 0755, $silent) for qw(silent timeout);
+	write_file("$t/prog/fds", 0755, <<'EOS');
+#!/usr/bin/perl
+# The descriptors the program holds, "N TARGET" per line.
+opendir(my $d, '/proc/self/fd') or die "/proc/self/fd: $!";
+my $own = fileno($d);
+print "Content-Type: text/plain\r\n\r\n";
+for my $fd (sort { $a <=> $b } grep { /^\d+\z/ && $_ != $own } readdir $d) {
+	print "$fd ", readlink("/proc/self/fd/$fd") // '?', "\n";
+}
+EOS
+	write_file("$t/prog/early", 0755, <<"EOS");
+#!/bin/sh
+# The whole response, stdout closed, then on working (silently) until
+# T/run/ID.release, then T/run/ID.done.
+D="$t"
+id=\${QUERY_STRING#id=}
+printf 'Content-Type: text/plain\\r\\n\\r\\nearly %s\\n' "\$id"
+exec 1>&-
+echo \$\$ > "\$D/run/\$id.pid.tmp" && mv "\$D/run/\$id.pid.tmp" "\$D/run/\$id.pid"
+i=0
+while [ ! -e "\$D/run/\$id.release" ] && [ \$i -lt 600 ]; do
+	"\$D/bin/sleep" 0.05
+	i=\$((i + 1))
+done
+touch "\$D/run/\$id.done"
+EOS
+	write_file("$t/prog/nohdr", 0755, <<'EOS');
+#!/bin/sh
+echo 'no header here'
+EOS
+	write_file("$t/prog/noexec", 0644, <<'EOS');
+#!/bin/sh
+echo "Content-Type: text/plain"; echo; echo ran
+EOS
 	return \%fx;
 }
 
