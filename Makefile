@@ -38,9 +38,11 @@ $(O)/%.o: %.c $(wildcard src/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The unit tests link dynamically, so valgrind can check them.
 $(O)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJS) $(ALL_LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(OBJS) \
+	    $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lconfuse -lfcgi)
 
 units: $(UNITS)
 

@@ -60,6 +60,9 @@ struct sup {
 	int		 ctlnotes;	/* control problems logged */
 };
 
+static void	note(struct sup *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
 static void
 note(struct sup *s, const char *fmt, ...)
 {

@@ -18,6 +18,9 @@
 
 enum { T_EXPLICIT, T_ARG, T_ACTION, T_ALIAS };
 
+static int	refuse(struct target *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
 static int
 refuse(struct target *t, int code, const char *fmt, ...)
 {
