@@ -37,12 +37,12 @@ log_init(const char *dest)
 		/*
 		 * Found out now, while the server's error log can still be
 		 * told: the line itself is written when the request is over.
+		 * Opened, not access(2)ed: root may "write" a directory.
 		 */
-		if (access(path, W_OK) == -1 && (errno != ENOENT ||
-		    (fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-		    0640)) == -1))
+		if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK |
+		    O_CLOEXEC, 0640)) == -1)
 			warn("log %s (lines go to syslog)", path);
-		else if (fd != -1)
+		else
 			close(fd);
 	}
 }
