@@ -31,10 +31,11 @@ command -v ab >/dev/null || { echo "bench-fcgi: ab is missing" >&2; exit 1; }
 t=$(mktemp -d /tmp/cgiwrap-bench-fcgi.XXXXXX)
 chmod 755 "$t"
 pids=
+# Each server is a process group of its own (setsid): all of it goes.
 cleanup() {
-	for p in $pids; do kill -TERM "$p" 2>/dev/null || :; done
+	for p in $pids; do kill -TERM "-$p" 2>/dev/null || :; done
 	sleep 1
-	for p in $pids; do kill -KILL -- "-$p" 2>/dev/null || :; done
+	for p in $pids; do kill -KILL "-$p" 2>/dev/null || :; done
 	rm -rf "$t"
 }
 trap cleanup EXIT INT TERM
