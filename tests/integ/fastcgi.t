@@ -7,6 +7,11 @@
 #    shutdown record (status 0) and the log line;
 #  - 64 MiB of random output, byte-exact (sha256);
 #  - a 16 MiB POST body relayed exactly (the program prints its sha256);
+#  - more of the engine per request: the program holds only its pipes and
+#    the control descriptor (not the connection, the listening socket or
+#    a descriptor cgiwrap inherited), a 16 MiB body it never reads, stdout
+#    closed early (the response is complete at once), no header block
+#    (502), a target that is not executable (403/404);
 #  - the client leaves while the program is silent: status 1 reaches the
 #    shutdown command, nothing of the program is left;
 #  - the time limit: 504 from cgiwrap and status 2;
@@ -17,7 +22,8 @@
 #    once while the first program still runs; that one still ends with
 #    status 1 and writes its marker;
 #  - 400 requests at concurrency 16 with -w 4 (ab): all succeed, each has
-#    its log line, no process left.
+#    its log line, no process left, the workers' mappings and descriptors
+#    do not grow.
 use strict;
 use warnings;
 use Test::More;
@@ -25,8 +31,6 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Cwd qw(abs_path);
 use Digest::SHA;
-use IO::Select;
-use IO::Socket::INET;
 use Time::HiRes qw(time);
 use Server qw(curl_get wait_until wait_for_file slurp proc_cmdline parse_env
     write_file);
