@@ -332,7 +332,7 @@ fastcgi_serve(const struct fastcgi *fc)
 {
 	struct config *cfg, *new;
 	pid_t *pool, pid;
-	int lfd, i, alive, ws;
+	int lfd, i, alive, ws, late;
 
 	if ((cfg = config_load(fc->config, fc->missing_ok)) == NULL)
 		return 125;
@@ -375,15 +375,19 @@ fastcgi_serve(const struct fastcgi *fc)
 			}
 	}
 
-	/* Stop: no new requests; running ones get kill_grace, then abort. */
+	/*
+	 * Stop: no new requests; running ones get kill_grace, then are
+	 * abandoned (their supervisors stop them); a worker still there a
+	 * second later (stuck reading a silent peer) is killed.
+	 */
 	tell(pool, fc->workers, SIGTERM);
 	alarm((unsigned)(cfg->global.set.kill_grace + 999) / 1000 + 1);
-	for (alive = fc->workers; alive > 0; ) {
+	for (alive = fc->workers, late = 0; alive > 0; ) {
 		if ((pid = waitpid(-1, &ws, 0)) == -1) {
 			if (errno == ECHILD)
 				break;
-			/* The grace is over: the workers abandon their requests. */
-			tell(pool, fc->workers, SIGALRM);
+			tell(pool, fc->workers, late++ ? SIGKILL : SIGALRM);
+			alarm(1);
 			continue;
 		}
 		for (i = 0; i < fc->workers; i++)
