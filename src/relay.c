@@ -488,7 +488,8 @@ mirror(int ws)
 static void
 spawn_failed(struct front *f, int e)
 {
-	bool busy = e == EAGAIN || e == ENOMEM;
+	bool busy = e == EAGAIN || e == ENOMEM || e == EMFILE ||
+	    e == ENFILE;
 
 	warnx("%s: cannot run: %s", f->rq->target, strerror(e));
 	if (!f->started)

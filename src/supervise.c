@@ -462,6 +462,14 @@ log_request(struct sup *s, const struct outcome *o)
 	log_line("%s", line + 1);
 }
 
+/* Setting up failed: the front answers and names the cause (errno). */
+static _Noreturn void
+setup_failed(struct request *rq)
+{
+	msg_send(rq->link[1], M_SPAWNFAIL, errno, 0, NULL);
+	_exit(125);
+}
+
 /* Own session, own subreaper, signals by descriptor, no server fd. */
 static void
 setup(struct sup *s)
@@ -472,7 +480,7 @@ setup(struct sup *s)
 
 	if (setsid() == -1 || prctl(PR_SET_CHILD_SUBREAPER, 1) == -1 ||
 	    signal(SIGCHLD, SIG_DFL) == SIG_ERR)
-		_exit(125);
+		setup_failed(rq);
 	/* A FastCGI worker's connection and socket are not ours to hold. */
 	if (rq->sv->fd != -1)
 		close(rq->sv->fd);
@@ -481,7 +489,7 @@ setup(struct sup *s)
 	if ((null = open("/dev/null", O_RDWR)) == -1 ||
 	    dup2(null, 0) == -1 || dup2(null, 1) == -1 ||
 	    (!log_to_stderr() && dup2(null, 2) == -1))
-		_exit(125);
+		setup_failed(rq);
 	if (null > 2)
 		close(null);
 	close(rq->body_w);
@@ -498,7 +506,7 @@ setup(struct sup *s)
 	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
 	    (s->grace = timerfd_create(CLOCK_MONOTONIC,
 	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
-		_exit(125);
+		setup_failed(rq);
 }
 
 static void
