@@ -541,12 +541,16 @@ from_supervisor(struct front *f)
 {
 	struct msg m;
 	ssize_t n;
+	int pg;
 
 	if ((n = recv(f->rq->link[0], &m, sizeof(m), 0)) == -1 &&
 	    (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
 		warnx("%s: supervisor ended unexpectedly", f->rq->target);
+		/* The child died with it; the rest of its group did not. */
+		if ((pg = atomic_load(&f->rq->sh->child)) > 0)
+			(void)kill(-pg, SIGKILL);
 		if (!f->started)
 			respond(f->sv, 500, f->rq->nph);
 		end_response(f);

@@ -535,6 +535,7 @@ start_child(struct sup *s)
 		_exit(125);
 	}
 	s->running = true;
+	atomic_store(&rq->sh->child, s->child);
 	close(rq->body_r);
 	close(rq->out_w);
 	close(rq->err_w);
