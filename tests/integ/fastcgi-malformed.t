@@ -296,7 +296,7 @@ sub run_kind {
 	    . 'SIGTERM') or diag(join("\n", map { my @st = proc_stat($_);
 	    "worker $_ state " . ($st[2] // 'gone') } @w));
 	note(sprintf("$kind: idle peer: master gone %.2f s after SIGTERM",
-	    time - $t2)) if $cw->exit_status // '' ne '';
+	    time - $t2)) if defined $cw->exit_status;
 	close $idle if $idle;
 	ok($cw->stop, "$kind: nothing of cgiwrap left")
 	    or diag($cw->stop_problem);
