@@ -143,7 +143,8 @@ match(const struct inet_diag_msg *m, void *arg)
 {
 	struct search *s = arg;
 
-	if (m->id.idiag_dport != s->port ||
+	if ((m->idiag_state != TCP_ESTABLISHED &&
+	    m->idiag_state != TCP_CLOSE_WAIT) || m->id.idiag_dport != s->port ||
 	    !same_addr(&s->remote, m->idiag_family, m->id.idiag_dst) ||
 	    !same_addr(&s->local, m->idiag_family, m->id.idiag_src))
 		return;
@@ -152,34 +153,72 @@ match(const struct inet_diag_msg *m, void *arg)
 	s->id = m->id;
 }
 
+static int
+port_of(const char *text, uint16_t *port)
+{
+	char *end;
+	long n;
+
+	if (text == NULL)
+		return -1;
+	n = strtol(text, &end, 10);
+	if (*text == '\0' || *end != '\0' || n <= 0 || n > 65535)
+		return -1;
+	*port = htons((uint16_t)n);
+	return 0;
+}
+
+/*
+ * The socket itself, when SERVER_PORT is the local port (it usually is):
+ * one hash lookup in the kernel instead of a walk over every socket of
+ * the host, which costs with tens of thousands in TIME_WAIT.
+ */
+static void
+exact(int nl, struct search *s, uint16_t local_port)
+{
+	struct inet_diag_sockid id = {
+		.idiag_sport = local_port,
+		.idiag_dport = s->port,
+		.idiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE },
+	};
+
+	memcpy(id.idiag_src, s->local.a, sizeof(id.idiag_src));
+	memcpy(id.idiag_dst, s->remote.a, sizeof(id.idiag_dst));
+	if (s->local.family != s->remote.family ||
+	    ask(nl, s->local.family, &id, ALL_STATES) == -1 ||
+	    replies(nl, match, s) == -1)
+		s->matches = 0;
+}
+
 int
 watch_start(struct watch *w, const char *server_addr,
-    const char *remote_addr, const char *remote_port)
+    const char *server_port, const char *remote_addr,
+    const char *remote_port)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	struct search s = { 0 };
-	char *end;
-	long port;
-	size_t i;
+	uint16_t local_port;
+	size_t i = 0;
 
 	w->nl = -1;
-	if (remote_port == NULL || parse_addr(server_addr, &s.local) == -1 ||
+	if (port_of(remote_port, &s.port) == -1 ||
+	    parse_addr(server_addr, &s.local) == -1 ||
 	    parse_addr(remote_addr, &s.remote) == -1)
 		return -1;
-	port = strtol(remote_port, &end, 10);
-	if (*end != '\0' || port <= 0 || port > 65535)
-		return -1;
-	s.port = htons((uint16_t)port);
 	if ((w->nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
 	    NETLINK_SOCK_DIAG)) == -1)
 		return -1;
-	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++)
-		if (ask(w->nl, families[i], NULL, 1 << TCP_ESTABLISHED |
-		    1 << TCP_CLOSE_WAIT) == -1 ||
-		    replies(w->nl, match, &s) == -1)
-			break;
+	if (port_of(server_port, &local_port) == 0)
+		exact(w->nl, &s, local_port);
+	/* Else every socket, IPv4-mapped ones under IPv6 included. */
+	if (s.matches != 1)
+		for (s.matches = 0, i = 0; i < 2; i++)
+			if (ask(w->nl, families[i], NULL, 1 << TCP_ESTABLISHED |
+			    1 << TCP_CLOSE_WAIT) == -1 ||
+			    replies(w->nl, match, &s) == -1)
+				break;
 	/* Unix socket, proxy, rewritten address: nothing sure to watch. */
-	if (i < 2 || s.matches != 1) {
+	if ((i > 0 && i < 2) || s.matches != 1) {
 		watch_stop(w);
 		return -1;
 	}

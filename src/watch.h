@@ -13,12 +13,14 @@ struct watch {
 
 /*
  * Find the server's socket of this connection: local address
- * server_addr, peer remote_addr:remote_port, ESTABLISHED or CLOSE_WAIT.
+ * server_addr (port server_port, when that is the local port), peer
+ * remote_addr:remote_port, ESTABLISHED or CLOSE_WAIT.
  * Returns 0 when exactly one is found; otherwise -1 and the watch is off
  * (never a reason to think the client left).
  */
 int	 watch_start(struct watch *, const char *server_addr,
-	    const char *remote_addr, const char *remote_port);
+	    const char *server_port, const char *remote_addr,
+	    const char *remote_port);
 
 /* 1 when the client has left (CLOSE_WAIT or the socket gone), else 0. */
 int	 watch_check(struct watch *);
