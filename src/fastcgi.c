@@ -5,6 +5,7 @@
  * worker is the front, libfcgi's streams are its server side.
  */
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -31,6 +32,7 @@
 #include "target.h"
 
 #define BACKLOG	128
+#define PEER_TIMEOUT 60		/* s a web server may stay silent mid-request */
 
 struct conn {
 	FCGX_Request	*req;
@@ -222,6 +224,7 @@ open_unix(const char *path, mode_t mode)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
+	mode_t old;
 	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path))
@@ -238,8 +241,11 @@ open_unix(const char *path, mode_t mode)
 		if (unlink(path) == -1)
 			err(125, "unlink %s", path);
 	}
+	/* Born with its mode: no moment where others could connect. */
+	old = umask(~mode & 0777);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		err(125, "bind %s", path);
+	umask(old);
 	if (chmod(path, mode) == -1)
 		err(125, "chmod %s", path);
 	return fd;
@@ -277,16 +283,20 @@ open_inet(const char *spec)
 static int
 open_socket(const struct fastcgi *fc)
 {
-	int fd;
+	/* Inherited by every connection: libfcgi waits for nobody forever. */
+	struct timeval quiet = { .tv_sec = PEER_TIMEOUT };
+	int fd = 0;
 
-	if (fc->socket == NULL)
-		return 0;
-	if (strncmp(fc->socket, "unix:", 5) == 0)
-		fd = open_unix(fc->socket + 5, fc->mode);
-	else
-		fd = open_inet(fc->socket);
-	if (listen(fd, BACKLOG) == -1)
-		err(125, "listen %s", fc->socket);
+	if (fc->socket != NULL) {
+		if (strncmp(fc->socket, "unix:", 5) == 0)
+			fd = open_unix(fc->socket + 5, fc->mode);
+		else
+			fd = open_inet(fc->socket);
+		if (listen(fd, BACKLOG) == -1)
+			err(125, "listen %s", fc->socket);
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &quiet, sizeof(quiet)) == -1)
+		err(125, "setsockopt");
 	return fd;
 }
 
@@ -309,6 +319,19 @@ start_worker(int lfd, struct config *cfg, const struct fastcgi *fc)
 	else if (pid == 0)
 		worker(lfd, cfg, fc);
 	return pid;
+}
+
+/* SIGALRM in ms milliseconds (at least one). */
+static void
+after_ms(int64_t ms)
+{
+	struct itimerval it = { 0 };
+
+	ms = ms > 0 ? ms : 1;
+	it.it_value.tv_sec = ms / 1000;
+	it.it_value.tv_usec = (ms % 1000) * 1000;
+	if (setitimer(ITIMER_REAL, &it, NULL) == -1)
+		err(125, "setitimer");
 }
 
 /* Tell every worker; a slot of 0 is empty. */
@@ -381,13 +404,13 @@ fastcgi_serve(const struct fastcgi *fc)
 	 * second later (stuck reading a silent peer) is killed.
 	 */
 	tell(pool, fc->workers, SIGTERM);
-	alarm((unsigned)(cfg->global.set.kill_grace + 999) / 1000 + 1);
+	after_ms(cfg->global.set.kill_grace);
 	for (alive = fc->workers, late = 0; alive > 0; ) {
 		if ((pid = waitpid(-1, &ws, 0)) == -1) {
 			if (errno == ECHILD)
 				break;
 			tell(pool, fc->workers, late++ ? SIGKILL : SIGALRM);
-			alarm(1);
+			after_ms(1000);
 			continue;
 		}
 		for (i = 0; i < fc->workers; i++)

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,27 @@ sv_put(const struct server *sv, int stream, const char *buf, size_t len)
 	if (sv->write != NULL)
 		return sv->write(sv->ctx, stream, buf, len);
 	return write_all(stream, buf, len);
+}
+
+/* One "cgiwrap:" line for the server's error log, about the target. */
+static void	say(const struct front *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+say(const struct front *f, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	n = snprintf(line, sizeof(line) - 1, "cgiwrap: %s: ", f->rq->target);
+	if (n < 0 || (size_t)n >= sizeof(line) - 1)
+		n = (int)strlen(line);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - 1 - (size_t)n, fmt, ap);
+	va_end(ap);
+	strcat(line, "\n");
+	(void)sv_put(f->sv, 2, line, strlen(line));
 }
 
 void
@@ -271,7 +293,7 @@ fault(struct front *f, const char *why)
 {
 	if (!f->started)
 		respond(f->sv, 502, f->rq->nph);
-	warnx("%s: %s", f->rq->target, why);
+	say(f, "%s", why);
 	msg_send(f->rq->link[0], M_FAULT, 0, 0, why);
 	end_response(f);
 }
@@ -491,7 +513,7 @@ spawn_failed(struct front *f, int e)
 	bool busy = e == EAGAIN || e == ENOMEM || e == EMFILE ||
 	    e == ENFILE;
 
-	warnx("%s: cannot run: %s", f->rq->target, strerror(e));
+	say(f, "cannot run: %s", strerror(e));
 	if (!f->started)
 		respond(f->sv, busy ? 503 : 500, f->rq->nph);
 	end_response(f);
@@ -547,7 +569,7 @@ from_supervisor(struct front *f)
 	    (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
-		warnx("%s: supervisor ended unexpectedly", f->rq->target);
+		say(f, "supervisor ended unexpectedly");
 		/* The child died with it; the rest of its group did not. */
 		if ((pg = atomic_load(&f->rq->sh->child)) > 0)
 			(void)kill(-pg, SIGKILL);
@@ -761,7 +783,7 @@ loop(struct front *f)
 			}
 			if (errno == EINTR)
 				continue;
-			warn("poll");
+			say(f, "poll: %s", strerror(errno));
 			quit(f, 125);
 			break;
 		}
