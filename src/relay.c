@@ -67,11 +67,10 @@ struct front {
 	bool		 started;	/* the header block was passed on */
 	bool		 done;		/* the response is over */
 	bool		 out_open;	/* the child's stdout is still read */
-	bool		 drain;		/* read stdout until it is empty */
 	bool		 kick;		/* read stdout without waiting */
 	char		 eline[4096];
 	size_t		 elen;
-	bool		 exited;
+	bool		 exited;	/* read stdout until it is empty */
 	int		 wstatus;
 	int		 code;		/* exit status, -1 while running */
 };
@@ -358,7 +357,8 @@ read_header(struct front *f)
 		return false;
 	}
 	if ((n = read(f->out.src, f->hdr + f->hlen, cap - f->hlen)) == -1) {
-		if (errno == EAGAIN && f->drain)
+		/* The child exited: what it wrote is all there. */
+		if (errno == EAGAIN && f->exited)
 			out_closed(f);
 		return false;
 	}
@@ -425,7 +425,7 @@ relay_out(struct front *f)
 	if (f->out.eof && f->out.left == 0)
 		/* "finish": what the child writes from now on is dropped. */
 		end_response(f);
-	else if (f->out.eof || (f->drain && !f->out.full && f->out.plen == 0))
+	else if (f->out.eof || (f->exited && !f->out.full && f->out.plen == 0))
 		out_closed(f);
 }
 
@@ -592,7 +592,7 @@ from_supervisor(struct front *f)
 		/* Output closed early, but finish_on_close is off: done now. */
 		if (!f->out_open)
 			end_response(f);
-		f->drain = f->kick = true;
+		f->kick = true;
 		break;
 	case M_FINISH:
 		finish(f);
