@@ -413,15 +413,18 @@ relay_out(struct front *f)
 			f->kick = true;
 			return;
 		}
-		if ((r = chan_pump(&f->out)) == -1) {
+		r = chan_pump(&f->out);
+		/* Counted at once: a hangup or a pause returns early. */
+		body = f->out.moved > f->hdrbytes ?
+		    f->out.moved - f->hdrbytes : 0;
+		atomic_store(&f->rq->sh->bytes_out, body);
+		if (r == -1) {
 			hangup(f, 128 + SIGPIPE);
 			return;
 		}
 		if (r == 0)
 			break;
 	}
-	body = f->out.moved > f->hdrbytes ? f->out.moved - f->hdrbytes : 0;
-	atomic_store(&f->rq->sh->bytes_out, body);
 	if (f->out.eof && f->out.left == 0)
 		/* "finish": what the child writes from now on is dropped. */
 		end_response(f);
