@@ -39,7 +39,7 @@ plan skip_all => "apache2 is not installed ($Server::APACHE; "
 my $CGIWRAP = abs_path($ENV{CGIWRAP} || "$FindBin::Bin/../../cgiwrap");
 ok(-x $CGIWRAP && system('setpriv', '--reuid=' . www_user(),
     '--regid=' . www_user(), '--clear-groups', 'test', '-x', $CGIWRAP) == 0,
-    "$CGIWRAP is executable by " . www_user()) or BAIL_OUT('no cgiwrap');
+    "$CGIWRAP is executable by " . www_user()) or do { done_testing; exit 1 };
 
 my $N = 200;
 my $LINES = 30;		# one every 50 ms: 1.5 s
@@ -99,7 +99,11 @@ ScriptAlias /cgi-bin/ "$t/cgi-bin/"
 </Directory>
 EOF
 };
-ok($srv, 'Apache event + mod_cgid started') or BAIL_OUT($@);
+ok($srv, 'Apache event + mod_cgid started') or do {
+	diag($@);
+	done_testing;
+	exit 1;
+};
 my $port = $srv->port;
 
 # The plan: every third request aborted, in one of three ways.
