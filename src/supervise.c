@@ -333,7 +333,12 @@ from_front(struct sup *s)
 	ssize_t n;
 
 	if ((n = recv(s->rq->link[1], &m, sizeof(m), 0)) == -1) {
-		if (errno != EINTR && errno != EAGAIN)
+		/*
+		 * A front that closed with our messages unread makes the
+		 * kernel report ECONNRESET first; what it sent before is
+		 * still queued behind the error, and EOF comes after it.
+		 */
+		if (errno != EINTR && errno != EAGAIN && errno != ECONNRESET)
 			front_gone(s);
 		return;
 	}
