@@ -386,6 +386,8 @@ fastcgi_serve(const struct fastcgi *fc)
 				}
 				config_free(cfg);
 				cfg = new;
+				/* The old log path is freed memory now. */
+				log_init(cfg->log);
 				tell(pool, fc->workers, SIGHUP);
 			}
 			continue;

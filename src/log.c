@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -19,7 +20,7 @@
 enum { TO_SYSLOG, TO_STDERR, TO_FILE };
 
 static int	 kind = TO_SYSLOG;
-static const char *path;
+static char	*path;		/* our own copy: configurations get reloaded */
 
 void
 log_init(const char *dest)
@@ -32,8 +33,13 @@ log_init(const char *dest)
 	} else if (strcmp(dest, "stderr") == 0)
 		kind = TO_STDERR;
 	else {
+		free(path);
+		if ((path = strdup(dest)) == NULL) {
+			warn("log %s (lines go to syslog)", dest);
+			kind = TO_SYSLOG;
+			return;
+		}
 		kind = TO_FILE;
-		path = dest;
 		/*
 		 * Found out now, while the server's error log can still be
 		 * told: the line itself is written when the request is over.
