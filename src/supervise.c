@@ -355,8 +355,12 @@ from_front(struct sup *s)
 		control(s, m.text);
 		break;
 	case M_FAULT:
-		/* Like a server, do not let a broken script run on. */
+		/*
+		 * Like a server, do not let a broken script run on; one that
+		 * already exited is reaped first, not signalled as a zombie.
+		 */
 		snprintf(s->fault, sizeof(s->fault), "%s", m.text);
+		reap(s);
 		if (s->running)
 			stop_tree(s);
 		break;
