@@ -17,36 +17,12 @@ use Harness;
 
 Harness::require_binary();
 
-my %POST = (REQUEST_METHOD => 'POST',
-    CONTENT_TYPE => 'application/octet-stream');
-
 both_modes 'hangup before the header, while the body is being sent' => sub {
 	my ($mode) = @_;
 	my $t = Harness->new;
-	$t->sleeper('nap');
 	# Reads a little of the body, then waits without reading more: the
 	# server's writes of the rest block.
-	my $prog = $t->script('upload.sh', <<'SH');
-echo $$ > "$D/child.pid"
-head -c 4096 > "$D/got"
-echo read > "$D/read"
-exec "$D/nap" 1000
-SH
-	my $size = 8 << 20;
-	my $chunk = 'u' x 65536;
-	my $sent = 0;
-	my $r = $t->run(mode => $mode, argv => [$prog],
-	    env => { %POST, CONTENT_LENGTH => $size },
-	    body => sub {
-		return undef if $sent >= $size;
-		$sent += length $chunk;
-		return $chunk;
-	    });
-	my $cpid = $t->wait_pidfile('child.pid', T(5));
-	ok($cpid, 'child started') or return;
-	ok(wait_for(sub { $r->pump(0.01); -e $t->path('read')
-	    && $t->procs($t->path('nap')) }, T(5)),
-	    'child read part of the body and waits');
+	my ($r, $cpid, $size) = $t->stalled_upload($mode, 4096) or return;
 	# Let the body pipe fill: the server is now blocked writing.
 	wait_for(sub { my $w = $r->body_written; $r->pump(0.05);
 	    $r->body_written == $w }, T(2));

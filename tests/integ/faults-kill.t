@@ -24,9 +24,6 @@ use Harness;
 
 Harness::require_binary();
 
-my %POST = (REQUEST_METHOD => 'POST',
-    CONTENT_TYPE => 'application/octet-stream');
-
 # Children of PID (from /proc/*/stat), zombies included.
 sub children_of {
 	my ($pid) = @_;
@@ -73,28 +70,7 @@ SH
 both_modes 'front SIGKILLed while the request body is being sent' => sub {
 	my ($mode) = @_;
 	my $t = Harness->new;
-	$t->sleeper('nap');
-	my $prog = $t->script('upload.sh', <<'SH');
-echo $$ > "$D/child.pid"
-head -c 100000 > /dev/null
-echo read > "$D/read"
-exec "$D/nap" 1000
-SH
-	my $size = 8 << 20;
-	my $chunk = 'u' x 65536;
-	my $sent = 0;
-	my $r = $t->run(mode => $mode, argv => [$prog],
-	    env => { %POST, CONTENT_LENGTH => $size },
-	    body => sub {
-		return undef if $sent >= $size;
-		$sent += length $chunk;
-		return $chunk;
-	    });
-	my $cpid = $t->wait_pidfile('child.pid', T(5));
-	ok($cpid, 'child started') or return;
-	ok(wait_for(sub { $r->pump(0.01); -e $t->path('read')
-	    && $t->procs($t->path('nap')) }, T(5)),
-	    'child read part of the body and waits');
+	my ($r, $cpid, $size) = $t->stalled_upload($mode, 100000) or return;
 	ok($r->body_written < $size, 'the body is not all sent');
 	ok($r->kill_front('KILL'), 'SIGKILL sent to the front');
 	ok(defined $r->wait_exit(T(2)), 'front is gone');

@@ -478,6 +478,36 @@ sub run {
 	return $r;
 }
 
+# A POST of 8 MiB whose program reads READ bytes of it (into "got"), then
+# waits as "nap" without reading more: the server is left writing the body.
+# Returns (run, child pid, body size) once the child has read and waits,
+# or nothing (a failed check says why).
+sub stalled_upload {
+	my ($self, $mode, $read) = @_;
+	$self->sleeper('nap');
+	my $prog = $self->script('upload.sh', <<"SH");
+echo \$\$ > "\$D/child.pid"
+head -c $read > "\$D/got"
+echo read > "\$D/read"
+exec "\$D/nap" 1000
+SH
+	my ($size, $chunk, $sent) = (8 << 20, 'u' x 65536, 0);
+	my $r = $self->run(mode => $mode, argv => [$prog],
+	    env => { REQUEST_METHOD => 'POST', CONTENT_LENGTH => $size,
+	    CONTENT_TYPE => 'application/octet-stream' },
+	    body => sub {
+		return undef if $sent >= $size;
+		$sent += length $chunk;
+		return $chunk;
+	    });
+	my $cpid = $self->wait_pidfile('child.pid', T(5));
+	Test::More::ok($cpid, 'child started') or return;
+	Test::More::ok(wait_for(sub { $r->pump(0.01) ;
+	    -e $self->path('read') && $self->procs($self->path('nap')) },
+	    T(5)), 'child read part of the body and waits') or return;
+	return ($r, $cpid, $size);
+}
+
 sub cleanup {
 	my ($self) = @_;
 	return if $self->{cleaned}++;
