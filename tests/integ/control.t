@@ -116,6 +116,26 @@ sub sup_read {
 	return wait_for(sub { (rchar($sup) // 0) >= $base + $n }, T(5));
 }
 
+# An act: once the response started, let the script write LINE on the
+# control descriptor, wait until the supervisor has read it (the line and
+# the hangup come on two channels: the line first), then leave.
+sub line_then_leave {
+	my ($line) = @_;
+	return sub {
+		my ($c) = @_;
+		my ($t, $r) = @$c{qw(t r)};
+		ok($r->read_until(qr/started\n/, T(5)), 'response started');
+		my $sup = sup_pid($c);
+		ok($sup, 'supervisor found') or return;
+		my $base = rchar($sup);
+		$t->write_file('go1', '');
+		ok(sup_read($sup, $base, length $line),
+		    'supervisor read the control line');
+		leave($c);
+		$t->write_file('go', '');
+	};
+}
+
 # VmRSS and VmHWM of PID in KiB.
 sub vm {
 	my ($pid) = @_;
@@ -452,21 +472,7 @@ wait_file go1
 echo 'ignore_user_abort on' >&3
 echo ready
 SH
-	act => sub {
-		my ($c) = @_;
-		my ($t, $r) = @$c{qw(t r)};
-		ok($r->read_until(qr/started\n/, T(5)), 'response started');
-		my $sup = sup_pid($c);
-		ok($sup, 'supervisor found') or return;
-		my $base = rchar($sup);
-		$t->write_file('go1', '');
-		# The line and the hangup reach the supervisor on two
-		# channels: let it take the line first (see the ordering case).
-		ok(sup_read($sup, $base, length "ignore_user_abort on\n"),
-		    'supervisor read the control line');
-		leave($c);
-		$t->write_file('go', '');
-	},
+	act => line_then_leave("ignore_user_abort on\n"),
 	check => sub {
 		my ($c) = @_;
 		my $t = $c->{t};
@@ -485,19 +491,7 @@ wait_file go1
 echo 'ignore_user_abort off' >&3
 echo ready
 SH
-	act => sub {
-		my ($c) = @_;
-		my ($t, $r) = @$c{qw(t r)};
-		ok($r->read_until(qr/started\n/, T(5)), 'response started');
-		my $sup = sup_pid($c);
-		ok($sup, 'supervisor found') or return;
-		my $base = rchar($sup);
-		$t->write_file('go1', '');
-		ok(sup_read($sup, $base, length "ignore_user_abort off\n"),
-		    'supervisor read the control line');
-		leave($c);
-		$t->write_file('go', '');
-	},
+	act => line_then_leave("ignore_user_abort off\n"),
 	check => sub {
 		my ($c) = @_;
 		my $t = $c->{t};
