@@ -16,40 +16,12 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Cwd qw(abs_path);
 use Time::HiRes qw(time);
-use Server qw(:all);
+use Server qw(:all write_file);
 
-plan skip_all => 'must run as root (Apache then runs CGIs as www-data)'
-    if $> != 0;
-plan skip_all => "apache2 is not installed ($Server::APACHE; "
-    . 'tests/deps.sh installs it)' unless have_apache();
-my $CGIWRAP = $ENV{CGIWRAP} || "$FindBin::Bin/../../cgiwrap";
-$CGIWRAP = abs_path($CGIWRAP) // $CGIWRAP;
-
-# Prerequisites (failures, not skips): curl, the user www-data, and the
-# binary, executable by that user.
-my $ready = ok(scalar(grep { -x "$_/curl" } split /:/, $ENV{PATH} // ''),
-    'curl is installed') || diag('tests/deps.sh installs it');
-$ready &= ok(scalar getpwnam(www_user()), 'user ' . www_user() . ' exists');
-my $www_x = $ready && -x $CGIWRAP && system('setpriv',
-    '--reuid=' . www_user(), '--regid=' . www_user(), '--clear-groups',
-    'test', '-x', $CGIWRAP) == 0;
-$ready &= ok($www_x, "$CGIWRAP is executable by " . www_user())
-    || diag(-e $CGIWRAP ? 'not executable by ' . www_user()
-    : 'missing (run make)');
-unless ($ready) {
-	done_testing;
-	exit;
-}
+my $CGIWRAP = cgiwrap_behind_apache();
 
 my $PROG_BODY = "hello from cgiwrap\n";
 
-sub write_file {
-	my ($path, $mode, $text) = @_;
-	open(my $fh, '>', $path) or die "$path: $!";
-	print $fh $text;
-	close $fh or die "$path: $!";
-	chmod $mode, $path or die "chmod $path: $!";
-}
 
 # A record written by rec.sh: the shutdown command's environment.
 sub parse_env {

@@ -19,37 +19,10 @@ use lib "$FindBin::Bin/../lib";
 use Cwd qw(abs_path);
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(time sleep);
-use Server qw(:all parse_env);
+use Server qw(:all parse_env write_file);
 
-plan skip_all => 'must run as root (Apache then runs CGIs as www-data)'
-    if $> != 0;
-plan skip_all => "apache2 is not installed ($Server::APACHE; "
-    . 'tests/deps.sh installs it)' unless have_apache();
-my $CGIWRAP = $ENV{CGIWRAP} || "$FindBin::Bin/../../cgiwrap";
-$CGIWRAP = abs_path($CGIWRAP) // $CGIWRAP;
+my $CGIWRAP = cgiwrap_behind_apache();
 
-# Prerequisites (failures, not skips): curl, www-data, the binary.
-my $ready = ok(scalar(grep { -x "$_/curl" } split /:/, $ENV{PATH} // ''),
-    'curl is installed') || diag('tests/deps.sh installs it');
-$ready &= ok(scalar getpwnam(www_user()), 'user ' . www_user() . ' exists');
-my $www_x = $ready && -x $CGIWRAP && system('setpriv',
-    '--reuid=' . www_user(), '--regid=' . www_user(), '--clear-groups',
-    'test', '-x', $CGIWRAP) == 0;
-$ready &= ok($www_x, "$CGIWRAP is executable by " . www_user())
-    || diag(-e $CGIWRAP ? 'not executable by ' . www_user()
-    : 'missing (run make)');
-unless ($ready) {
-	done_testing;
-	exit;
-}
-
-sub put {
-	my ($path, $mode, $text) = @_;
-	open(my $fh, '>', $path) or die "$path: $!";
-	print $fh $text;
-	close $fh or die "$path: $!";
-	chmod $mode, $path or die "chmod $path: $!";
-}
 
 my $t = abs_path(make_tempdir('control-apache'));
 for my $d (qw(cgi-bin prog rec var out apache)) {
@@ -59,7 +32,7 @@ for my $d (qw(cgi-bin prog rec var out apache)) {
 chown_www("$t/rec", "$t/var");
 my $log = "$t/var/cgiwrap.log";
 my $conf = "$t/cgiwrap.conf";
-put($conf, 0644, <<"EOF");
+write_file($conf, 0644, <<"EOF");
 roots = {"$t/prog"}
 log = "$log"
 kill_grace = 1s
@@ -77,7 +50,7 @@ script "$t/prog/finish_on_close_false" {
     finish_on_close = false
 }
 EOF
-put("$t/rec.sh", 0755, <<"EOF");
+write_file("$t/rec.sh", 0755, <<"EOF");
 #!/bin/sh
 # The shutdown command's environment, atomically, named by the target.
 n=\$(basename "\$CGIWRAP_TARGET")
@@ -121,8 +94,8 @@ EOF
 	finish_on_close_false => $BODY_SH . "exec >&-\n" . $WORK,
 );
 for my $n (sort keys %prog) {
-	put("$t/prog/$n", 0755, "${PROLOGUE}N=$n\n$prog{$n}");
-	put("$t/cgi-bin/$n.cgi", 0755,
+	write_file("$t/prog/$n", 0755, "${PROLOGUE}N=$n\n$prog{$n}");
+	write_file("$t/cgi-bin/$n.cgi", 0755,
 	    "#!/bin/sh\nexec '$CGIWRAP' -c '$conf' -- '$t/prog/$n'\n");
 }
 

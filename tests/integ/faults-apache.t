@@ -32,14 +32,7 @@ use Socket qw(SOL_SOCKET SO_LINGER);
 use Time::HiRes qw(time sleep);
 use Server qw(:all write_file);
 
-plan skip_all => 'must run as root (Apache then runs CGIs as www-data)'
-    if $> != 0;
-plan skip_all => "apache2 is not installed ($Server::APACHE; "
-    . 'tests/deps.sh installs it)' unless have_apache();
-my $CGIWRAP = abs_path($ENV{CGIWRAP} || "$FindBin::Bin/../../cgiwrap");
-ok(-x $CGIWRAP && system('setpriv', '--reuid=' . www_user(),
-    '--regid=' . www_user(), '--clear-groups', 'test', '-x', $CGIWRAP) == 0,
-    "$CGIWRAP is executable by " . www_user()) or do { done_testing; exit 1 };
+my $CGIWRAP = cgiwrap_behind_apache();
 
 my $N = 200;
 my $LINES = 30;		# one every 50 ms: 1.5 s

@@ -38,7 +38,7 @@ our @EXPORT_OK = qw(
 	apache_start have_apache lighttpd_start have_lighttpd instantiate
 	make_tempdir free_port wait_for_port wait_for_pid_gone spawn
 	wait_until wait_for_file pids_matching proc_cmdline proc_exe
-	www_user chown_www slurp curl_get
+	www_user chown_www slurp curl_get cgiwrap_behind_apache
 );
 # Not in :all (tests that predate them define their own of these names).
 push @EXPORT_OK, qw(write_file parse_env run_cgi);
@@ -324,6 +324,34 @@ sub _catch_signals {
 }
 
 sub www_user { return $WWW_USER }
+
+# For a test of cgiwrap behind Apache: skip_all when not root or Apache is
+# missing; then curl, the user www-data and the binary (executable by that
+# user) are required (failures, not skips: the test ends there).  Returns
+# the binary's absolute path.
+sub cgiwrap_behind_apache {
+	Test::More::plan(skip_all => 'must run as root (Apache then runs '
+	    . 'CGIs as www-data)') if $> != 0;
+	Test::More::plan(skip_all => "apache2 is not installed ($APACHE; "
+	    . 'tests/deps.sh installs it)') unless have_apache();
+	my $bin = $ENV{CGIWRAP} || (__FILE__ =~ s{[^/]+$}{}r) . '../../cgiwrap';
+	$bin = Cwd::abs_path($bin) // $bin;
+	my $ready = Test::More::ok(scalar(grep { -x "$_/curl" } split /:/,
+	    $ENV{PATH} // ''), 'curl is installed')
+	    || Test::More::diag('tests/deps.sh installs it');
+	$ready &&= Test::More::ok(scalar getpwnam($WWW_USER),
+	    "user $WWW_USER exists");
+	$ready &&= Test::More::ok(-x $bin && system('setpriv',
+	    "--reuid=$WWW_USER", "--regid=$WWW_USER", '--clear-groups',
+	    'test', '-x', $bin) == 0, "$bin is executable by $WWW_USER")
+	    || Test::More::diag(-e $bin ? "not executable by $WWW_USER"
+	    : 'missing (run make)');
+	unless ($ready) {
+		Test::More::done_testing();
+		exit 1;
+	}
+	return $bin;
+}
 
 # chown PATHs to the web server's user and group.
 sub chown_www {
