@@ -35,6 +35,7 @@
 #define CTL_LINE 256
 #define KILL_RETRY 100		/* ms between SIGKILL rounds */
 #define MAX_CTL_NOTES 20	/* bad control lines logged per request */
+#define CTL_BACKLOG 16		/* reads of queued control lines at a hangup */
 #define TIMER_MAX (100LL * 365 * 24 * 3600 * 1000)
 
 struct sup {
@@ -129,10 +130,16 @@ static bool	read_control(struct sup *);
 static void
 hangup(struct sup *s)
 {
+	int i;
+
 	if (atomic_load(&s->rq->sh->done) || (s->status & ST_ABORTED))
 		return;
-	/* What the script asked for before the client left comes first. */
-	while (s->rq->ctl_r != -1 && read_control(s))
+	/*
+	 * What the script asked for before the client left comes first
+	 * (a bounded look: a script flooding the descriptor gains nothing).
+	 */
+	for (i = 0; i < CTL_BACKLOG && s->rq->ctl_r != -1 && read_control(s);
+	    i++)
 		;
 	s->status |= ST_ABORTED;
 	if (!s->running)
