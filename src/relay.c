@@ -264,6 +264,8 @@ cgi_finish(struct front *f)
 static void
 end_response(struct front *f)
 {
+	int i;
+
 	if (f->done)
 		return;
 	f->done = true;
@@ -271,8 +273,9 @@ end_response(struct front *f)
 	/* Before the server can see EOF, and maybe kill us for it. */
 	atomic_store(&f->rq->sh->done, true);
 	/* FastCGI's error stream closes with the response: pass on what
-	 * the child wrote to stderr so far. */
-	while (!f->cgi && f->rq->err_r != -1 && relay_err(f))
+	 * the child wrote to stderr so far (a bounded look, as for output). */
+	for (i = 0; i < PUMPS && !f->cgi && f->rq->err_r != -1 &&
+	    relay_err(f); i++)
 		;
 	if (f->sv->finish != NULL)
 		f->sv->finish(f->sv->ctx);
