@@ -50,19 +50,8 @@ both_modes 'hangup before the header, while the body is being sent' => sub {
 both_modes 'hangup mid-header (half a header line written)' => sub {
 	my ($mode) = @_;
 	my $t = Harness->new;
-	$t->sleeper('nap');
-	my $prog = $t->script('half.sh', <<'SH');
-echo $$ > "$D/child.pid"
-printf 'Content-Type: text/pl'
-echo > "$D/wrote"
-exec "$D/nap" 1000
-SH
-	my $r = $t->run(mode => $mode, argv => [$prog]);
-	my $cpid = $t->wait_pidfile('child.pid', T(5));
-	ok($cpid, 'child started') or return;
-	ok(wait_for(sub { -e $t->path('wrote')
-	    && $t->procs($t->path('nap')) }, T(5)),
-	    'child wrote half a line and waits');
+	my ($r, $cpid) = $t->written_then_waits($mode, 'Content-Type: text/pl',
+	    'child wrote half a line and waits') or return;
 	$r->pump(0.1);
 	is($r->stdout, '', 'an incomplete header is not passed on');
 	$r->hangup;

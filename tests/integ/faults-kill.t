@@ -39,19 +39,9 @@ sub children_of {
 both_modes 'front SIGKILLed mid-header' => sub {
 	my ($mode) = @_;
 	my $t = Harness->new;
-	$t->sleeper('nap');
-	my $prog = $t->script('half.sh', <<'SH');
-echo $$ > "$D/child.pid"
-printf 'Status: 202 Accepted\r\nContent-Ty'
-echo > "$D/wrote"
-exec "$D/nap" 1000
-SH
-	my $r = $t->run(mode => $mode, argv => [$prog]);
-	my $cpid = $t->wait_pidfile('child.pid', T(5));
-	ok($cpid, 'child started') or return;
-	ok(wait_for(sub { -e $t->path('wrote')
-	    && $t->procs($t->path('nap')) }, T(5)),
-	    'child wrote a header and a half and waits');
+	my ($r, $cpid) = $t->written_then_waits($mode,
+	    'Status: 202 Accepted\r\nContent-Ty',
+	    'child wrote a header and a half and waits') or return;
 	ok($r->kill_front('KILL'), 'SIGKILL sent to the front');
 	ok(defined $r->wait_exit(T(2)), 'front is gone');
 	is($r->exit_signal, 9, 'front died of SIGKILL');

@@ -478,6 +478,27 @@ sub run {
 	return $r;
 }
 
+# A program that writes OUTPUT (printf format text) and then waits as
+# "nap" without writing more; started, and waited for until it waits.
+# Returns (run, child pid) or nothing (a failed check, named WHAT, says
+# why).
+sub written_then_waits {
+	my ($self, $mode, $output, $what) = @_;
+	$self->sleeper('nap');
+	my $prog = $self->script('half.sh', <<"SH");
+echo \$\$ > "\$D/child.pid"
+printf '$output'
+echo > "\$D/wrote"
+exec "\$D/nap" 1000
+SH
+	my $r = $self->run(mode => $mode, argv => [$prog]);
+	my $cpid = $self->wait_pidfile('child.pid', T(5));
+	Test::More::ok($cpid, 'child started') or return;
+	Test::More::ok(wait_for(sub { -e $self->path('wrote')
+	    && $self->procs($self->path('nap')) }, T(5)), $what) or return;
+	return ($r, $cpid);
+}
+
 # A POST of 8 MiB whose program reads READ bytes of it (into "got"), then
 # waits as "nap" without reading more: the server is left writing the body.
 # Returns (run, child pid, body size) once the child has read and waits,
