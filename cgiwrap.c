@@ -141,20 +141,9 @@ run(struct request *rq, const char *path, bool missing_ok, char **argv,
 	    (hargv = handler_argv(&t, arg, words, nwords)) == NULL)
 		code = request_fail(rq, "argv");
 	else {
-		rq->cfg = cfg;
-		rq->target = t.path;
-		rq->argv = argv ? argv : hargv;
-		rq->cgi = environ;
-		rq->dir = t.dir;
-		policy_resolve(cfg, t.path, &rq->pol);
 		log_init(cfg->log);
-		if (env_child(&rq->env, environ, &rq->pol.set) == -1 ||
-		    target_env(&t, &rq->env) == -1)
-			code = request_fail(rq, "environment");
-		else
-			code = request_run(rq);
+		code = request_start(rq, cfg, &t, environ, argv ? argv : hargv);
 	}
-	env_free(&rq->env);
 	free(hargv);
 	target_free(&t);
 	config_free(cfg);

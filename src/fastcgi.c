@@ -26,7 +26,6 @@
 #include "fastcgi.h"
 #include "io.h"
 #include "log.h"
-#include "policy.h"
 #include "relay.h"
 #include "request.h"
 #include "target.h"
@@ -119,7 +118,7 @@ handle(FCGX_Request *req, const struct config *cfg, int lfd)
 	struct server sv = { .fd = req->ipcFd, .listen = lfd,
 	    .stop = &abandon, .write = fc_write, .finish = fc_finish,
 	    .ctx = &c };
-	struct request rq = { .sv = &sv, .cfg = cfg };
+	struct request rq = { .sv = &sv };
 	struct target t = { 0 };
 	char *sf = FCGX_GetParam("SCRIPT_FILENAME", req->envp);
 	char *argv[2] = { sf, NULL };
@@ -134,21 +133,11 @@ handle(FCGX_Request *req, const struct config *cfg, int lfd)
 		refuse(&sv, req, 404, "no SCRIPT_FILENAME in the request");
 	else if (target_handler(&t, cfg, req->envp, sf) == -1)
 		refuse(&sv, req, t.code, t.why);
-	else {
-		rq.target = t.path;
-		rq.argv = argv;
-		rq.cgi = req->envp;
-		rq.dir = t.dir;
-		policy_resolve(cfg, t.path, &rq.pol);
-		if (env_child(&rq.env, req->envp, &rq.pol.set) == -1)
-			request_fail(&rq, "environment");
-		else
-			request_run(&rq);
-	}
+	else
+		request_start(&rq, cfg, &t, req->envp, argv);
 	fc_finish(&c);
 	if (sv.body >= 0)
 		close(sv.body);
-	env_free(&rq.env);
 	target_free(&t);
 }
 

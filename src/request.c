@@ -16,6 +16,7 @@
 #include "request.h"
 #include "spawn.h"
 #include "supervise.h"
+#include "target.h"
 
 #define PIPE_SIZE	(1 << 20)
 
@@ -83,6 +84,27 @@ request_fail(struct request *rq, const char *what)
 	respond(rq->sv, e == EAGAIN || e == ENOMEM || e == EMFILE ||
 	    e == ENFILE ? 503 : 500, rq->nph);
 	return 125;
+}
+
+int
+request_start(struct request *rq, const struct config *cfg,
+    const struct target *t, char *const *cgi, char *const *argv)
+{
+	int code;
+
+	rq->cfg = cfg;
+	rq->target = t->path;
+	rq->argv = argv;
+	rq->cgi = cgi;
+	rq->dir = t->dir;
+	policy_resolve(cfg, t->path, &rq->pol);
+	if (env_child(&rq->env, cgi, &rq->pol.set) == -1 ||
+	    target_env(t, &rq->env) == -1)
+		code = request_fail(rq, "environment");
+	else
+		code = request_run(rq);
+	env_free(&rq->env);
+	return code;
 }
 
 int

@@ -60,6 +60,16 @@ struct request {
 	int		 link[2];	/* [0] front, [1] supervisor */
 };
 
+struct target;
+
+/*
+ * A request for a resolved target, from the server's CGI variables: the
+ * policy and the child's environment, then request_run.  Returns the
+ * exit status.
+ */
+int	 request_start(struct request *, const struct config *,
+	    const struct target *, char *const *cgi, char *const *argv);
+
 /* Run the request: start the supervisor, then be its front. */
 int	 request_run(struct request *);
 
