@@ -26,6 +26,7 @@
 #include "io.h"
 #include "relay.h"
 #include "request.h"
+#include "spawn.h"
 #include "status.h"
 #include "watch.h"
 
@@ -66,6 +67,7 @@ struct front {
 	size_t		 hlen, hdrbytes;
 	bool		 started;	/* the header block was passed on */
 	bool		 done;		/* the response is over */
+	bool		 closed;	/* and descriptor 1 closed for it */
 	bool		 out_open;	/* the child's stdout is still read */
 	bool		 kick;		/* read stdout without waiting */
 	char		 eline[4096];
@@ -245,12 +247,18 @@ stop_watch(struct front *f)
 
 static bool	relay_err(struct front *);
 
-/* A CGI's response ends when descriptor 1 is closed. */
+/*
+ * A CGI's response ends when descriptor 1 is closed.  Only a front that
+ * stays on does it here; one about to exit leaves it to exit(2), since
+ * the server signals the pid it started at the end of the response
+ * (mod_cgi, mod_cgid) and waits for it, 10 ms at a time, while it lives.
+ */
 static void
 cgi_finish(struct front *f)
 {
 	int null;
 
+	f->closed = true;
 	if (f->same)
 		(void)shutdown(STDOUT_FILENO, SHUT_RDWR);
 	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
@@ -279,8 +287,6 @@ end_response(struct front *f)
 		;
 	if (f->sv->finish != NULL)
 		f->sv->finish(f->sv->ctx);
-	else
-		cgi_finish(f);
 	if ((f->same || !f->cgi) && f->body_open) {
 		f->body_open = false;
 		close(f->body.dst);
@@ -343,7 +349,9 @@ out_closed(struct front *f)
 	if (!f->started)
 		fault(f, f->exited ? "exited before a complete header" :
 		    "closed its output before a complete header");
-	else if (f->rq->pol.set.finish_on_close || f->exited)
+	else if (f->exited || (f->rq->pol.set.finish_on_close &&
+	    !exiting(atomic_load(&f->rq->sh->child))))
+		/* (An exiting child's status is on its way: end with it.) */
 		end_response(f);
 }
 
@@ -720,9 +728,9 @@ restore(struct front *f)
 		return;
 	close(f->sfd);
 	/* The descriptions may be shared with whoever started us. */
-	if (!f->done)
+	if (!f->closed)
 		(void)fcntl(STDOUT_FILENO, F_SETFL, f->flags[STDOUT_FILENO]);
-	if (!f->done || !f->same)
+	if (!f->closed || !f->same)
 		(void)fcntl(STDIN_FILENO, F_SETFL, f->flags[STDIN_FILENO]);
 }
 
@@ -771,6 +779,8 @@ loop(struct front *f)
 	bool body, out;
 
 	while (!over(f)) {
+		if (f->done && f->cgi && !f->closed)
+			cgi_finish(f);
 		body = f->body_open && (!f->body.full || f->body_drop);
 		out = f->out_open && !f->out.full;
 		pfd[0] = (struct pollfd){ f->sfd, POLLIN, 0 };

@@ -112,26 +112,61 @@ spawn(const struct spawn *sp)
 	return pid;
 }
 
-/* Parent pid of a process from /proc/PID/stat, or -1. */
-static pid_t
-parent_of(const char *pid)
+/*
+ * The fields of /proc/PID/stat that follow the command name, or NULL.
+ * buf must hold 512 bytes.
+ */
+static const char *
+stat_fields(const char *pid, char *buf)
 {
-	char path[64], buf[512], *p;
+	char path[64], *p;
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return NULL;
+	n = read(fd, buf, 511);
 	close(fd);
 	if (n <= 0)
-		return -1;
+		return NULL;
 	buf[n] = '\0';
 	/* The command name may hold anything; the fields follow its ')'. */
 	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0')
+		return NULL;
+	return p + 2;
+}
+
+/* Parent pid of a process, or -1. */
+static pid_t
+parent_of(const char *pid)
+{
+	char buf[512];
+	const char *p;
+
+	if ((p = stat_fields(pid, buf)) == NULL)
 		return -1;
-	return (pid_t)strtol(p + 4, NULL, 10);
+	return (pid_t)strtol(p + 2, NULL, 10);
+}
+
+/* PF_EXITING of the kernel's include/linux/sched.h, shown in stat's flags. */
+#define PF_EXITING	0x4
+
+bool
+exiting(pid_t pid)
+{
+	char buf[512], name[24];
+	unsigned long flags;
+	const char *p;
+	char state;
+
+	snprintf(name, sizeof(name), "%ld", (long)pid);
+	if ((p = stat_fields(name, buf)) == NULL)
+		return true;
+	/* state ppid pgrp session tty_nr tpgid flags */
+	if (sscanf(p, "%c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
+		return false;
+	return state == 'Z' || state == 'X' || (flags & PF_EXITING);
 }
 
 struct proc {

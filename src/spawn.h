@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <stdbool.h>
+
 #include "config.h"
 
 struct spawn {
@@ -32,5 +34,11 @@ pid_t	 spawn(const struct spawn *);
  * setsid(2) or a double fork.  Returns how many processes were signalled.
  */
 int	 kill_tree(pid_t pgid, int sig);
+
+/*
+ * Is the process gone, or on its way out?  Its descriptors close before
+ * its parent can know, so an end of its output may be its exit.
+ */
+bool	 exiting(pid_t);
 
 #endif

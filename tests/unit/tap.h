@@ -7,6 +7,9 @@
 
 static int tap_n, tap_failed;
 
+/* Not every test uses every helper. */
+#define TAP_FN static __attribute__((unused)) int
+
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 #define is_int(got, want, ...) tap_is_int((long long)(got), (long long)(want), \
     __FILE__, __LINE__, __VA_ARGS__)
@@ -36,7 +39,7 @@ tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 	return pass;
 }
 
-static int
+TAP_FN
 tap_is_int(long long got, long long want, const char *file, int line,
     const char *name)
 {
@@ -45,7 +48,7 @@ tap_is_int(long long got, long long want, const char *file, int line,
 	return got == want;
 }
 
-static int
+TAP_FN
 tap_is_str(const char *got, const char *want, const char *file, int line,
     const char *name)
 {
@@ -57,7 +60,7 @@ tap_is_str(const char *got, const char *want, const char *file, int line,
 	return pass;
 }
 
-static int
+TAP_FN
 done_testing(void)
 {
 	printf("1..%d\n", tap_n);
