@@ -340,7 +340,18 @@ got_header(struct front *f, size_t end)
 	f->started = true;
 }
 
-/* Output ended: the response is complete now, or when the child exits. */
+/* Output ended: is the response complete now, or when the child exits? */
+static bool
+ends_now(struct front *f)
+{
+	if (f->exited)
+		return true;
+	if (!f->rq->pol.set.finish_on_close)
+		return false;
+	/* An exiting child's status is on its way: a CGI front ends with it. */
+	return !f->cgi || !exiting(atomic_load(&f->rq->sh->child));
+}
+
 static void
 out_closed(struct front *f)
 {
@@ -349,9 +360,7 @@ out_closed(struct front *f)
 	if (!f->started)
 		fault(f, f->exited ? "exited before a complete header" :
 		    "closed its output before a complete header");
-	else if (f->exited || (f->rq->pol.set.finish_on_close &&
-	    !exiting(atomic_load(&f->rq->sh->child))))
-		/* (An exiting child's status is on its way: end with it.) */
+	else if (ends_now(f))
 		end_response(f);
 }
 
