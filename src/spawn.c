@@ -161,8 +161,9 @@ exiting(pid_t pid)
 	char state;
 
 	snprintf(name, sizeof(name), "%ld", (long)pid);
+	/* Gone, or no /proc to ask (then it lives as far as we know). */
 	if ((p = stat_fields(name, buf)) == NULL)
-		return true;
+		return kill(pid, 0) == -1 && errno == ESRCH;
 	/* state ppid pgrp session tty_nr tpgid flags */
 	if (sscanf(p, "%c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
 		return false;
