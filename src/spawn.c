@@ -112,12 +112,11 @@ spawn(const struct spawn *sp)
 	return pid;
 }
 
-/*
- * The fields of /proc/PID/stat that follow the command name, or NULL.
- * buf must hold 512 bytes.
- */
+#define STATLEN	512	/* holds /proc/PID/stat up to the fields read */
+
+/* The fields of /proc/PID/stat that follow the command name, or NULL. */
 static const char *
-stat_fields(const char *pid, char *buf)
+stat_fields(const char *pid, char buf[STATLEN])
 {
 	char path[64], *p;
 	ssize_t n;
@@ -126,7 +125,7 @@ stat_fields(const char *pid, char *buf)
 	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return NULL;
-	n = read(fd, buf, 511);
+	n = read(fd, buf, STATLEN - 1);
 	close(fd);
 	if (n <= 0)
 		return NULL;
@@ -141,7 +140,7 @@ stat_fields(const char *pid, char *buf)
 static pid_t
 parent_of(const char *pid)
 {
-	char buf[512];
+	char buf[STATLEN];
 	const char *p;
 
 	if ((p = stat_fields(pid, buf)) == NULL)
@@ -155,7 +154,7 @@ parent_of(const char *pid)
 bool
 exiting(pid_t pid)
 {
-	char buf[512], name[24];
+	char buf[STATLEN], name[24];
 	unsigned long flags;
 	const char *p;
 	char state;
