@@ -122,8 +122,7 @@ sub sup_read {
 sub line_then_leave {
 	my ($line) = @_;
 	return sub {
-		my ($c) = @_;
-		my ($t, $r) = @$c{qw(t r)};
+		my ($c, $t, $r) = @_;
 		ok($r->read_until(qr/started\n/, T(5)), 'response started');
 		my $sup = sup_pid($c);
 		ok($sup, 'supervisor found') or return;
@@ -173,6 +172,30 @@ sub same {
 
 sub show_log { diag("log:\n" . join("\n", $_[0]{t}->log_lines)) }
 
+# The front's exit code, read to the end within SECONDS.
+sub exits {
+	my ($r, $code, $seconds) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	is($r->finish(T($seconds)), $code, "front exits $code");
+}
+
+# The end of a case (Harness::outcome, within SECONDS, default 5) and the
+# fields WANT of its shutdown record; returns (record, log line).
+sub ended {
+	my ($c, $want, $seconds) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my ($rec, $log) = $c->{t}->outcome(T($seconds // 5));
+	check_fields($rec, $want, 'CGIWRAP_');
+	return ($rec, $log);
+}
+
+# Run the act or the check of a case: it gets the case, its Harness and
+# its run.
+sub step {
+	my ($c, $what) = @_;
+	$c->{$what}->($c, @$c{qw(t r)});
+}
+
 # Run a group: start every case, run its act (if any), then its check,
 # each check in a subtest named after the case.
 sub group {
@@ -180,10 +203,10 @@ sub group {
 	my @cases = map { start_case($mode, %$_) } @specs;
 	for my $c (@cases) {
 		next unless $c->{act};
-		case_test("$c->{name}: drive", sub { $c->{act}->($c) });
+		case_test("$c->{name}: drive", sub { step($c, 'act') });
 	}
 	for my $c (@cases) {
-		case_test($c->{name}, sub { $c->{check}->($c) });
+		case_test($c->{name}, sub { step($c, 'check') });
 	}
 	$_->{t}->cleanup for @cases;
 }
@@ -209,14 +232,12 @@ echo worked
 now > "$D/t_end"
 SH
 	check => sub {
-		my ($c) = @_;
-		my ($t, $r) = @$c{qw(t r)};
-		is($r->finish(T(8)), 0, 'front exits 0');
+		my ($c, $t, $r) = @_;
+		exits($r, 0, 8);
 		is($r->stdout, "${CT}X-Kept: yes\r\n\r\nstarted\nworked\n",
 		    'control header removed, everything else byte for byte');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, { STATUS => 0, STATUS_NAME => 'NORMAL',
-		    EXIT_CODE => 'exited', EXIT_STATUS => 0 }, 'CGIWRAP_');
+		my ($rec, $log) = ended($c, { STATUS => 0, STATUS_NAME => 'NORMAL',
+		    EXIT_CODE => 'exited', EXIT_STATUS => 0 });
 		check_fields($log, { status => 'NORMAL' });
 		ok(($rec->{CGIWRAP_ELAPSED_MS} // 0) >= 1900,
 		    'ran its 2 s, past the 1 s policy')
@@ -238,14 +259,12 @@ sleep 3
 echo worked
 SH
 	check => sub {
-		my ($c) = @_;
-		my ($t, $r) = @$c{qw(t r)};
-		is($r->finish(T(8)), 124, 'front exits 124');
+		my ($c, $t, $r) = @_;
+		exits($r, 124, 8);
 		is($r->stdout, "${CT}\r\nstarted\n",
 		    'control header removed, response cut (no 504 after output)');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, { STATUS => 2, STATUS_NAME => 'TIMEOUT',
-		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' }, 'CGIWRAP_');
+		my ($rec, $log) = ended($c, { STATUS => 2, STATUS_NAME => 'TIMEOUT',
+		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' });
 		check_fields($log, { status => 'TIMEOUT' });
 		my $ms = $rec->{CGIWRAP_ELAPSED_MS} // 0;
 		ok($ms >= 900 && $ms < 2500, 'stopped at about 1 s')
@@ -269,12 +288,10 @@ for i in $(seq 200); do now >> "$D/hb"; sleep 0.05; done
 echo 'not stopped' > "$D/survived"
 SH
 	check => sub {
-		my ($c) = @_;
-		my ($t, $r) = @$c{qw(t r)};
-		is($r->finish(T(10)), 124, 'front exits 124');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, { STATUS => 2, STATUS_NAME => 'TIMEOUT',
-		    EXIT_CODE => 'killed' }, 'CGIWRAP_');
+		my ($c, $t, $r) = @_;
+		exits($r, 124, 10);
+		my ($rec, $log) = ended($c, { STATUS => 2, STATUS_NAME => 'TIMEOUT',
+		    EXIT_CODE => 'killed' });
 		my ($t0, $tw, $hb) = (num($c, 't_start'), num($c, 't_write'),
 		    num($c, 'hb'));
 		ok(defined $t0 && defined $tw && defined $hb,
@@ -309,12 +326,10 @@ for i in $(seq 100); do sleep 0.1; done
 echo worked
 SH
 	check => sub {
-		my ($c) = @_;
-		my ($t, $r) = @$c{qw(t r)};
-		is($r->finish(T(12)), 124, 'front exits 124');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, { STATUS => 2, STATUS_NAME => 'TIMEOUT',
-		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' }, 'CGIWRAP_');
+		my ($c, $t, $r) = @_;
+		exits($r, 124, 12);
+		my ($rec, $log) = ended($c, { STATUS => 2, STATUS_NAME => 'TIMEOUT',
+		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' });
 		my $ms = $rec->{CGIWRAP_ELAPSED_MS} // 0;
 		ok($ms >= 1900 && $ms < 3000, 'stopped near 2 s')
 		    or diag("elapsed_ms $ms");
@@ -334,13 +349,11 @@ for i in $(seq 100); do sleep 0.1; done
 echo worked
 SH
 	check => sub {
-		my ($c) = @_;
-		my ($t, $r) = @$c{qw(t r)};
-		is($r->finish(T(12)), 124, 'front exits 124');
+		my ($c, $t, $r) = @_;
+		exits($r, 124, 12);
 		is($r->stdout, "${CT}\r\nstarted\n", 'control header removed');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, { STATUS => 2, STATUS_NAME => 'TIMEOUT' },
-		    'CGIWRAP_');
+		my ($rec, $log) = ended($c,
+		    { STATUS => 2, STATUS_NAME => 'TIMEOUT' });
 		my $ms = $rec->{CGIWRAP_ELAPSED_MS} // 0;
 		ok($ms >= 1900 && $ms < 3000,
 		    'stopped near the 2 s cap (not the 1 s policy, not never)')
@@ -365,15 +378,13 @@ sleep 1.5
 echo worked
 SH
 	check => sub {
-		my ($c) = @_;
-		my ($t, $r) = @$c{qw(t r)};
-		is($r->finish(T(8)), 0, 'front exits 0');
+		my ($c, $t, $r) = @_;
+		exits($r, 0, 8);
 		is($r->stdout, "${CT}CGIWrap-Time-Limit: 1\r\n"
 		    . "cgiwrap-ignore-user-abort: on\r\n\r\nstarted\nworked\n",
 		    'control headers reach the client untouched');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, { STATUS => 0, STATUS_NAME => 'NORMAL',
-		    EXIT_STATUS => 0 }, 'CGIWRAP_');
+		my ($rec, $log) = ended($c, { STATUS => 0, STATUS_NAME => 'NORMAL',
+		    EXIT_STATUS => 0 });
 		ok(($rec->{CGIWRAP_ELAPSED_MS} // 0) >= 1400,
 		    'the 1 s header had no effect');
 		my $env = read_env_file($t->path('env'));
@@ -403,14 +414,12 @@ sleep 0.3
 echo after
 SH
 	check => sub {
-		my ($c) = @_;
-		my ($t, $r) = @$c{qw(t r)};
-		is($r->finish(T(8)), 0, 'front exits 0');
+		my ($c, $t, $r) = @_;
+		exits($r, 0, 8);
 		is($r->stdout, "${CT}\r\nstarted\nafter\n",
 		    'header removed; "finish now" did not end the response');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, { STATUS => 0, STATUS_NAME => 'NORMAL',
-		    EXIT_STATUS => 0 }, 'CGIWRAP_');
+		ended($c, { STATUS => 0, STATUS_NAME => 'NORMAL',
+		    EXIT_STATUS => 0 });
 		my @n = notes($c);
 		for my $w (qw(bogus soon maybe finish later)) {
 			ok(scalar(grep { /\Q$w\E/ } @n), "a note about '$w'")
@@ -442,6 +451,13 @@ sub leave {
 	is($r->wait_exit(T(2)), 141, 'front gone at once (141)');
 }
 
+# The act of a case whose script waits for "go" once the client left.
+sub leave_then_go {
+	my ($c, $t) = @_;
+	leave($c);
+	$t->write_file('go', '');
+}
+
 my @ABORT = (
 {
 	name => 'ignore_header_then_leave',
@@ -449,18 +465,12 @@ my @ABORT = (
 echo $$ > "$D/child.pid"
 printf 'Content-Type: text/plain\r\nCGIWrap-Ignore-User-Abort: on\r\n\r\nready\n'
 SH
-	act => sub {
-		my ($c) = @_;
-		leave($c);
-		$c->{t}->write_file('go', '');
-	},
+	act => \&leave_then_go,
 	check => sub {
-		my ($c) = @_;
-		my $t = $c->{t};
+		my ($c, $t) = @_;
 		ok(wait_for_file($t->path('done'), T(5)), 'the script finished');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, { STATUS => 1, STATUS_NAME => 'ABORTED',
-		    EXIT_CODE => 'exited', EXIT_STATUS => 0 }, 'CGIWRAP_');
+		ended($c, { STATUS => 1, STATUS_NAME => 'ABORTED',
+		    EXIT_CODE => 'exited', EXIT_STATUS => 0 });
 		unlike($c->{r}->stdout, qr/CGIWrap/i, 'control header removed');
 	},
 },
@@ -474,12 +484,10 @@ echo ready
 SH
 	act => line_then_leave("ignore_user_abort on\n"),
 	check => sub {
-		my ($c) = @_;
-		my $t = $c->{t};
+		my ($c, $t) = @_;
 		ok(wait_for_file($t->path('done'), T(5)), 'the script finished');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, { STATUS => 1, STATUS_NAME => 'ABORTED',
-		    EXIT_CODE => 'exited', EXIT_STATUS => 0 }, 'CGIWRAP_');
+		ended($c, { STATUS => 1, STATUS_NAME => 'ABORTED',
+		    EXIT_CODE => 'exited', EXIT_STATUS => 0 });
 	},
 },
 {
@@ -493,11 +501,9 @@ echo ready
 SH
 	act => line_then_leave("ignore_user_abort off\n"),
 	check => sub {
-		my ($c) = @_;
-		my $t = $c->{t};
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, { STATUS => 1, STATUS_NAME => 'ABORTED',
-		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' }, 'CGIWRAP_');
+		my ($c, $t) = @_;
+		ended($c, { STATUS => 1, STATUS_NAME => 'ABORTED',
+		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' });
 		ok(!-e $t->path('done'), 'the script was stopped');
 	},
 },
@@ -513,17 +519,11 @@ echo 'ignore_user_abort off' >&3
 for i in $(seq 100); do sleep 0.05; done
 now > "$D/done"
 SH
-	act => sub {
-		my ($c) = @_;
-		leave($c);
-		$c->{t}->write_file('go', '');
-	},
+	act => \&leave_then_go,
 	check => sub {
-		my ($c) = @_;
-		my ($t, $r) = @$c{qw(t r)};
-		my ($rec, $log) = $t->outcome(T(8));
-		check_fields($rec, { STATUS => 1, STATUS_NAME => 'ABORTED',
-		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' }, 'CGIWRAP_');
+		my ($c, $t, $r) = @_;
+		my ($rec, $log) = ended($c, { STATUS => 1, STATUS_NAME => 'ABORTED',
+		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' }, 8);
 		ok(!-e $t->path('done'), 'the script was stopped');
 		my $off = num($c, 't_off');
 		ok(defined $off, 'the script sent off') or return;
@@ -550,12 +550,10 @@ SH
 		$c->{t}->write_file('go', '');
 	},
 	check => sub {
-		my ($c) = @_;
-		my $t = $c->{t};
+		my ($c, $t) = @_;
 		ok(wait_for_file($t->path('done'), T(5)), 'the script finished');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, { STATUS => 1, EXIT_CODE => 'exited',
-		    EXIT_STATUS => 0 }, 'CGIWRAP_');
+		my ($rec, $log) = ended($c, { STATUS => 1, EXIT_CODE => 'exited',
+		    EXIT_STATUS => 0 });
 		is(scalar(my @l = $t->file_lines('usr1')), 1, 'USR1 exactly once');
 		like($log->{signals} // '', qr/USR1/, 'the log names USR1');
 	},
@@ -577,12 +575,10 @@ SH
 		$c->{t}->write_file('go', '');
 	},
 	check => sub {
-		my ($c) = @_;
-		my ($t, $r) = @$c{qw(t r)};
-		is($r->finish(T(5)), 0, 'front exits 0');
+		my ($c, $t, $r) = @_;
+		exits($r, 0, 5);
 		like($r->stdout, qr/ready\nbye\n\z/, 'whole response');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, { STATUS => 0, EXIT_STATUS => 0 }, 'CGIWRAP_');
+		ended($c, { STATUS => 0, EXIT_STATUS => 0 });
 		ok(-e $t->path('done'), 'the script finished');
 		ok(!-e $t->path('usr1'), 'no USR1');
 	},
@@ -621,17 +617,15 @@ SH
 
 # The response is complete; the client had EOF before the script's end.
 sub early {
-	my ($c) = @_;
-	my ($t, $r) = @$c{qw(t r)};
+	my ($c, $t, $r) = @_;
 	ok($c->{eof}, 'client saw EOF') or return;
 	same($r->stdout, $CT . "\r\n" . $BODY, 'the full response, nothing late');
 	is($r->wait_exit(T(5)), 0, 'front exits 0 after the script');
 	is(($t->file_lines('late_rc'))[0], 0,
 	    'output after finish was taken (and dropped)')
 	    if $c->{name} =~ /finish_line/;
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, STATUS_NAME => 'NORMAL',
-	    EXIT_CODE => 'exited', EXIT_STATUS => 0 }, 'CGIWRAP_');
+	ended($c, { STATUS => 0, STATUS_NAME => 'NORMAL',
+	    EXIT_CODE => 'exited', EXIT_STATUS => 0 });
 	my ($fin, $done) = (num($c, 't_fin'), num($c, 't_done'));
 	ok(defined $fin && defined $done, 'the script recorded its times')
 	    or return;
@@ -644,13 +638,11 @@ sub early {
 
 # The client waits for the end of the script.
 sub late {
-	my ($c) = @_;
-	my ($t, $r) = @$c{qw(t r)};
+	my ($c, $t, $r) = @_;
 	ok($c->{eof}, 'client saw EOF') or return;
 	same($r->stdout, $CT . "\r\n" . $BODY, 'the full response');
 	is($r->wait_exit(T(5)), 0, 'front exits 0');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, EXIT_STATUS => 0 }, 'CGIWRAP_');
+	ended($c, { STATUS => 0, EXIT_STATUS => 0 });
 	my $done = num($c, 't_done');
 	ok(defined $done, 'the script recorded its end') or return;
 	cmp_ok($c->{eof}, '>=', $done, 'EOF only after the script completed');
@@ -702,17 +694,15 @@ echo "$?" > "$D/late_rc"
 now > "$D/done"
 SH
 	check => sub {
-		my ($c) = @_;
-		my ($t, $r) = @$c{qw(t r)};
+		my ($c, $t, $r) = @_;
 		ok($c->{eof}, 'client saw EOF');
 		same($r->stdout, "${CT}\r\nbody\n",
 		    'nothing written after "finish" reached the client');
 		ok(wait_for_file($t->path('done'), T(2)),
 		    'the script wrote 4 MiB after finish without blocking');
 		is(($t->file_lines('late_rc'))[0], 0, 'its writes succeeded');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, { STATUS => 0, STATUS_NAME => 'NORMAL',
-		    EXIT_CODE => 'exited', EXIT_STATUS => 0 }, 'CGIWRAP_');
+		ended($c, { STATUS => 0, STATUS_NAME => 'NORMAL',
+		    EXIT_CODE => 'exited', EXIT_STATUS => 0 });
 	},
 },
 {
@@ -727,8 +717,7 @@ for i in $(seq 60); do sleep 0.05; done
 now > "$D/done"
 SH
 	check => sub {
-		my ($c) = @_;
-		my ($t, $r) = @$c{qw(t r)};
+		my ($c, $t, $r) = @_;
 		ok($c->{eof}, 'client saw EOF');
 		my $fin = num($c, 't_fin');
 		ok(defined $fin && $c->{eof} - $fin < 0.5,
@@ -737,9 +726,8 @@ SH
 		    $c->{eof} - ($fin // 0));
 		is($r->stdout, "${CT}\r\nbody\n", 'no 504, nothing appended');
 		is($r->wait_exit(T(5)), 124, 'front exits 124');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, { STATUS => 2, STATUS_NAME => 'TIMEOUT',
-		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' }, 'CGIWRAP_');
+		ended($c, { STATUS => 2, STATUS_NAME => 'TIMEOUT',
+		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' });
 		ok(!-e $t->path('done'), 'stopped by the time limit');
 	},
 },
@@ -762,15 +750,13 @@ SH
 		$c->{t}->write_file('go', '');
 	},
 	check => sub {
-		my ($c) = @_;
-		my ($t, $r) = @$c{qw(t r)};
+		my ($c, $t, $r) = @_;
 		ok($c->{eof}, 'client saw EOF');
 		is($r->stdout, "${CT}\r\nbody\n", 'the response');
 		ok(wait_for_file($t->path('done'), T(5)), 'the script finished');
 		is($r->wait_exit(T(5)), 0, 'front exits 0');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, { STATUS => 0, STATUS_NAME => 'NORMAL',
-		    EXIT_STATUS => 0 }, 'CGIWRAP_');
+		ended($c, { STATUS => 0, STATUS_NAME => 'NORMAL',
+		    EXIT_STATUS => 0 });
 		ok(!-e $t->path('usr1'), 'no USR1');
 	},
 },
@@ -816,9 +802,8 @@ SH
 	    'then 4 MiB of output did not block the script');
 	is(($t->file_lines('late_rc'))[0], 0, 'its writes succeeded');
 	is($r->wait_exit(T(5)), 0, 'front exits 0');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, STATUS_NAME => 'NORMAL',
-	    EXIT_CODE => 'exited', EXIT_STATUS => 0 }, 'CGIWRAP_');
+	ended($c, { STATUS => 0, STATUS_NAME => 'NORMAL',
+	    EXIT_CODE => 'exited', EXIT_STATUS => 0 });
 	$t->cleanup;
 }
 
@@ -885,9 +870,8 @@ SH
 	ok(defined $fin && defined $done && $c->{eof} < $done - 0.3,
 	    '"finish" after the flood still works')
 	    or diag(sprintf 'EOF %.3f, done %.3f', $c->{eof} // 0, $done // 0);
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, STATUS_NAME => 'NORMAL',
-	    EXIT_CODE => 'exited', EXIT_STATUS => 0 }, 'CGIWRAP_');
+	ended($c, { STATUS => 0, STATUS_NAME => 'NORMAL',
+	    EXIT_CODE => 'exited', EXIT_STATUS => 0 });
 	my @n = notes($c);
 	ok(@n >= 1 && @n <= 1011, 'at most one note per bad line')
 	    or diag(scalar(@n) . ' notes');
@@ -956,7 +940,7 @@ for my $mode (@Harness::MODES) {
 		my @cases = map { start_case($mode, %$_) } @FINISH;
 		pump_all(T(8), @cases);
 		for my $c (@cases) {
-			case_test($c->{name}, sub { $c->{check}->($c) });
+			case_test($c->{name}, sub { step($c, 'check') });
 		}
 		$_->{t}->cleanup for @cases;
 	};
