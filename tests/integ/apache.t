@@ -100,28 +100,8 @@ sub dump_logs {
 
 sub run_case {
 	my ($mpm, $cgi) = @_;
-	my $t = abs_path(make_tempdir("apache-$mpm"));
-	for my $d (qw(cgi-bin prog rec var apache)) {
-		mkdir "$t/$d" or die "mkdir $t/$d: $!";
-		chmod 0755, "$t/$d";
-	}
-	chown_www("$t/rec", "$t/var");
-	my $conf = "$t/cgiwrap.conf";
-	my $log = "$t/var/cgiwrap.log";
-	write_file($conf, 0644, <<"EOF");
-roots = {"$t/prog"}
-log = "$log"
-kill_grace = 1s
-shutdown "rec" {
-    command = {"$t/rec.sh"}
-}
-EOF
-	write_file("$t/rec.sh", 0755, <<"EOF");
-#!/bin/sh
-# Record the shutdown command's environment, atomically.
-tmp="$t/rec/.tmp.\$\$"
-env > "\$tmp" && mv "\$tmp" "$t/rec/\${CGIWRAP_PID:-nopid.\$\$}"
-EOF
+	my ($t, $conf, $log) = cgiwrap_tree("apache-$mpm",
+	    dirs => [qw(cgi-bin prog rec var apache)], root => 'prog');
 	write_file("$t/prog/hello", 0755, <<"EOF");
 #!/bin/sh
 printf 'Content-Type: text/plain\\r\\n\\r\\n'
@@ -137,27 +117,11 @@ while [ $i -lt 300 ]; do
 	i=$((i + 1))
 done
 EOF
-	for my $p (qw(hello ticker)) {
-		write_file("$t/cgi-bin/$p.cgi", 0755, <<"EOF");
-#!/bin/sh
-exec '$CGIWRAP' -c '$conf' -- '$t/prog/$p'
-EOF
-	}
+	cgiwrap_shim($CGIWRAP, $conf, $t, $_) for qw(hello ticker);
 
-	my $srv = eval {
-		apache_start(mpm => $mpm, cgi => $cgi, dir => "$t/apache",
-		    conf => <<"EOF");
-ScriptAlias /cgi-bin/ "$t/cgi-bin/"
-<Directory "$t/cgi-bin">
-    Options +ExecCGI
-    Require all granted
-</Directory>
-EOF
-	};
-	unless (ok($srv, "$mpm + $cgi: Apache started")) {
-		diag($@);
-		return;
-	}
+	my $srv = apache_started("$mpm + $cgi: Apache started", mpm => $mpm,
+	    cgi => $cgi, dir => "$t/apache", conf => cgi_bin_alias($t))
+	    or return;
 	note("Apache $mpm + $cgi on port " . $srv->port . ", files in $t");
 	my %seen;
 

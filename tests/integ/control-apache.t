@@ -24,22 +24,11 @@ use Server qw(:all parse_env write_file);
 my $CGIWRAP = cgiwrap_behind_apache();
 
 
-my $t = abs_path(make_tempdir('control-apache'));
-for my $d (qw(cgi-bin prog rec var out apache)) {
-	mkdir "$t/$d" or die "mkdir $t/$d: $!";
-	chmod 0755, "$t/$d";
-}
-chown_www("$t/rec", "$t/var");
-my $log = "$t/var/cgiwrap.log";
-my $conf = "$t/cgiwrap.conf";
-write_file($conf, 0644, <<"EOF");
-roots = {"$t/prog"}
-log = "$log"
-kill_grace = 1s
-max_execution_time = 10s
-shutdown "rec" {
-    command = {"$t/rec.sh"}
-}
+my ($t, $conf, $log) = cgiwrap_tree('control-apache',
+    dirs => [qw(cgi-bin prog rec var out apache)], root => 'prog',
+    set => "max_execution_time = 10s\n", conf => sub {
+	my ($t) = @_;
+	return <<"EOF";
 script "$t/prog/header_extends" {
     max_execution_time = 1s
 }
@@ -50,12 +39,15 @@ script "$t/prog/finish_on_close_false" {
     finish_on_close = false
 }
 EOF
-write_file("$t/rec.sh", 0755, <<"EOF");
+    }, rec => sub {
+	my ($t) = @_;
+	# The shutdown command's environment, named by the target.
+	return <<"EOF";
 #!/bin/sh
-# The shutdown command's environment, atomically, named by the target.
 n=\$(basename "\$CGIWRAP_TARGET")
 env > "$t/rec/.tmp.\$\$" && mv "$t/rec/.tmp.\$\$" "$t/rec/\$n"
 EOF
+    });
 
 my $PROLOGUE = <<"EOF";
 #!/bin/bash
@@ -95,25 +87,15 @@ EOF
 );
 for my $n (sort keys %prog) {
 	write_file("$t/prog/$n", 0755, "${PROLOGUE}N=$n\n$prog{$n}");
-	write_file("$t/cgi-bin/$n.cgi", 0755,
-	    "#!/bin/sh\nexec '$CGIWRAP' -c '$conf' -- '$t/prog/$n'\n");
+	cgiwrap_shim($CGIWRAP, $conf, $t, $n);
 }
 
-my $srv = eval {
-	apache_start(mpm => 'event', cgi => 'mod_cgid', dir => "$t/apache",
-	    conf => <<"EOF");
-ScriptAlias /cgi-bin/ "$t/cgi-bin/"
-<Directory "$t/cgi-bin">
-    Options +ExecCGI
-    Require all granted
-</Directory>
-EOF
-};
-unless (ok($srv, 'event + mod_cgid: Apache started')) {
-	diag($@);
+my $srv = apache_started('event + mod_cgid: Apache started', mpm => 'event',
+    cgi => 'mod_cgid', dir => "$t/apache", conf => cgi_bin_alias($t))
+    or do {
 	done_testing;
 	exit;
-}
+};
 note('Apache on port ' . $srv->port . ", files in $t");
 
 # ---------------------------------------------------------------------------

@@ -39,30 +39,20 @@ my $LINES = 30;		# one every 50 ms: 1.5 s
 my $SLOW = $ENV{CGIWRAP_TEST_SLOW} || 1;
 my $t0 = time;
 
-my $t = abs_path(make_tempdir('faults-apache'));
-for my $d (qw(cgi-bin prog rec var apache clients)) {
-	mkdir "$t/$d" or die "mkdir $t/$d: $!";
-	chmod 0755, "$t/$d";
-}
-chown_www("$t/rec", "$t/var");
-my $conf = "$t/cgiwrap.conf";
-my $log = "$t/var/cgiwrap.log";
-write_file($conf, 0644, <<"EOF");
-roots = {"$t/prog"}
-log = "$log"
-kill_grace = 1s
-shutdown "rec" {
-    command = {"$t/rec.sh"}
-}
-EOF
-# One file per run, named by the child's pid, and one line per run in a
-# common file (a short O_APPEND write: lines never mix).
-write_file("$t/rec.sh", 0755, <<"EOF");
+# The shutdown command writes one file per run, named by the child's pid,
+# and one line per run in a common file (a short O_APPEND write: lines
+# never mix).
+my ($t, $conf, $log) = cgiwrap_tree('faults-apache',
+    dirs => [qw(cgi-bin prog rec var apache clients)], root => 'prog',
+    rec => sub {
+	my ($t) = @_;
+	return <<"EOF";
 #!/bin/sh
 echo "\$CGIWRAP_PID" >> "$t/rec/runs"
 echo "\$QUERY_STRING \$CGIWRAP_PID \$CGIWRAP_STATUS_NAME" > "$t/rec/.t.\$\$"
 mv "$t/rec/.t.\$\$" "$t/rec/\$CGIWRAP_PID"
 EOF
+    });
 write_file("$t/prog/ticker", 0755, <<"EOF");
 #!/usr/bin/perl
 \$| = 1;
@@ -72,28 +62,17 @@ for my \$i (0 .. $LINES - 1) {
 	select(undef, undef, undef, 0.05);
 }
 EOF
-write_file("$t/cgi-bin/ticker.cgi", 0755, <<"EOF");
-#!/bin/sh
-exec '$CGIWRAP' -c '$conf' -- '$t/prog/ticker'
-EOF
+cgiwrap_shim($CGIWRAP, $conf, $t, 'ticker');
 
-my $srv = eval {
-	apache_start(mpm => 'event', cgi => 'mod_cgid', dir => "$t/apache",
-	    conf => <<"EOF");
+my $srv = apache_started('Apache event + mod_cgid started', mpm => 'event',
+    cgi => 'mod_cgid', dir => "$t/apache", conf => <<"EOF" . cgi_bin_alias($t))
 # Room for every request at once (these come after the defaults).
 ServerLimit 8
 ThreadsPerChild 32
 MaxRequestWorkers 256
 ListenBacklog 511
-ScriptAlias /cgi-bin/ "$t/cgi-bin/"
-<Directory "$t/cgi-bin">
-    Options +ExecCGI
-    Require all granted
-</Directory>
 EOF
-};
-ok($srv, 'Apache event + mod_cgid started') or do {
-	diag($@);
+    or do {
 	done_testing;
 	exit 1;
 };

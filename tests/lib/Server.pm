@@ -39,6 +39,8 @@ our @EXPORT_OK = qw(
 	make_tempdir free_port wait_for_port wait_for_pid_gone spawn
 	wait_until wait_for_file pids_matching proc_cmdline proc_exe
 	www_user chown_www slurp curl_get cgiwrap_behind_apache
+	cgiwrap_behind_servers make_dirs cgiwrap_tree cgiwrap_shim
+	cgi_bin_alias apache_started
 );
 # Not in :all (tests that predate them define their own of these names).
 push @EXPORT_OK, qw(write_file parse_env run_cgi);
@@ -325,17 +327,49 @@ sub _catch_signals {
 
 sub www_user { return $WWW_USER }
 
+# The binary under test, absolute: $CGIWRAP or the repository's cgiwrap.
+sub _cgiwrap_bin {
+	my $bin = $ENV{CGIWRAP} || (__FILE__ =~ s{[^/]+$}{}r) . '../../cgiwrap';
+	return Cwd::abs_path($bin) // $bin;
+}
+
+# skip_all unless root (the servers then run CGIs as www-data) and every
+# server of SERVERS ('apache', 'lighttpd') is installed.
+sub _need_servers {
+	my (@servers) = @_;
+	Test::More::plan(skip_all => 'must run as root (the servers then run '
+	    . 'CGIs as www-data)') if $> != 0;
+	my %have = (apache => [\&have_apache, "apache2 ($APACHE"],
+	    lighttpd => [\&have_lighttpd, "lighttpd ($LIGHTTPD"]);
+	for my $s (@servers) {
+		my ($have, $what) = @{ $have{$s} // croak "no server $s" };
+		Test::More::plan(skip_all => "$what is not installed; "
+		    . 'tests/deps.sh installs it)') unless $have->();
+	}
+}
+
+# For a test of cgiwrap behind real servers (handler mode): skip_all as
+# _need_servers(SERVERS); then curl (unless curl => 0) and the binary are
+# required (BAIL_OUT).  Returns the binary's absolute path.
+sub cgiwrap_behind_servers {
+	my (%o) = @_;
+	_need_servers(@{ $o{servers} });
+	my $bin = _cgiwrap_bin();
+	Test::More::ok(scalar(grep { -x "$_/curl" } split /:/,
+	    $ENV{PATH} // ''), 'curl is installed')
+	    or Test::More::BAIL_OUT('no curl') if $o{curl} // 1;
+	Test::More::ok(-x $bin, "$bin exists (run make)")
+	    or Test::More::BAIL_OUT('no cgiwrap');
+	return $bin;
+}
+
 # For a test of cgiwrap behind Apache: skip_all when not root or Apache is
 # missing; then curl, the user www-data and the binary (executable by that
 # user) are required (failures, not skips: the test ends there).  Returns
 # the binary's absolute path.
 sub cgiwrap_behind_apache {
-	Test::More::plan(skip_all => 'must run as root (Apache then runs '
-	    . 'CGIs as www-data)') if $> != 0;
-	Test::More::plan(skip_all => "apache2 is not installed ($APACHE; "
-	    . 'tests/deps.sh installs it)') unless have_apache();
-	my $bin = $ENV{CGIWRAP} || (__FILE__ =~ s{[^/]+$}{}r) . '../../cgiwrap';
-	$bin = Cwd::abs_path($bin) // $bin;
+	_need_servers('apache');
+	my $bin = _cgiwrap_bin();
 	my $ready = Test::More::ok(scalar(grep { -x "$_/curl" } split /:/,
 	    $ENV{PATH} // ''), 'curl is installed')
 	    || Test::More::diag('tests/deps.sh installs it');
@@ -359,6 +393,81 @@ sub chown_www {
 	my (undef, undef, $uid, $gid) = getpwnam($WWW_USER)
 	    or croak "no user $WWW_USER";
 	chown($uid, $gid, @paths) == @paths or croak "chown @paths: $!";
+}
+
+# DIR/NAME for every one of NAMES, mode 0755 (the web server's user
+# traverses them).
+sub make_dirs {
+	my ($dir, @names) = @_;
+	for my $d (@names) {
+		mkdir "$dir/$d" or croak "mkdir $dir/$d: $!";
+		chmod 0755, "$dir/$d";
+	}
+}
+
+# cgiwrap_tree(TAG, dirs => [NAMES], www => [NAMES], root => NAME,
+#   set => TEXT, conf => TEXT, rec => TEXT)
+# The tree of a test of cgiwrap run by a web server (as www-data): a new
+# directory T (make_tempdir(TAG), absolute) with the subdirectories NAMES
+# of dirs (rec and var among them), rec, var and those of www owned by
+# www-data; T/cgiwrap.conf: roots = {"T/ROOT"}, log = "T/var/cgiwrap.log",
+# kill_grace = 1s, the settings of set, the shutdown command "rec"
+# running T/rec.sh, then conf (script sections); T/rec.sh: rec, by
+# default a script writing its environment atomically to T/rec/CGIWRAP_PID.
+# conf and rec may be code references, given T, that return the text.
+# Returns (T, the config's path, the log's path).
+sub cgiwrap_tree {
+	my ($tag, %o) = @_;
+	my $t = Cwd::abs_path(make_tempdir($tag));
+	make_dirs($t, @{ $o{dirs} });
+	chown_www(map { "$t/$_" } qw(rec var), @{ $o{www} // [] });
+	my ($conf, $log) = ("$t/cgiwrap.conf", "$t/var/cgiwrap.log");
+	my %text = map { ($_ => ref $o{$_} ? $o{$_}->($t) : $o{$_}) }
+	    qw(conf rec);
+	write_file($conf, 0644, <<"EOF" . ($text{conf} // ''));
+roots = {"$t/$o{root}"}
+log = "$log"
+kill_grace = 1s
+@{[ $o{set} // '' ]}shutdown "rec" {
+    command = {"$t/rec.sh"}
+}
+EOF
+	write_file("$t/rec.sh", 0755, $text{rec} // <<"EOF");
+#!/bin/sh
+# The shutdown command's environment, written atomically.
+tmp="$t/rec/.tmp.\$\$"
+env > "\$tmp" && mv "\$tmp" "$t/rec/\${CGIWRAP_PID:-nopid.\$\$}"
+EOF
+	return ($t, $conf, $log);
+}
+
+# T/cgi-bin/NAME.cgi: a shim that runs T/prog/NAME through the cgiwrap
+# BIN with the config CONF.
+sub cgiwrap_shim {
+	my ($bin, $conf, $t, $name) = @_;
+	write_file("$t/cgi-bin/$name.cgi", 0755,
+	    "#!/bin/sh\nexec '$bin' -c '$conf' -- '$t/prog/$name'\n");
+}
+
+# Apache configuration serving the programs of T/cgi-bin/ as /cgi-bin/.
+sub cgi_bin_alias {
+	my ($t) = @_;
+	return <<"EOF";
+ScriptAlias /cgi-bin/ "$t/cgi-bin/"
+<Directory "$t/cgi-bin">
+    Options +ExecCGI
+    Require all granted
+</Directory>
+EOF
+}
+
+# apache_start(OPTIONS) as a check named NAME: the server, or undef once
+# the failed check has shown why.
+sub apache_started {
+	my ($name, %o) = @_;
+	my $srv = eval { apache_start(%o) };
+	Test::More::ok($srv, $name) or Test::More::diag($@);
+	return $srv;
 }
 
 # A new directory under $TMPDIR (or /tmp), mode 0755 so that the web
