@@ -20,14 +20,8 @@ use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(time);
 use Server qw(:all run_cgi);
 
-plan skip_all => 'must run as root (Apache then runs CGIs as www-data)'
-    if $> != 0;
-plan skip_all => "apache2 is not installed ($Server::APACHE; "
-    . 'tests/deps.sh installs it)' unless have_apache();
-
+my $CGIWRAP = cgiwrap_behind_servers(servers => ['apache'], curl => 0);
 my $TOP = abs_path("$FindBin::Bin/../..");
-my $CGIWRAP = abs_path($ENV{CGIWRAP} || "$TOP/cgiwrap");
-ok(-x $CGIWRAP, "$CGIWRAP exists (run make)") or BAIL_OUT('no cgiwrap');
 
 my @MAKE = ('make', '--no-print-directory', '-C', $TOP, 'demo');
 

@@ -53,25 +53,12 @@ use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Cwd qw(abs_path);
-use File::Copy qw(copy);
 use Time::HiRes qw(time);
 use Server qw(:all write_file parse_env run_cgi);
 
-plan skip_all => 'must run as root (the servers then run CGIs as www-data)'
-    if $> != 0;
-plan skip_all => "apache2 is not installed ($Server::APACHE; "
-    . 'tests/deps.sh installs it)' unless have_apache();
-plan skip_all => "lighttpd is not installed ($Server::LIGHTTPD; "
-    . 'tests/deps.sh installs it)' unless have_lighttpd();
-
-my $TOP = abs_path("$FindBin::Bin/../..");
-my $ETC = "$TOP/etc";
-my $CGIWRAP = abs_path($ENV{CGIWRAP} || "$TOP/cgiwrap");
+my $CGIWRAP = cgiwrap_behind_servers(servers => [qw(apache lighttpd)]);
+my $ETC = abs_path("$FindBin::Bin/../../etc");
 my $HOST = 'dump.test:8000';
-
-ok(scalar(grep { -x "$_/curl" } split /:/, $ENV{PATH} // ''),
-    'curl is installed') or BAIL_OUT('no curl');
-ok(-x $CGIWRAP, "$CGIWRAP exists (run make)") or BAIL_OUT('no cgiwrap');
 
 # Variables a legacy script uses, which must be what the server would
 # have given it (R-TGT-2 and the issue's list).
@@ -96,35 +83,15 @@ my %MAY_DIFFER = (
 # The tree: $t/legacy holds the scripts (the `roots`), $t/wrapbin the
 # cgiwrap binary, $t/rec the shutdown records, $t/var the log.
 
-my $t = abs_path(make_tempdir('handler'));
-for my $d (qw(legacy wrapbin bin rec var conf shim mark)) {
-	mkdir "$t/$d" or die "mkdir $t/$d: $!";
-	chmod 0755, "$t/$d";
-}
-chown_www("$t/rec", "$t/var", "$t/mark");
-copy($CGIWRAP, "$t/wrapbin/cgiwrap") or die "copy $CGIWRAP: $!";
-chmod 0755, "$t/wrapbin/cgiwrap";
-my $WRAP = "$t/wrapbin/cgiwrap";
-symlink('/bin/sleep', "$t/bin/snooze") or die "symlink: $!";
-my $conf = "$t/cgiwrap.conf";
-my $log = "$t/var/cgiwrap.log";
-write_file($conf, 0644, <<"EOF");
-roots = {"$t/legacy"}
-log = "$log"
-kill_grace = 1s
-shutdown "rec" {
-    command = {"$t/rec.sh"}
-}
+my ($t, $conf, $log) = cgiwrap_tree('handler',
+    dirs => [qw(legacy wrapbin bin rec var conf shim mark)], www => ['mark'],
+    root => 'legacy', conf => <<'EOF');
 script "*/slow.cgi" {
     max_execution_time = 1s
 }
 EOF
-write_file("$t/rec.sh", 0755, <<"EOF");
-#!/bin/sh
-# The shutdown command: its environment, written atomically.
-tmp="$t/rec/.tmp.\$\$"
-env > "\$tmp" && mv "\$tmp" "$t/rec/\${CGIWRAP_PID:-nopid.\$\$}"
-EOF
+my $WRAP = wrapbin($CGIWRAP, $t);
+symlink('/bin/sleep', "$t/bin/snooze") or die "symlink: $!";
 write_file("$t/legacy/dump.cgi", 0755, <<'EOF');
 #!/usr/bin/perl
 # Prints what a CGI program sees: $0, argv, working directory, environment.

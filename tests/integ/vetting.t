@@ -43,26 +43,12 @@ use File::Copy qw(copy);
 use Time::HiRes qw(time);
 use Server qw(:all write_file parse_env run_cgi);
 
-plan skip_all => 'must run as root (the servers then run CGIs as www-data)'
-    if $> != 0;
-plan skip_all => "apache2 is not installed ($Server::APACHE; "
-    . 'tests/deps.sh installs it)' unless have_apache();
-plan skip_all => "lighttpd is not installed ($Server::LIGHTTPD; "
-    . 'tests/deps.sh installs it)' unless have_lighttpd();
-
-my $TOP = abs_path("$FindBin::Bin/../..");
-my $ETC = "$TOP/etc";
-my $CGIWRAP = abs_path($ENV{CGIWRAP} || "$TOP/cgiwrap");
-ok(scalar(grep { -x "$_/curl" } split /:/, $ENV{PATH} // ''),
-    'curl is installed') or BAIL_OUT('no curl');
-ok(-x $CGIWRAP, "$CGIWRAP exists (run make)") or BAIL_OUT('no cgiwrap');
+my $CGIWRAP = cgiwrap_behind_servers(servers => [qw(apache lighttpd)]);
+my $ETC = abs_path("$FindBin::Bin/../../etc");
 
 my $t = abs_path(make_tempdir('vetting'));
-for my $d (qw(legacy legacy/open legacy/dir.cgi legacy/sub outside wrapbin
-    conf mark var)) {
-	mkdir "$t/$d" or die "mkdir $t/$d: $!";
-	chmod 0755, "$t/$d";
-}
+make_dirs($t, qw(legacy legacy/open legacy/dir.cgi legacy/sub outside
+    wrapbin conf mark var));
 chown_www("$t/mark", "$t/var");
 my $L = "$t/legacy";
 my $conf = "$t/cgiwrap.conf";

@@ -26,52 +26,24 @@ use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Cwd qw(abs_path);
-use File::Copy qw(copy);
 use IO::Socket::INET;
 use Time::HiRes qw(time);
 use Server qw(:all write_file parse_env run_cgi);
 
-plan skip_all => 'must run as root (Apache then runs CGIs as www-data)'
-    if $> != 0;
-plan skip_all => "apache2 is not installed ($Server::APACHE; "
-    . 'tests/deps.sh installs it)' unless have_apache();
-
+my $CGIWRAP = cgiwrap_behind_servers(servers => ['apache']);
 my $TOP = abs_path("$FindBin::Bin/../..");
-my $CGIWRAP = abs_path($ENV{CGIWRAP} || "$TOP/cgiwrap");
-ok(scalar(grep { -x "$_/curl" } split /:/, $ENV{PATH} // ''),
-    'curl is installed') or BAIL_OUT('no curl');
-ok(-x $CGIWRAP, "$CGIWRAP exists (run make)") or BAIL_OUT('no cgiwrap');
 
 my $SILENCE = 2.5;	# seconds silent.cgi sleeps after its header
 
-my $t = abs_path(make_tempdir('watch'));
-for my $d (qw(legacy wrapbin bin rec var state conf)) {
-	mkdir "$t/$d" or die "mkdir $t/$d: $!";
-	chmod 0755, "$t/$d";
-}
-chown_www("$t/rec", "$t/var", "$t/state");
-copy($CGIWRAP, "$t/wrapbin/cgiwrap") or die "copy: $!";
-chmod 0755, "$t/wrapbin/cgiwrap";
-my $WRAP = "$t/wrapbin/cgiwrap";
-symlink('/bin/sleep', "$t/bin/snooze") or die "symlink: $!";
-my $conf = "$t/cgiwrap.conf";
-my $log = "$t/var/cgiwrap.log";
-write_file($conf, 0644, <<"EOF");
-roots = {"$t/legacy"}
-log = "$log"
-kill_grace = 1s
-shutdown "rec" {
-    command = {"$t/rec.sh"}
-}
+my ($t, $conf, $log) = cgiwrap_tree('watch',
+    dirs => [qw(legacy wrapbin bin rec var state conf)], www => ['state'],
+    root => 'legacy', conf => <<'EOF');
 script "*/silent-nowatch.cgi" {
     client_watch = 0
 }
 EOF
-write_file("$t/rec.sh", 0755, <<"EOF");
-#!/bin/sh
-tmp="$t/rec/.tmp.\$\$"
-env > "\$tmp" && mv "\$tmp" "$t/rec/\${CGIWRAP_PID:-nopid.\$\$}"
-EOF
+my $WRAP = wrapbin($CGIWRAP, $t);
+symlink('/bin/sleep', "$t/bin/snooze") or die "symlink: $!";
 # SECONDS of silence after the header; the state files say how it ended.
 sub silent_script {
 	my ($seconds) = @_;

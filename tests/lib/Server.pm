@@ -26,6 +26,7 @@ use warnings;
 use Carp qw(croak);
 use Cwd ();
 use Exporter qw(import);
+use File::Copy ();
 use File::Temp ();
 use File::Path qw(remove_tree);
 use IO::Select;
@@ -40,7 +41,7 @@ our @EXPORT_OK = qw(
 	wait_until wait_for_file pids_matching proc_cmdline proc_exe
 	www_user chown_www slurp curl_get cgiwrap_behind_apache
 	cgiwrap_behind_servers make_dirs cgiwrap_tree cgiwrap_shim
-	cgi_bin_alias apache_started
+	cgi_bin_alias apache_started wrapbin
 );
 # Not in :all (tests that predate them define their own of these names).
 push @EXPORT_OK, qw(write_file parse_env run_cgi);
@@ -439,6 +440,16 @@ tmp="$t/rec/.tmp.\$\$"
 env > "\$tmp" && mv "\$tmp" "$t/rec/\${CGIWRAP_PID:-nopid.\$\$}"
 EOF
 	return ($t, $conf, $log);
+}
+
+# A copy of the cgiwrap BIN as T/wrapbin/cgiwrap (where the handler
+# snippets of etc/ look for it); returns its path.
+sub wrapbin {
+	my ($bin, $t) = @_;
+	my $wrap = "$t/wrapbin/cgiwrap";
+	File::Copy::copy($bin, $wrap) or croak "copy $bin: $!";
+	chmod 0755, $wrap or croak "chmod $wrap: $!";
+	return $wrap;
 }
 
 # T/cgi-bin/NAME.cgi: a shim that runs T/prog/NAME through the cgiwrap
