@@ -21,18 +21,8 @@ use Time::HiRes qw(time);
 use Server qw(curl_get wait_until wait_for_file slurp parse_env write_file);
 use Nginx qw(:all);
 
-plan skip_all => 'must run as root (nginx and cgiwrap on their own '
-    . 'sockets and ports, as an administrator would run them)' if $> != 0;
-plan skip_all => "nginx is not installed ($Nginx::NGINX; tests/deps.sh "
-    . 'installs it)' unless have_nginx();
-
-my $CGIWRAP = $ENV{CGIWRAP} || "$FindBin::Bin/../../cgiwrap";
-$CGIWRAP = abs_path($CGIWRAP) // $CGIWRAP;
+my $CGIWRAP = cgiwrap_behind_nginx();
 my $T0 = time;
-unless (ok(-x $CGIWRAP, "$CGIWRAP is there (make builds it)")) {
-	done_testing;
-	exit;
-}
 
 sub failures { scalar grep { !$_ } Test::More->builder->summary }
 

@@ -28,29 +28,12 @@ use Server qw(curl_get wait_until slurp parse_env write_file spawn
     chown_www www_user instantiate proc_cmdline);
 use Nginx qw(:all);
 
-plan skip_all => 'must run as root (nginx and cgiwrap on their own '
-    . 'sockets and ports, as an administrator would run them)' if $> != 0;
-plan skip_all => "nginx is not installed ($Nginx::NGINX; tests/deps.sh "
-    . 'installs it)' unless have_nginx();
-
-my $CGIWRAP = $ENV{CGIWRAP} || "$FindBin::Bin/../../cgiwrap";
-$CGIWRAP = abs_path($CGIWRAP) // $CGIWRAP;
+my $CGIWRAP = cgiwrap_behind_nginx(tools => [qw(curl spawn-fcgi)], www => 1);
 my $TOP = abs_path("$FindBin::Bin/../..");
 my $T0 = time;
 my $WWW = www_user();
 
 sub have { my ($p) = @_; return scalar grep { -x "$_/$p" } split /:/, $ENV{PATH} }
-my $ready = ok(-x $CGIWRAP, "$CGIWRAP is there (make builds it)");
-$ready &= ok(have('curl'), 'curl is installed');
-$ready &= ok(have('spawn-fcgi'), 'spawn-fcgi is installed');
-$ready &= ok(scalar getpwnam($WWW), "user $WWW exists");
-$ready &= ok($ready && system('setpriv', "--reuid=$WWW", "--regid=$WWW",
-    '--clear-groups', 'test', '-x', $CGIWRAP) == 0,
-    "$CGIWRAP is executable by $WWW");
-unless ($ready) {
-	done_testing;
-	exit;
-}
 
 sub failures { scalar grep { !$_ } Test::More->builder->summary }
 

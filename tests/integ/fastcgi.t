@@ -39,23 +39,8 @@ use Nginx qw(:all);
 our $KIND //= 'unix';
 my $name = $KIND eq 'unix' ? 'fastcgi.t' : "fastcgi-$KIND.t";
 
-plan skip_all => 'must run as root (nginx and cgiwrap on their own '
-    . 'sockets and ports, as an administrator would run them)' if $> != 0;
-plan skip_all => "nginx is not installed ($Nginx::NGINX; tests/deps.sh "
-    . 'installs it)' unless have_nginx();
-
-my $CGIWRAP = $ENV{CGIWRAP} || "$FindBin::Bin/../../cgiwrap";
-$CGIWRAP = abs_path($CGIWRAP) // $CGIWRAP;
+my $CGIWRAP = cgiwrap_behind_nginx(tools => [qw(curl ab)]);
 my $T0 = time;
-
-sub have { my ($p) = @_; return scalar grep { -x "$_/$p" } split /:/, $ENV{PATH} }
-my $ready = ok(-x $CGIWRAP, "$CGIWRAP is there (make builds it)");
-$ready &= ok(have('curl'), 'curl is installed');
-$ready &= ok(have('ab'), 'ab is installed (apache2-utils)');
-unless ($ready) {
-	done_testing;
-	exit;
-}
 
 sub failures { scalar grep { !$_ } Test::More->builder->summary }
 

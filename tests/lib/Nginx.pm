@@ -50,12 +50,12 @@ use Time::HiRes qw(time sleep);
 
 use Server qw(spawn free_port wait_for_port wait_for_pid_gone wait_until
     slurp proc_cmdline instantiate make_tempdir write_file parse_env
-    pids_matching);
+    pids_matching www_can_run);
 
 our @ISA = ('Server');
 
 our @EXPORT_OK = qw(
-	have_nginx nginx_start nginx_snippet
+	have_nginx nginx_start nginx_snippet cgiwrap_behind_nginx
 	cgiwrap_start cgiwrap_inherit_start
 	fcgi_connect fcgi_record fcgi_begin fcgi_params fcgi_pairs
 	fcgi_stdin fcgi_read fcgi_write fcgi_request
@@ -163,6 +163,35 @@ sub out { slurp($_[0]{out}) }
 # nginx
 
 sub have_nginx { return -x $NGINX }
+
+my %PACKAGE = (ab => 'apache2-utils');	# commands named after a package
+
+# The start of a fastcgi*.t: skip_all unless root and nginx is installed;
+# then the binary, the commands TOOLS and, with www => 1, the user
+# www-data able to execute the binary are required (checks: the test ends
+# after they ran when one failed).  Returns the binary's absolute path.
+sub cgiwrap_behind_nginx {
+	my (%o) = @_;
+	Test::More::plan(skip_all => 'must run as root (nginx and cgiwrap on '
+	    . 'their own sockets and ports, as an administrator would run '
+	    . 'them)') if $> != 0;
+	Test::More::plan(skip_all => "nginx is not installed ($NGINX; "
+	    . 'tests/deps.sh installs it)') unless have_nginx();
+	my $bin = $ENV{CGIWRAP} || "$TOP/cgiwrap";
+	$bin = abs_path($bin) // $bin;
+	my $ready = Test::More::ok(-x $bin, "$bin is there (make builds it)");
+	for my $tool (@{ $o{tools} // [] }) {
+		$ready &= Test::More::ok(scalar(grep { -x "$_/$tool" }
+		    split /:/, $ENV{PATH} // ''), "$tool is installed"
+		    . ($PACKAGE{$tool} ? " ($PACKAGE{$tool})" : ''));
+	}
+	$ready &= www_can_run($bin) if $ready && $o{www};
+	unless ($ready) {
+		Test::More::done_testing();
+		exit;
+	}
+	return $bin;
+}
 
 # etc/nginx.conf (or FILE => another snippet) with its @NAME@
 # placeholders filled in (Server::instantiate: every one must be given).

@@ -41,7 +41,7 @@ our @EXPORT_OK = qw(
 	wait_until wait_for_file pids_matching proc_cmdline proc_exe
 	www_user chown_www slurp curl_get cgiwrap_behind_apache
 	cgiwrap_behind_servers make_dirs cgiwrap_tree cgiwrap_shim
-	cgi_bin_alias apache_started wrapbin
+	cgi_bin_alias apache_started wrapbin www_can_run
 );
 # Not in :all (tests that predate them define their own of these names).
 push @EXPORT_OK, qw(write_file parse_env run_cgi);
@@ -374,18 +374,24 @@ sub cgiwrap_behind_apache {
 	my $ready = Test::More::ok(scalar(grep { -x "$_/curl" } split /:/,
 	    $ENV{PATH} // ''), 'curl is installed')
 	    || Test::More::diag('tests/deps.sh installs it');
-	$ready &&= Test::More::ok(scalar getpwnam($WWW_USER),
-	    "user $WWW_USER exists");
-	$ready &&= Test::More::ok(-x $bin && system('setpriv',
-	    "--reuid=$WWW_USER", "--regid=$WWW_USER", '--clear-groups',
-	    'test', '-x', $bin) == 0, "$bin is executable by $WWW_USER")
-	    || Test::More::diag(-e $bin ? "not executable by $WWW_USER"
-	    : 'missing (run make)');
+	$ready &&= www_can_run($bin);
 	unless ($ready) {
 		Test::More::done_testing();
 		exit 1;
 	}
 	return $bin;
+}
+
+# Checks: the user www-data exists and can execute BIN.
+sub www_can_run {
+	my ($bin) = @_;
+	return Test::More::ok(scalar getpwnam($WWW_USER),
+	    "user $WWW_USER exists")
+	    && (Test::More::ok(-x $bin && system('setpriv',
+	    "--reuid=$WWW_USER", "--regid=$WWW_USER", '--clear-groups',
+	    'test', '-x', $bin) == 0, "$bin is executable by $WWW_USER")
+	    || Test::More::diag(-e $bin ? "not executable by $WWW_USER"
+	    : 'missing (run make)'));
 }
 
 # chown PATHs to the web server's user and group.
