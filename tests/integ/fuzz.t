@@ -14,12 +14,13 @@
 use strict;
 use warnings;
 use FindBin;
+use lib "$FindBin::Bin/../lib";
 use Cwd qw(abs_path);
 use File::Temp qw(tempdir);
 use MIME::Base64 qw(encode_base64);
-use POSIX qw(:sys_wait_h _exit);
 use Test::More;
-use Time::HiRes qw(time sleep);
+use Time::HiRes qw(time);
+use Bounded qw(run_bounded in_path slurp);
 
 my $TOP = abs_path("$FindBin::Bin/../..");
 my $SECONDS = $ENV{CGIWRAP_FUZZ_SECONDS} // 8;
@@ -27,65 +28,17 @@ my @TARGETS = qw(cgihdr control values config);
 my $CC = $ENV{FUZZ_CC} || 'clang';
 my $BIN = "$TOP/build/fuzz";		# FUZZ_O of tests/fuzz/fuzz.mk
 
-sub in_path {
-	my ($prog) = @_;
-	return -x $prog if $prog =~ m{/};
-	return grep { -x "$_/$prog" } split(/:/, $ENV{PATH} // '');
-}
-
 plan skip_all => "$CC not found: the fuzzers need clang with libFuzzer " .
     '(make deps installs it)' unless in_path($CC);
 
 my $TMP = tempdir('cgiwrap-fuzz.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 
-sub slurp {
-	my ($path) = @_;
-	open(my $fh, '<', $path) or return '';
-	local $/;
-	return scalar <$fh> // '';
-}
-
-# Killed (prove's timeout, ^C, prove gone), take the running command along and
-# leave through exit, so the temporary directory is removed.
-my $running;
-my @FATAL = qw(TERM INT HUP PIPE);
-$SIG{$_} = sub {
-	$SIG{$_} = 'IGNORE' for @FATAL;	# the END blocks may write still
-	kill('KILL', -$running) if $running;
-	exit 1;
-} for @FATAL;
-
-# Run a command in its own process group in $TMP, output to $log, killed
-# past $limit seconds.  Returns its wait status, or -1 when it was killed
-# for taking too long.
+# Run a command in $TMP, output to $log, killed past $limit seconds
+# (Bounded::run_bounded).
 sub run_logged {
-	my ($log, $limit, %env) = (shift, shift, %{shift()});
-	my @cmd = @_;
-	my $pid = fork() // die "fork: $!";
-	if ($pid == 0) {
-		setpgrp(0, 0);
-		chdir $TMP or _exit(126);
-		open(STDIN, '<', '/dev/null') or _exit(126);
-		open(STDOUT, '>', $log) or _exit(126);
-		open(STDERR, '>&', \*STDOUT) or _exit(126);
-		@ENV{keys %env} = values %env;
-		delete @ENV{grep { !defined $env{$_} } keys %env};
-		{ exec { $cmd[0] } @cmd; }
-		_exit(127);
-	}
-	my $end = time + $limit;
-	$running = $pid;
-	while (waitpid($pid, WNOHANG) == 0) {
-		if (time > $end) {
-			kill 'KILL', -$pid;
-			waitpid($pid, 0);
-			$running = undef;
-			return -1;
-		}
-		sleep 0.05;
-	}
-	$running = undef;
-	return $?;
+	my ($log, $limit, $env, @cmd) = @_;
+	return run_bounded(dir => $TMP, out => $log, limit => $limit,
+	    env => $env, cmd => \@cmd);
 }
 
 # The sanitizers report on stderr, into the log, whatever the suite set

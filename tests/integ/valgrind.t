@@ -15,28 +15,17 @@
 use strict;
 use warnings;
 use FindBin;
+use lib "$FindBin::Bin/../lib";
 use Cwd qw(abs_path);
 use File::Temp qw(tempdir);
-use POSIX qw(:sys_wait_h _exit);
 use Test::More;
-use Time::HiRes qw(time sleep);
+use Time::HiRes qw(time);
+use Bounded qw(run_bounded in_path slurp);
 
 my $TOP = abs_path("$FindBin::Bin/../..");
 my $UNITS = $ENV{CGIWRAP_UNITS} || 'build/tests/unit';
 $UNITS = "$TOP/$UNITS" unless $UNITS =~ m{^/};
 my $SLOW = $ENV{CGIWRAP_TEST_SLOW} || 1;
-
-sub in_path {
-	my ($prog) = @_;
-	return grep { -x "$_/$prog" } split(/:/, $ENV{PATH} // '');
-}
-
-sub slurp {
-	my ($path) = @_;
-	open(my $fh, '<:raw', $path) or return '';
-	local $/;
-	return scalar <$fh> // '';
-}
 
 sub units {
 	my ($dir) = @_;
@@ -66,44 +55,12 @@ sub dynamic {
 	return 0;
 }
 
-# Killed (prove's timeout, ^C, prove gone), take the running command along and
-# leave through exit, so the temporary directory is removed.
-my $running;
-my @FATAL = qw(TERM INT HUP PIPE);
-$SIG{$_} = sub {
-	$SIG{$_} = 'IGNORE' for @FATAL;	# the END blocks may write still
-	kill('KILL', -$running) if $running;
-	exit 1;
-} for @FATAL;
-
-# Run a command in its own process group, in $TOP (the units read
-# tests/unit/conf), stdout to $out; killed past $limit seconds.  Returns
-# the wait status, or -1 when it was killed for taking too long.
+# Run a command in $TOP (the units read tests/unit/conf), output to $out,
+# killed past $limit seconds (Bounded::run_bounded).
 sub run {
 	my ($out, $limit, @cmd) = @_;
-	my $pid = fork() // die "fork: $!";
-	if ($pid == 0) {
-		setpgrp(0, 0);
-		chdir $TOP or _exit(126);
-		open(STDIN, '<', '/dev/null') or _exit(126);
-		open(STDOUT, '>', $out) or _exit(126);
-		open(STDERR, '>&', \*STDOUT) or _exit(126);
-		{ exec { $cmd[0] } @cmd; }
-		_exit(127);
-	}
-	my $end = time + $limit;
-	$running = $pid;
-	while (waitpid($pid, WNOHANG) == 0) {
-		if (time > $end) {
-			kill 'KILL', -$pid;
-			waitpid($pid, 0);
-			$running = undef;
-			return -1;
-		}
-		sleep 0.05;
-	}
-	$running = undef;
-	return $?;
+	return run_bounded(dir => $TOP, out => $out, limit => $limit,
+	    cmd => \@cmd);
 }
 
 plan skip_all => 'valgrind not installed (make deps installs it)'
