@@ -40,6 +40,12 @@ sub leftovers {
 	return $t->procs($t->path('left-'));
 }
 
+# The pids the program wrote for its two leftovers.
+sub leftover_pids {
+	my ($t) = @_;
+	return map { $t->read_pidfile("$_.pid") } qw(bg sid);
+}
+
 sub setup {
 	my (%conf) = @_;
 	my $t = Harness->new(conf => \%conf);
@@ -60,9 +66,13 @@ sub check_started {
 	isnt($sid, $csid, 'the setsid one is in its own session');
 }
 
-both_modes 'leftovers after an abort: none left' => sub {
-	my ($mode) = @_;
-	my $t = setup();
+# Start a program that starts the two leftovers, answers and blocks in
+# a third sleep (left-fg); wait until all three run.  Returns (Harness,
+# run, the child's pid), or nothing.
+sub start_blocked {
+	my ($mode, %conf) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $t = setup(%conf);
 	my $prog = $t->script('prog.sh', starters('') . <<'SH');
 printf 'Content-Type: text/plain\r\n\r\nready\n'
 "$D/left-fg" 1000
@@ -71,78 +81,73 @@ SH
 	ok($r->read_until(qr/ready\n/, T(5)), 'response started') or return;
 	my $cpid = $t->read_pidfile('child.pid');
 	check_started($t, $cpid);
-	ok(wait_for(sub { leftovers($t) == 3 }, T(5)), 'child blocks');
-	my @pids = ($cpid, map { $t->read_pidfile("$_.pid") } qw(bg sid));
-	$r->hangup;
-	is($r->wait_exit(T(3)), 141, 'front exits 141');
-	my $rec = $t->wait_rec(T(6));
-	ok($rec, 'shutdown command ran');
-	is_deeply([leftovers($t)], [], 'none left when the shutdown command runs')
-	    or diag($t->ps);
-	is_deeply([pids_alive(@pids)], [], 'child and leftovers are gone');
-	($rec) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 1 }, 'CGIWRAP_');
-};
+	return ($t, $r, $cpid);
+}
 
-both_modes 'leftovers after a timeout: none left' => sub {
-	my ($mode) = @_;
-	my $t = setup(max_execution_time => '1s');
-	my $prog = $t->script('prog.sh', starters('') . <<'SH');
-printf 'Content-Type: text/plain\r\n\r\nready\n'
-"$D/left-fg" 1000
-SH
-	my $r = $t->run(mode => $mode, argv => [$prog]);
-	ok($r->read_until(qr/ready\n/, T(5)), 'response started') or return;
-	my $cpid = $t->read_pidfile('child.pid');
-	check_started($t, $cpid);
-	my @pids = ($cpid, map { $t->read_pidfile("$_.pid") } qw(bg sid));
-	is($r->finish(T(6)), 124, 'front exits 124');
-	my $rec = $t->wait_rec(T(5));
-	ok($rec, 'shutdown command ran');
-	is_deeply([leftovers($t)], [], 'none left when the shutdown command runs')
-	    or diag($t->ps);
-	is_deeply([pids_alive(@pids)], [], 'child and leftovers are gone');
-	($rec) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 2 }, 'CGIWRAP_');
-};
-
-my $NULL = '>/dev/null 2>&1 </dev/null';
-
-both_modes 'orphans = "kill": none left after a normal exit' => sub {
-	my ($mode) = @_;
-	my $t = setup(orphans => '"kill"');
-	my $prog = $t->script('prog.sh', starters($NULL) . $UNTIL_STARTED
-	    . <<'SH');
+# Start a program that starts the two leftovers (their output elsewhere),
+# waits until they run, answers and exits 0; check the front exits 0.
+# Returns (Harness, run, pids of the two leftovers).
+sub start_exiting {
+	my ($mode, %conf) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $t = setup(%conf);
+	my $prog = $t->script('prog.sh', starters('>/dev/null 2>&1 </dev/null')
+	    . $UNTIL_STARTED . <<'SH');
 printf 'Content-Type: text/plain\r\n\r\ndone\n'
 exit 0
 SH
 	my $r = $t->run(mode => $mode, argv => [$prog]);
 	is($r->finish(T(5)), 0, 'front exits 0');
-	is($r->stdout, "Content-Type: text/plain\r\n\r\ndone\n", 'response');
-	my @pids = map { $t->read_pidfile("$_.pid") } qw(bg sid);
-	is(scalar(grep { defined } @pids), 2, 'leftovers were started');
-	my $rec = $t->wait_rec(T(5));
+	return ($t, $r, leftover_pids($t));
+}
+
+# Nothing of PIDS (WHAT) is left by the time the shutdown command runs
+# (waited for WAIT seconds); then the end of the request, with the fields
+# WANT of the shutdown record.
+sub none_left {
+	my ($t, $wait, $what, $want, @pids) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $rec = $t->wait_rec(T($wait));
 	ok($rec, 'shutdown command ran');
 	is_deeply([leftovers($t)], [], 'none left when the shutdown command runs')
 	    or diag($t->ps);
-	is_deeply([pids_alive(@pids)], [], 'leftovers are gone');
+	is_deeply([pids_alive(@pids)], [], "$what are gone");
 	($rec) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, EXIT_CODE => 'exited',
-	    EXIT_STATUS => 0 }, 'CGIWRAP_');
+	check_fields($rec, $want, 'CGIWRAP_');
+}
+
+both_modes 'leftovers after an abort: none left' => sub {
+	my ($mode) = @_;
+	my ($t, $r, $cpid) = start_blocked($mode) or return;
+	ok(wait_for(sub { leftovers($t) == 3 }, T(5)), 'child blocks');
+	my @pids = ($cpid, leftover_pids($t));
+	$r->hangup;
+	is($r->wait_exit(T(3)), 141, 'front exits 141');
+	none_left($t, 6, 'child and leftovers', { STATUS => 1 }, @pids);
+};
+
+both_modes 'leftovers after a timeout: none left' => sub {
+	my ($mode) = @_;
+	my ($t, $r, $cpid) = start_blocked($mode, max_execution_time => '1s')
+	    or return;
+	my @pids = ($cpid, leftover_pids($t));
+	is($r->finish(T(6)), 124, 'front exits 124');
+	none_left($t, 5, 'child and leftovers', { STATUS => 2 }, @pids);
+};
+
+both_modes 'orphans = "kill": none left after a normal exit' => sub {
+	my ($mode) = @_;
+	my ($t, $r, @pids) = start_exiting($mode, orphans => '"kill"');
+	is($r->stdout, "Content-Type: text/plain\r\n\r\ndone\n", 'response');
+	is(scalar(grep { defined } @pids), 2, 'leftovers were started');
+	none_left($t, 5, 'leftovers', { STATUS => 0, EXIT_CODE => 'exited',
+	    EXIT_STATUS => 0 }, @pids);
 };
 
 both_modes 'orphans = "leave" (default): leftovers stay after a normal exit'
     => sub {
 	my ($mode) = @_;
-	my $t = setup();
-	my $prog = $t->script('prog.sh', starters($NULL) . $UNTIL_STARTED
-	    . <<'SH');
-printf 'Content-Type: text/plain\r\n\r\ndone\n'
-exit 0
-SH
-	my $r = $t->run(mode => $mode, argv => [$prog]);
-	is($r->finish(T(5)), 0, 'front exits 0');
-	my @pids = map { $t->read_pidfile("$_.pid") } qw(bg sid);
+	my ($t, $r, @pids) = start_exiting($mode);
 	my ($rec) = $t->outcome(T(5), except => qr/left-/);
 	check_fields($rec, { STATUS => 0, EXIT_CODE => 'exited' }, 'CGIWRAP_');
 	is(scalar(pids_alive(@pids)), 2, 'both leftovers still run');
