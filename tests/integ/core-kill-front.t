@@ -75,20 +75,9 @@ for my $moment ('before any output', 'after the header', 'mid-body') {
 both_modes 'front SIGKILLed after the child closed stdout: still NORMAL' => sub {
 	my ($mode) = @_;
 	my $t = Harness->new;
-	my $prog = $t->script('early.sh', <<'SH');
-echo $$ > "$D/child.pid"
-printf 'Content-Type: text/plain\r\n\r\ncomplete\n'
-exec >&-
-n=0
-while [ ! -e "$D/go" ] && [ $n -lt 1000 ]; do sleep 0.01; n=$((n+1)); done
-echo finished > "$D/finished"
-SH
-	my $r = $t->run(mode => $mode, argv => [$prog]);
-	ok($r->read_until(sub { $r->stdout_eof }, T(5)),
-	    'server sees the end of the response while the child runs');
-	is($r->stdout, "Content-Type: text/plain\r\n\r\ncomplete\n",
-	    'the whole response arrived');
-	my $cpid = $t->read_pidfile('child.pid');
+	my ($r, $cpid) = $t->closed_then_works($mode, 0,
+	    'server sees the end of the response while the child runs')
+	    or return;
 	ok(pids_alive($cpid), 'child still runs');
 	$r->kill_front('KILL');	# unless it has already exited
 	ok(defined $r->wait_exit(T(2)), 'front is gone');

@@ -31,18 +31,13 @@ both_modes 'hangup before the header, while the body is being sent' => sub {
 	is($r->stdout, '', 'nothing of a response yet');
 	$r->hangup;
 	is($r->wait_exit(T(3)), 141, 'front exits 128+SIGPIPE');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, {
-		STATUS => 1, STATUS_NAME => 'ABORTED', EXIT_CODE => 'killed',
-		EXIT_STATUS => 'TERM', PID => $cpid, HTTP_STATUS => '',
-	}, 'CGIWRAP_');
+	my ($rec) = $t->aborted_by_term($cpid, {},
+	    { http => '-', signals => 'TERM', pid => $cpid });
 	ok(($rec->{CGIWRAP_BYTES_IN} // 0) >= 4096
 	    && $rec->{CGIWRAP_BYTES_IN} <= $r->body_written,
 	    'BYTES_IN: at least what the child read, at most what was sent')
 	    or diag("BYTES_IN $rec->{CGIWRAP_BYTES_IN}, sent "
 	    . $r->body_written);
-	check_fields($log, { status => 'ABORTED', exit => 'killed:TERM',
-	    http => '-', signals => 'TERM', pid => $cpid });
 	is(-s $t->path('got'), 4096, 'the child got the bytes it read');
 	is_deeply([pids_alive($cpid)], [], 'child is gone');
 };
@@ -56,14 +51,8 @@ both_modes 'hangup mid-header (half a header line written)' => sub {
 	is($r->stdout, '', 'an incomplete header is not passed on');
 	$r->hangup;
 	is($r->wait_exit(T(3)), 141, 'front exits 128+SIGPIPE');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, {
-		STATUS => 1, STATUS_NAME => 'ABORTED', EXIT_CODE => 'killed',
-		EXIT_STATUS => 'TERM', PID => $cpid, HTTP_STATUS => '',
-		BYTES_OUT => 0,
-	}, 'CGIWRAP_');
-	check_fields($log, { status => 'ABORTED', exit => 'killed:TERM',
-	    http => '-', out => 0, signals => 'TERM' });
+	$t->aborted_by_term($cpid, { BYTES_OUT => 0 },
+	    { http => '-', out => 0, signals => 'TERM' });
 	is_deeply([pids_alive($cpid)], [], 'child is gone');
 };
 
@@ -104,21 +93,8 @@ SH
 both_modes 'hangup after the child closed stdout: NORMAL' => sub {
 	my ($mode) = @_;
 	my $t = Harness->new;
-	my $prog = $t->script('early.sh', <<'SH');
-echo $$ > "$D/child.pid"
-printf 'Content-Type: text/plain\r\n\r\ncomplete\n'
-exec >&-
-n=0
-while [ ! -e "$D/go" ] && [ $n -lt 1000 ]; do sleep 0.01; n=$((n+1)); done
-echo finished > "$D/finished"
-exit 3
-SH
-	my $r = $t->run(mode => $mode, argv => [$prog]);
-	ok($r->read_until(sub { $r->stdout_eof }, T(5)),
+	my ($r, $cpid) = $t->closed_then_works($mode, 3,
 	    'the server sees the end of the response') or return;
-	is($r->stdout, "Content-Type: text/plain\r\n\r\ncomplete\n",
-	    'the whole response arrived');
-	my $cpid = $t->read_pidfile('child.pid');
 	ok(pids_alive($cpid), 'child still works');
 	$r->hangup;
 	# The front has nothing left to watch: it is not told, and it must

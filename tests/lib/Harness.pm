@@ -499,6 +499,30 @@ SH
 	return ($r, $cpid);
 }
 
+# A program that sends its whole response ("complete"), closes its
+# stdout and works on until DIR/go appears (10 s at most), then writes
+# DIR/finished and exits with EXIT; started, and read until the server saw
+# the end of the response (the check WHAT) and the whole response.
+# Returns (run, child pid) or nothing (a failed check says why).
+sub closed_then_works {
+	my ($self, $mode, $exit, $what) = @_;
+	my $prog = $self->script('early.sh', <<"SH");
+echo \$\$ > "\$D/child.pid"
+printf 'Content-Type: text/plain\\r\\n\\r\\ncomplete\\n'
+exec >&-
+n=0
+while [ ! -e "\$D/go" ] && [ \$n -lt 1000 ]; do sleep 0.01; n=\$((n+1)); done
+echo finished > "\$D/finished"
+exit $exit
+SH
+	my $r = $self->run(mode => $mode, argv => [$prog]);
+	Test::More::ok($r->read_until(sub { $r->stdout_eof }, T(5)), $what)
+	    or return;
+	Test::More::is($r->stdout, "Content-Type: text/plain\r\n\r\ncomplete\n",
+	    'the whole response arrived');
+	return ($r, $self->read_pidfile('child.pid'));
+}
+
 # A POST of 8 MiB whose program reads READ bytes of it (into "got"), then
 # waits as "nap" without reading more: the server is left writing the body.
 # Returns (run, child pid, body size) once the child has read and waits,
@@ -571,6 +595,23 @@ sub outcome {
 	    'exactly one log line')
 	    or Test::More::diag("log:\n" . join("\n", $self->log_lines));
 	return ($rec || {}, $log || {});
+}
+
+# The end of a request aborted before any header reached the server (the
+# client left, or the front died) whose child CPID SIGTERM stopped:
+# outcome() and the fields of the record and the log line that say so,
+# with REC and LOG (more fields, or other values) on top.  Returns (rec,
+# log).
+sub aborted_by_term {
+	my ($self, $cpid, $rec, $log) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my ($r, $l) = $self->outcome(T(5));
+	check_fields($r, { STATUS => 1, STATUS_NAME => 'ABORTED',
+	    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM', PID => $cpid,
+	    HTTP_STATUS => '', %{ $rec // {} } }, 'CGIWRAP_');
+	check_fields($l, { status => 'ABORTED', exit => 'killed:TERM',
+	    %{ $log // {} } });
+	return ($r, $l);
 }
 
 sub DESTROY { $_[0]->cleanup }
