@@ -30,7 +30,6 @@ script "*/ordered*" {
     shutdown "s2" { command = {"@D@/mark.sh", "s2"} }
 }
 CONF
-	fix_conf($t);
 	$t->script('mark.sh', $MARK);
 	my $prog = $t->script('ordered.sh',
 	    "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'\n");
@@ -41,15 +40,6 @@ CONF
 	    'g2, g3, s1, s2 (after the harness\'s own global one)');
 };
 
-# The harness's config names files as @D@ where DIR is meant.
-sub fix_conf {
-	my ($t) = @_;
-	my $c = slurp($t->conf);
-	my $d = $t->dir;
-	$c =~ s/\@D\@/$d/g;
-	$t->write_file('cgiwrap.conf', $c, 0644);
-}
-
 both_modes 'argv without a shell; stdin /dev/null; output to the log' => sub {
 	my ($mode) = @_;
 	my $t = Harness->new(extra => <<'CONF');
@@ -58,7 +48,6 @@ shutdown "args" {
                "${QUERY_STRING}"}
 }
 CONF
-	fix_conf($t);
 	$t->script('args.sh', <<'SH');
 for a in "$@"; do echo "$a"; done > "$D/args"
 readlink /proc/$$/fd/0 > "$D/stdin"
@@ -102,7 +91,6 @@ CONF
 both_modes 'when: restricts a command to some statuses (NORMAL)' => sub {
 	my ($mode) = @_;
 	my $t = Harness->new(extra => $WHEN);
-	fix_conf($t);
 	$t->script('mark.sh', $MARK);
 	my $prog = $t->script('prog.sh',
 	    "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'\n");
@@ -115,7 +103,6 @@ both_modes 'when: restricts a command to some statuses (NORMAL)' => sub {
 both_modes 'when: restricts a command to some statuses (ABORTED)' => sub {
 	my ($mode) = @_;
 	my $t = Harness->new(extra => $WHEN);
-	fix_conf($t);
 	$t->script('mark.sh', $MARK);
 	$t->sleeper('nap');
 	my $prog = $t->script('prog.sh', <<'SH');
@@ -138,7 +125,6 @@ both_modes 'a command past its timeout is killed, the next one runs' => sub {
 shutdown "slowcmd" { command = {"@D@/slowcmd.sh"} timeout = 1s }
 shutdown "after" { command = {"@D@/mark.sh", "after"} }
 CONF
-	fix_conf($t);
 	$t->script('mark.sh', $MARK);
 	$t->sleeper('slownap');
 	$t->script('slowcmd.sh', <<'SH');

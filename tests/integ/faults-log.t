@@ -27,6 +27,16 @@ Harness::require_binary();
 
 my $OK = "Content-Type: text/plain\r\n\r\nok\n";
 
+# Write mark.sh (the shutdown command "after": "ARG STATUS" into
+# DIR/marks) and start a program that answers $OK; returns the run.
+sub mark_then_ok {
+	my ($t, $mode) = @_;
+	$t->script('mark.sh', "echo \"\$1 \$CGIWRAP_STATUS\" >> \"\$D/marks\"\n");
+	my $prog = $t->script('ok.sh',
+	    "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'\n");
+	return $t->run(mode => $mode, argv => [$prog]);
+}
+
 # The program waits for DIR/go before it answers, so that the stderr
 # line can be seen to come at the start.
 my $WAITER = <<'SH';
@@ -130,15 +140,6 @@ both_modes 'log directory removed while the request runs' => sub {
 	ok(!-e $t->path('var'), 'the directory is not made again');
 };
 
-# The harness's config names files as @D@ where DIR is meant.
-sub fix_conf {
-	my ($t) = @_;
-	my $c = slurp($t->conf);
-	my $d = $t->dir;
-	$c =~ s/\@D\@/$d/g;
-	$t->write_file('cgiwrap.conf', $c, 0644);
-}
-
 # Log lines of shutdown command NAME.
 sub cmd_lines {
 	my ($t, $name) = @_;
@@ -153,13 +154,9 @@ shutdown "missing" { command = {"@D@/no-such-command", "x"} }
 shutdown "noexec" { command = {"@D@/noexec.sh"} }
 shutdown "after" { command = {"@D@/mark.sh", "after"} }
 CONF
-	fix_conf($t);
 	$t->write_file('noexec.sh', "#!/bin/sh\necho ran > '" . $t->dir
 	    . "/noexec.ran'\n", 0644);
-	$t->script('mark.sh', "echo \"\$1 \$CGIWRAP_STATUS\" >> \"\$D/marks\"\n");
-	my $prog = $t->script('ok.sh',
-	    "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'\n");
-	my $r = $t->run(mode => $mode, argv => [$prog]);
+	my $r = mark_then_ok($t, $mode);
 	is($r->finish(T(5)), 0, 'front exits 0');
 	is($r->stdout, $OK, 'the response is normal');
 	is($r->stderr, '', 'nothing on stderr');
@@ -184,17 +181,13 @@ both_modes 'shutdown command hanging past its timeout' => sub {
 shutdown "hang" { command = {"@D@/hang.sh"} timeout = 1s }
 shutdown "after" { command = {"@D@/mark.sh", "after"} }
 CONF
-	fix_conf($t);
 	$t->sleeper('hangnap');
 	$t->script('hang.sh', <<'SH');
 echo started > "$D/hang.started"
 "$D/hangnap" 1000 &
 exec "$D/hangnap" 1000
 SH
-	$t->script('mark.sh', "echo \"\$1 \$CGIWRAP_STATUS\" >> \"\$D/marks\"\n");
-	my $prog = $t->script('ok.sh',
-	    "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'\n");
-	my $r = $t->run(mode => $mode, argv => [$prog]);
+	my $r = mark_then_ok($t, $mode);
 	is($r->finish(T(5)), 0, 'front exits 0 (the response does not wait)');
 	is($r->stdout, $OK, 'the response is normal');
 	ok($t->wait_lines('hang.started', T(5)), 'the command started');
@@ -220,15 +213,11 @@ both_modes 'shutdown command flooding stdout with 100 MB' => sub {
 shutdown "flood" { command = {"@D@/flood.sh"} }
 shutdown "after" { command = {"@D@/mark.sh", "after"} }
 CONF
-	fix_conf($t);
 	$t->script('flood.sh', <<'SH');
 yes 'flooding the log' | head -c 100000000
 echo done > "$D/flood.done"
 SH
-	$t->script('mark.sh', "echo \"\$1 \$CGIWRAP_STATUS\" >> \"\$D/marks\"\n");
-	my $prog = $t->script('ok.sh',
-	    "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'\n");
-	my $r = $t->run(mode => $mode, argv => [$prog]);
+	my $r = mark_then_ok($t, $mode);
 	is($r->finish(T(5)), 0, 'front exits 0');
 	is($r->stdout, $OK, 'the response is normal, nothing of the flood');
 	ok(wait_for_file($t->path('flood.done'), T(20)),

@@ -264,7 +264,8 @@ my %BASE = (
 
 # Harness->new(
 #     conf      => { option => 'raw value', ... },  # over the base options
-#     extra     => 'raw config text',   # appended (script sections etc.)
+#     extra     => 'raw config text',   # appended (script sections etc.);
+#                                       # @D@ in it stands for DIR
 #     shutdown  => 0,                   # no shutdown "rec" section
 #     conf_text => 'whole file',        # written verbatim instead
 #     conf_mode => 0644,
@@ -304,7 +305,7 @@ sub base_conf {
 		    . "    timeout = 5s\n"
 		    . "}\n";
 	}
-	$s .= $o{extra} if defined $o{extra};
+	$s .= $o{extra} =~ s/\@D\@/$dir/gr if defined $o{extra};
 	return $s;
 }
 
