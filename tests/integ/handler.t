@@ -135,12 +135,7 @@ EOF
 
 my %snip = (CGIWRAP => $WRAP, CGIWRAP_DIR => "$t/wrapbin", CONF => $conf,
     ROOT => "$t/legacy");
-write_file("$t/conf/apache-action.conf", 0644,
-    instantiate("$ETC/apache-action.conf", %snip));
-write_file("$t/conf/apache-scriptalias.conf", 0644,
-    instantiate("$ETC/apache-scriptalias.conf", %snip));
-write_file("$t/conf/lighttpd.conf", 0644,
-    instantiate("$ETC/lighttpd.conf", %snip));
+handler_snippets($t, %snip);
 write_file("$t/shim/dump.cgi", 0755, instantiate("$ETC/apache-shim.cgi",
     %snip, TARGET => "$t/legacy/dump.cgi"));
 

@@ -99,12 +99,7 @@ write_file("$L/$_", 0755, $DUMP) for qw(dump.cgi env-a.cgi env-b.cgi);
 
 my %snip = (CGIWRAP => $WRAP, CGIWRAP_DIR => "$t/wrapbin", CONF => $conf,
     ROOT => $L);
-write_file("$t/conf/apache-action.conf", 0644,
-    instantiate("$ETC/apache-action.conf", %snip));
-write_file("$t/conf/apache-scriptalias.conf", 0644,
-    instantiate("$ETC/apache-scriptalias.conf", %snip));
-write_file("$t/conf/lighttpd.conf", 0644,
-    instantiate("$ETC/lighttpd.conf", %snip));
+handler_snippets($t, %snip);
 
 sub failures { scalar grep { !$_ } Test::More->builder->summary }
 

@@ -50,7 +50,7 @@ use Time::HiRes qw(time sleep);
 
 use Server qw(spawn free_port wait_for_port wait_for_pid_gone wait_until
     slurp proc_cmdline instantiate make_tempdir write_file parse_env
-    pids_matching www_can_run);
+    pids_matching www_can_run start_on_port);
 
 our @ISA = ('Server');
 
@@ -90,30 +90,23 @@ sub proc_stat {
 	return ($1, $2, $3, $4, $5, $6);
 }
 
-sub _all_pids {
+# Live (not zombie) processes other than ours whose field N of proc_stat
+# (3: the parent, 4: the process group) is VALUE, sorted.
+sub _live_with {
+	my ($n, $value) = @_;
 	opendir(my $dh, '/proc') or return ();
-	return grep { /^\d+\z/ && $_ != $$ } readdir $dh;
+	my @p = sort { $a <=> $b } grep {
+		my @st = /^\d+\z/ && $_ != $$ ? proc_stat($_) : ();
+		@st && $st[$n] == $value && $st[2] ne 'Z';
+	} readdir $dh;
+	return @p;
 }
 
 # Live (not zombie) processes whose parent is PID, sorted.
-sub children_of {
-	my ($pid) = @_;
-	my @p = sort { $a <=> $b } grep {
-		my @st = proc_stat($_);
-		@st && $st[3] == $pid && $st[2] ne 'Z';
-	} _all_pids();
-	return @p;
-}
+sub children_of { return _live_with(3, $_[0]) }
 
 # Live (not zombie) processes of process group PGRP, sorted.
-sub pgrp_members {
-	my ($pgrp) = @_;
-	my @p = sort { $a <=> $b } grep {
-		my @st = proc_stat($_);
-		@st && $st[4] == $pgrp && $st[2] ne 'Z';
-	} _all_pids();
-	return @p;
-}
+sub pgrp_members { return _live_with(4, $_[0]) }
 
 # Server::stop, then whatever is left of the process group (nginx
 # workers, cgiwrap workers) is a problem, killed.
@@ -258,9 +251,9 @@ sub nginx_start {
 	my $conffile = "$dir/nginx.conf";
 	my $log = "$dir/error.log";
 	my $out = "$dir/nginx.out";
-	my $last = '';
-	for my $attempt (1 .. ($o{port} ? 1 : 3)) {
-		my $port = $o{port} // free_port();
+	return start_on_port('nginx_start', 'nginx', $o{port}, [$out, $log],
+	    sub {
+		my ($port) = @_;
 		open(my $fh, '>', $conffile) or croak "$conffile: $!";
 		print $fh _nginx_conf(%o, dir => $dir, port => $port);
 		close $fh or croak "$conffile: $!";
@@ -274,13 +267,8 @@ sub nginx_start {
 		    error_log => $log, out => $out, stop_signal => 'TERM',
 		    stop_timeout => 10,
 		    leftover => qr/^nginx: master process .*\Q$conffile\E/);
-		return $self if wait_for_port($port, $o{timeout} // 15, $pid);
-		$last = slurp($out) . slurp($log);
-		$self->stop;
-		next if $last =~ /Address already in use/;
-		last;
-	}
-	croak "nginx_start: nginx did not answer:\n$last";
+		return ($self, wait_for_port($port, $o{timeout} // 15, $pid));
+	});
 }
 
 # ---------------------------------------------------------------------------
@@ -484,11 +472,9 @@ EOS
 printf 'Content-Type: application/octet-stream\\r\\n\\r\\n'
 exec cat "$t/data/big.bin"
 EOS
-	my $silent = <<"EOS";
-#!/bin/sh
-# Silent until T/run/ID.release appears (30 s at most).
-D="$t"
-id=\${QUERY_STRING#id=}
+	# The pid in T/run/ID.pid, silence until T/run/ID.release appears
+	# (30 s at most), then T/run/ID.done.
+	my $released = <<"EOS";
 echo \$\$ > "\$D/run/\$id.pid.tmp" && mv "\$D/run/\$id.pid.tmp" "\$D/run/\$id.pid"
 i=0
 while [ ! -e "\$D/run/\$id.release" ] && [ \$i -lt 600 ]; do
@@ -496,7 +482,14 @@ while [ ! -e "\$D/run/\$id.release" ] && [ \$i -lt 600 ]; do
 	i=\$((i + 1))
 done
 touch "\$D/run/\$id.done"
-printf 'Content-Type: text/plain\\r\\n\\r\\nreleased %s\\n' "\$id"
+EOS
+	my $silent = <<"EOS" . $released . <<'EOS';
+#!/bin/sh
+# Silent until T/run/ID.release appears (30 s at most).
+D="$t"
+id=\${QUERY_STRING#id=}
+EOS
+printf 'Content-Type: text/plain\r\n\r\nreleased %s\n' "$id"
 EOS
 	write_file("$t/prog/$_", 0755, $silent) for qw(silent timeout);
 	write_file("$t/prog/fds", 0755, <<'EOS');
@@ -509,7 +502,7 @@ for my $fd (sort { $a <=> $b } grep { /^\d+\z/ && $_ != $own } readdir $d) {
 	print "$fd ", readlink("/proc/self/fd/$fd") // '?', "\n";
 }
 EOS
-	write_file("$t/prog/early", 0755, <<"EOS");
+	write_file("$t/prog/early", 0755, <<"EOS" . $released);
 #!/bin/sh
 # The whole response, stdout closed, then on working (silently) until
 # T/run/ID.release, then T/run/ID.done.
@@ -517,13 +510,6 @@ D="$t"
 id=\${QUERY_STRING#id=}
 printf 'Content-Type: text/plain\\r\\n\\r\\nearly %s\\n' "\$id"
 exec 1>&-
-echo \$\$ > "\$D/run/\$id.pid.tmp" && mv "\$D/run/\$id.pid.tmp" "\$D/run/\$id.pid"
-i=0
-while [ ! -e "\$D/run/\$id.release" ] && [ \$i -lt 600 ]; do
-	"\$D/bin/sleep" 0.05
-	i=\$((i + 1))
-done
-touch "\$D/run/\$id.done"
 EOS
 	write_file("$t/prog/nohdr", 0755, <<'EOS');
 #!/bin/sh

@@ -41,7 +41,8 @@ our @EXPORT_OK = qw(
 	wait_until wait_for_file pids_matching proc_cmdline proc_exe
 	www_user chown_www slurp curl_get cgiwrap_behind_apache
 	cgiwrap_behind_servers make_dirs cgiwrap_tree cgiwrap_shim
-	cgi_bin_alias apache_started wrapbin www_can_run
+	cgi_bin_alias apache_started wrapbin www_can_run start_on_port
+	handler_snippets
 );
 # Not in :all (tests that predate them define their own of these names).
 push @EXPORT_OK, qw(write_file parse_env run_cgi);
@@ -458,6 +459,16 @@ sub wrapbin {
 	return $wrap;
 }
 
+# The handler-mode snippets of etc/ (apache-action.conf,
+# apache-scriptalias.conf, lighttpd.conf) instantiated with VARS, as
+# T/conf/NAME.
+sub handler_snippets {
+	my ($t, %vars) = @_;
+	my $etc = (__FILE__ =~ s{[^/]+$}{}r) . '../../etc';
+	write_file("$t/conf/$_", 0644, instantiate("$etc/$_", %vars))
+	    for qw(apache-action.conf apache-scriptalias.conf lighttpd.conf);
+}
+
 # T/cgi-bin/NAME.cgi: a shim that runs T/prog/NAME through the cgiwrap
 # BIN with the config CONF.
 sub cgiwrap_shim {
@@ -710,18 +721,12 @@ sub apache_start {
 	($o{cgi} = $o{cgi}) =~ s/^mod_//;
 	$o{cgi} =~ /^cgid?\z/ or croak "apache_start: unknown cgi $o{cgi}";
 	croak "apache_start: $APACHE is missing" unless -x $APACHE;
-	my $dir = $o{dir} // make_tempdir("apache-$o{mpm}");
-	$dir =~ s{/+\z}{};
-	for my $d ($dir, "$dir/run", "$dir/htdocs") {
-		-d $d or mkdir $d or croak "mkdir $d: $!";
-		chmod 0755, $d;
-	}
+	my $dir = _server_dir($o{dir}, "apache-$o{mpm}");
 	my $conffile = "$dir/apache2.conf";
 	my $out = "$dir/apache2.out";
-	my $last = '';
-	_need_port($o{port}, 'apache_start') if $o{port};
-	for my $attempt (1 .. ($o{port} ? 1 : 3)) {
-		my $port = $o{port} // free_port();
+	return start_on_port('apache_start', 'apache2', $o{port},
+	    [$out, "$dir/error.log"], sub {
+		my ($port) = @_;
 		my @extra = _more_ports($o{extra_ports} // 0, $port);
 		open(my $fh, '>', $conffile) or croak "$conffile: $!";
 		print $fh _apache_conf(%o, dir => $dir, port => $port,
@@ -736,13 +741,39 @@ sub apache_start {
 		    conffile => $conffile, error_log => "$dir/error.log",
 		    stop_signal => 'WINCH', stop_timeout => 10,
 		    leftover => qr/^\Q$APACHE\E .*-f \Q$conffile\E(?: |\z)/);
-		return $self if _all_ports($o{timeout} // 15, $pid, $port, @extra);
-		$last = slurp($out) . slurp("$dir/error.log");
+		return ($self, _all_ports($o{timeout} // 15, $pid, $port, @extra));
+	});
+}
+
+# DIR (or a new directory for TAG) with DIR/run and DIR/htdocs, all 0755.
+sub _server_dir {
+	my ($dir, $tag) = @_;
+	$dir //= make_tempdir($tag);
+	$dir =~ s{/+\z}{};
+	for my $d ($dir, "$dir/run", "$dir/htdocs") {
+		-d $d or mkdir $d or croak "mkdir $d: $!";
+		chmod 0755, $d;
+	}
+	return $dir;
+}
+
+# Start the server NAME for WHO (a starter's name) with START(PORT) on
+# PORT, or on a free port with up to three tries (another process may take
+# it first); START returns the Server object and whether it answered.
+# Croaks with the logs LOGS (files) when it did not answer.
+sub start_on_port {
+	my ($who, $name, $port, $logs, $start) = @_;
+	_need_port($port, $who) if $port;
+	my $last = '';
+	for my $attempt (1 .. ($port ? 1 : 3)) {
+		my ($self, $answered) = $start->($port // free_port());
+		return $self if $answered;
+		$last = join('', map { slurp($_) } @$logs);
 		$self->stop;
 		next if $last =~ /Address already in use/;	# lost a race
 		last;
 	}
-	croak "apache_start: apache2 did not answer:\n$last";
+	croak "$who: $name did not answer:\n$last";
 }
 
 # N free ports other than the ones in AVOID.
@@ -829,18 +860,12 @@ sub _lq {
 sub lighttpd_start {
 	my (%o) = @_;
 	croak "lighttpd_start: $LIGHTTPD is missing" unless -x $LIGHTTPD;
-	my $dir = $o{dir} // make_tempdir('lighttpd');
-	$dir =~ s{/+\z}{};
-	for my $d ($dir, "$dir/run", "$dir/htdocs") {
-		-d $d or mkdir $d or croak "mkdir $d: $!";
-		chmod 0755, $d;
-	}
+	my $dir = _server_dir($o{dir}, 'lighttpd');
 	my $conffile = "$dir/lighttpd.conf";
 	my $log = "$dir/error.log";
-	my $last = '';
-	_need_port($o{port}, 'lighttpd_start') if $o{port};
-	for my $attempt (1 .. ($o{port} ? 1 : 3)) {
-		my $port = $o{port} // free_port();
+	return start_on_port('lighttpd_start', 'lighttpd', $o{port}, [$log],
+	    sub {
+		my ($port) = @_;
 		open(my $fh, '>', $conffile) or croak "$conffile: $!";
 		print $fh _lighttpd_conf(%o, dir => $dir, port => $port);
 		close $fh or croak "$conffile: $!";
@@ -856,13 +881,8 @@ sub lighttpd_start {
 		    port => $port, dir => $dir, conffile => $conffile,
 		    error_log => $log, stop_signal => 'TERM', stop_timeout => 10,
 		    leftover => qr/^\Q$LIGHTTPD\E .*-f \Q$conffile\E(?: |\z)/);
-		return $self if wait_for_port($port, $o{timeout} // 15, $pid);
-		$last = slurp($log);
-		$self->stop;
-		next if $last =~ /Address already in use/;	# lost a race
-		last;
-	}
-	croak "lighttpd_start: lighttpd did not answer:\n$last";
+		return ($self, wait_for_port($port, $o{timeout} // 15, $pid));
+	});
 }
 
 # ---------------------------------------------------------------------------
