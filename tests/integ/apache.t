@@ -14,7 +14,6 @@ use warnings;
 use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
-use Cwd qw(abs_path);
 use Time::HiRes qw(time);
 use Server qw(:all write_file);
 

@@ -16,7 +16,6 @@ use warnings;
 use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
-use Cwd qw(abs_path);
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(time sleep);
 use Server qw(:all parse_env write_file);

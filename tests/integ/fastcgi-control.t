@@ -16,7 +16,6 @@ use warnings;
 use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
-use Cwd qw(abs_path);
 use Time::HiRes qw(time);
 use Server qw(curl_get wait_until wait_for_file slurp parse_env write_file);
 use Nginx qw(:all);

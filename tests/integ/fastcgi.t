@@ -29,7 +29,6 @@ use warnings;
 use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
-use Cwd qw(abs_path);
 use Digest::SHA;
 use Time::HiRes qw(time);
 use Server qw(curl_get wait_until wait_for_file slurp proc_cmdline parse_env

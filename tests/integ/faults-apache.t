@@ -25,7 +25,6 @@ use warnings;
 use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
-use Cwd qw(abs_path);
 use IO::Socket::INET;
 use POSIX qw(:sys_wait_h _exit);
 use Socket qw(SOL_SOCKET SO_LINGER);
