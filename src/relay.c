@@ -259,6 +259,8 @@ cgi_finish(struct front *f)
 	int null;
 
 	f->closed = true;
+	/* The supervisor holds a copy while we live: it lets go now. */
+	msg_send(f->rq->link[0], M_ENDED, 0, 0, NULL);
 	if (f->same)
 		(void)shutdown(STDOUT_FILENO, SHUT_RDWR);
 	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||

@@ -120,6 +120,7 @@ request_run(struct request *rq)
 	if (make_links(rq) == -1)
 		return request_fail(rq, "pipe");
 	atomic_store(&rq->sh->http, -1);
+	rq->front = getpid();
 	if ((pid = fork()) == -1)
 		return request_fail(rq, "fork");
 	if (pid == 0) {

@@ -28,6 +28,7 @@ enum msgtype {
 	M_HANGUP = 1,	/* front: the server side is gone */
 	M_CONTROL,	/* front: a control header, as a control line */
 	M_FAULT,	/* front: the response failed (text says why) */
+	M_ENDED,	/* front: the response is over, the front stays */
 	M_SPAWNFAIL,	/* supervisor: the child could not start (errno) */
 	M_EXITED,	/* supervisor: val = wait status, val2 = ST_* bits */
 	M_TIMEOUT,	/* supervisor: the time limit expired */
@@ -58,6 +59,7 @@ struct request {
 	int		 body_r, out_w, err_w;
 	int		 ctl_r, ctl_w;
 	int		 link[2];	/* [0] front, [1] supervisor */
+	pid_t		 front;		/* the front's pid */
 };
 
 struct target;

@@ -5,6 +5,11 @@
  * connection status is decided, every signal to the child's processes
  * is sent, and the child is reaped; then the log line is written and the
  * shutdown commands run.
+ *
+ * Of the server's descriptors it keeps only a copy of the CGI front's
+ * standard output, and only while the front lives: the server sees the
+ * end of the response once the process it started is gone, so Apache,
+ * which then signals that process and waits while it lives, finds none.
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -37,6 +42,7 @@
 #define MAX_CTL_NOTES 20	/* bad control lines logged per request */
 #define CTL_BACKLOG 16		/* reads of queued control lines at a hangup */
 #define TIMER_MAX (100LL * 365 * 24 * 3600 * 1000)
+#define FRONT_GONE SIGUSR1	/* our parent-death signal: the front exited */
 
 struct sup {
 	struct request	*rq;
@@ -54,6 +60,7 @@ struct sup {
 	int		 nsigs;
 	int64_t		 elapsed;
 	int		 sfd, deadline, grace;
+	int		 hold;		/* the CGI front's stdout, -1 = none */
 	char		 fault[sizeof(((struct msg *)0)->text)];
 	char		 ctl[CTL_LINE];
 	size_t		 ctllen;
@@ -193,6 +200,16 @@ cpu_limited(const struct sup *s)
 	    s->ru.ru_utime.tv_sec + s->ru.ru_stime.tv_sec >= cpu;
 }
 
+/* The front is gone, or ended the response itself: the server may see it. */
+static void
+let_go(struct sup *s)
+{
+	if (s->hold == -1)
+		return;
+	close(s->hold);
+	s->hold = -1;
+}
+
 static void
 reap(struct sup *s)
 {
@@ -207,7 +224,8 @@ reap(struct sup *s)
 			s->status |= ST_ABORTED;
 			if (s->running)
 				stop_tree(s);
-		}
+		} else if (si.ssi_signo == FRONT_GONE)
+			let_go(s);
 	while ((pid = wait4(-1, &ws, WNOHANG, &ru)) > 0) {
 		if (pid != s->child)
 			continue;
@@ -361,6 +379,9 @@ from_front(struct sup *s)
 	case M_CONTROL:
 		control(s, m.text);
 		break;
+	case M_ENDED:
+		let_go(s);
+		break;
 	case M_FAULT:
 		/*
 		 * Like a server, do not let a broken script run on; one that
@@ -392,7 +413,7 @@ static bool
 finished(struct sup *s)
 {
 	/* The front's counts are final only when it is gone. */
-	if (s->running || s->front)
+	if (s->running || s->front || s->hold != -1)
 		return false;
 	if (s->empty)
 		return true;
@@ -486,7 +507,7 @@ setup_failed(struct request *rq)
 	_exit(125);
 }
 
-/* Own session, own subreaper, signals by descriptor, no server fd. */
+/* Own session, own subreaper, signals by descriptor, one server fd. */
 static void
 setup(struct sup *s)
 {
@@ -502,6 +523,9 @@ setup(struct sup *s)
 		close(rq->sv->fd);
 	if (rq->sv->listen != -1)
 		close(rq->sv->listen);
+	/* Without a copy the response ends a moment early, no worse. */
+	if (rq->sv->write == NULL)
+		s->hold = fcntl(1, F_DUPFD_CLOEXEC, 3);
 	if ((null = open("/dev/null", O_RDWR)) == -1 ||
 	    dup2(null, 0) == -1 || dup2(null, 1) == -1 ||
 	    (!log_to_stderr() && dup2(null, 2) == -1))
@@ -516,13 +540,18 @@ setup(struct sup *s)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGPIPE);
+	sigaddset(&set, FRONT_GONE);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
 	    (s->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
 	    (s->deadline = timerfd_create(CLOCK_MONOTONIC,
 	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
 	    (s->grace = timerfd_create(CLOCK_MONOTONIC,
-	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
+	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
+	    prctl(PR_SET_PDEATHSIG, FRONT_GONE) == -1)
 		setup_failed(rq);
+	/* The front may have died before it could be told to signal. */
+	if (getppid() != rq->front)
+		let_go(s);
 }
 
 static void
@@ -563,7 +592,8 @@ start_child(struct sup *s)
 void
 supervise(struct request *rq)
 {
-	struct sup s = { .rq = rq, .set = rq->pol.set, .front = true };
+	struct sup s = { .rq = rq, .set = rq->pol.set, .front = true,
+	    .hold = -1 };
 	struct outcome o;
 
 	setup(&s);
