@@ -24,11 +24,21 @@ for dir in "$@"; do
 	case $dir in
 	*asan*) tests=$(echo "$tests" | grep -v '/valgrind\.t$') ;;
 	esac
-	CGIWRAP=$bin CGIWRAP_UNITS=$top/$dir/tests/unit \
+	# --directives shows every skip: a skipped test is not a passed one.
+	out=$(mktemp /tmp/cgiwrap-prove.XXXXXX)
+	{ CGIWRAP=$bin CGIWRAP_UNITS=$top/$dir/tests/unit \
 	CGIWRAP_FUZZ_SECONDS=$fuzz \
 	ASAN_OPTIONS="log_path=$san/asan:detect_leaks=1" \
 	UBSAN_OPTIONS="log_path=$san/ubsan:print_stacktrace=1" \
-	    prove -j2 $tests || rc=1
+	    prove -j2 --directives $tests || echo "prove failed" >"$out.rc"
+	} 2>&1 | tee "$out"
+	[ -e "$out.rc" ] && rc=1
+	if grep -Ei '# skip|\.\. skipped' "$out" >/dev/null; then
+		echo "skipped tests under $dir (each must run):"
+		grep -Ei '# skip|\.\. skipped' "$out"
+		rc=1
+	fi
+	rm -f "$out" "$out.rc"
 	if ls "$san"/* >/dev/null 2>&1; then
 		echo "sanitizer reports under $dir:"; cat "$san"/*; rc=1
 	fi

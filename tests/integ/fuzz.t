@@ -114,8 +114,8 @@ for my $t (@TARGETS) {
 	my @seeds = grep { -f $_ } glob("$seeds/*");
 	ok(@seeds > 0, "fuzz_$t has a seed corpus (" . @seeds . ' inputs)');
 
-	SKIP: {
-		skip("fuzz_$t: no regression input", 1) unless @regress;
+	# Only a fuzzer that once found something keeps regression inputs.
+	if (@regress) {
 		my $log = "$TMP/$t/regress.log";
 		my $st = run_logged($log, 60, \%FUZZENV, $bin,
 		    '-timeout=10', "-artifact_prefix=$art/", @regress);
