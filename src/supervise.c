@@ -6,10 +6,11 @@
  * is sent, and the child is reaped; then the log line is written and the
  * shutdown commands run.
  *
- * Of the server's descriptors it keeps only a copy of the CGI front's
- * standard output, and only while the front lives: the server sees the
- * end of the response once the process it started is gone, so Apache,
- * which then signals that process and waits while it lives, finds none.
+ * Of the server's descriptors it keeps stderr when that is the log, and
+ * a copy of the CGI front's standard output while the front lives: the
+ * server sees the end of the response once the process it started is
+ * gone, so Apache, which then signals that process and waits while it
+ * lives, finds none.
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
