@@ -342,6 +342,13 @@ got_header(struct front *f, size_t end)
 	f->started = true;
 }
 
+/* Has the child exited, or is it on its way out? */
+static bool
+child_gone(struct front *f)
+{
+	return f->exited || exiting(atomic_load(&f->rq->sh->child));
+}
+
 /* Output ended: is the response complete now, or when the child exits? */
 static bool
 ends_now(struct front *f)
@@ -351,7 +358,7 @@ ends_now(struct front *f)
 	if (!f->rq->pol.set.finish_on_close)
 		return false;
 	/* An exiting child's status is on its way: a CGI front ends with it. */
-	return !f->cgi || !exiting(atomic_load(&f->rq->sh->child));
+	return !f->cgi || !child_gone(f);
 }
 
 static void
@@ -360,7 +367,7 @@ out_closed(struct front *f)
 	f->out_open = false;
 	close(f->out.src);
 	if (!f->started)
-		fault(f, f->exited ? "exited before a complete header" :
+		fault(f, child_gone(f) ? "exited before a complete header" :
 		    "closed its output before a complete header");
 	else if (ends_now(f))
 		end_response(f);

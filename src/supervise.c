@@ -386,11 +386,11 @@ from_front(struct sup *s)
 	case M_FAULT:
 		/*
 		 * Like a server, do not let a broken script run on; one that
-		 * already exited is reaped first, not signalled as a zombie.
+		 * exited, or is exiting, is reaped rather than signalled.
 		 */
 		snprintf(s->fault, sizeof(s->fault), "%s", m.text);
 		reap(s);
-		if (s->running)
+		if (s->running && !exiting(s->child))
 			stop_tree(s);
 		break;
 	}

@@ -41,9 +41,12 @@ both_modes 'no output at all: 502' => sub {
 	my $t = Harness->new;
 	my $prog = $t->script('mute.sh', "exit 3\n");
 	my $r = $t->run(mode => $mode, argv => [$prog]);
-	my ($rec) = check_502($t, $r, 3);
+	my ($rec, $log) = check_502($t, $r, 3);
 	check_fields($rec, { STATUS => 0, EXIT_CODE => 'exited',
 	    EXIT_STATUS => 3, HTTP_STATUS => '' }, 'CGIWRAP_');
+	# Its output ended with its exit: nothing to stop, and said so.
+	check_fields($log, { error => 'exited before a complete header',
+	    signals => '-' });
 };
 
 both_modes 'garbage instead of headers: 502' => sub {
