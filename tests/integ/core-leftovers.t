@@ -59,11 +59,19 @@ sub check_started {
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	ok(wait_for(sub { leftovers($t) >= 2 }, T(5)), 'leftovers started')
 	    or return;
-	my ($sid) = map { (split ' ', (slurp("/proc/$_/stat") // '')
-	    =~ s/^.*\) //sr)[3] // -1 } $t->procs($t->path('left-sid'));
-	my $csid = (split ' ', (slurp("/proc/$cpid/stat") // '')
-	    =~ s/^.*\) //sr)[3] // -2;
-	isnt($sid, $csid, 'the setsid one is in its own session');
+	# setsid(1) is listed under its program's name before it calls
+	# setsid(2): wait for the call.
+	my $csid = session_of($cpid);
+	ok(wait_for(sub { grep { session_of($_) != $csid }
+	    $t->procs($t->path('left-sid')) }, T(5)),
+	    'the setsid one is in its own session');
+}
+
+# The session of a process, from /proc/PID/stat (-1: gone).
+sub session_of {
+	my ($pid) = @_;
+	my $st = slurp("/proc/$pid/stat") // return -1;
+	return (split ' ', $st =~ s/^.*\) //sr)[3] // -1;
 }
 
 # Start a program that starts the two leftovers, answers and blocks in
