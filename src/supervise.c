@@ -548,10 +548,10 @@ setup(struct sup *s)
 	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
 	    (s->grace = timerfd_create(CLOCK_MONOTONIC,
 	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
-	    prctl(PR_SET_PDEATHSIG, FRONT_GONE) == -1)
+	    (s->hold != -1 && prctl(PR_SET_PDEATHSIG, FRONT_GONE) == -1))
 		setup_failed(rq);
 	/* The front may have died before it could be told to signal. */
-	if (getppid() != rq->front)
+	if (s->hold != -1 && getppid() != rq->front)
 		let_go(s);
 }
 
