@@ -45,16 +45,17 @@ push(struct env *e, char *s)
 void
 env_unset(struct env *e, const char *name)
 {
-	size_t i, len = namelen(name);
+	size_t i, kept = 0, len = namelen(name);
 
+	/* A server may pass a name twice (nginx, a repeated header). */
 	for (i = 0; i < e->n; i++)
-		if (named(e->v[i], name, len)) {
+		if (named(e->v[i], name, len))
 			free(e->v[i]);
-			memmove(&e->v[i], &e->v[i + 1],
-			    (e->n - i) * sizeof(*e->v));
-			e->n--;
-			return;
-		}
+		else
+			e->v[kept++] = e->v[i];
+	e->n = kept;
+	if (e->v != NULL)
+		e->v[kept] = NULL;
 }
 
 int

@@ -18,10 +18,10 @@ struct env {
  */
 int	 env_child(struct env *, char *const *from, const struct settings *);
 
-/* Set NAME=VALUE, replacing any NAME already there. */
+/* Set NAME=VALUE, replacing every NAME already there. */
 int	 env_set(struct env *, const char *name, const char *value);
 
-/* Remove NAME. */
+/* Remove NAME, every copy of it. */
 void	 env_unset(struct env *, const char *name);
 
 /*

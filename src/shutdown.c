@@ -1,7 +1,7 @@
 /*
- * Shutdown commands.  They run one after the other with the request's
- * environment and its final status; what they print goes to the log,
- * line by line, never to the client.
+ * Shutdown commands.  They run one after the other with the program's
+ * environment and the request's final status; what they print goes to
+ * the log, line by line, never to the client.
  */
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -199,8 +199,11 @@ shutdown_run(const struct request *rq, const struct outcome *o)
 	struct run r = { .rq = rq };
 	size_t lvl, i;
 
-	/* The request's variables, not the child's: no env_set, no rewrites. */
-	if (env_child(&e, rq->cgi, &none) == -1 ||
+	/*
+	 * The program's environment, as the page says; filtered again
+	 * only to drop its CGIWRAP_CONTROL_FD, which is no command's.
+	 */
+	if (env_child(&e, rq->env.v, &none) == -1 ||
 	    status_env(&e, rq, o) == -1) {
 		log_line("target=%s note=\"shutdown: out of memory\"",
 		    rq->target);

@@ -108,11 +108,21 @@ in_roots(const struct config *cfg, const char *real)
 	return false;
 }
 
+/* Is the file of st the running binary? */
+static bool
+is_self(const struct stat *st)
+{
+	struct stat self;
+
+	return stat("/proc/self/exe", &self) == 0 &&
+	    self.st_dev == st->st_dev && self.st_ino == st->st_ino;
+}
+
 /* R-TGT-3, every check; the reason names the file and the rule. */
 static int
 vet(struct target *t, const struct config *cfg, const char *path)
 {
-	struct stat st, self;
+	struct stat st;
 	char *real, *slash;
 
 	if ((real = realpath(path, NULL)) == NULL)
@@ -132,8 +142,7 @@ vet(struct target *t, const struct config *cfg, const char *path)
 		return refuse(t, 403, "%s: setuid or setgid", real);
 	if (access(real, X_OK) == -1)
 		return refuse(t, 403, "%s: not executable", real);
-	if (stat("/proc/self/exe", &self) == 0 && self.st_dev == st.st_dev &&
-	    self.st_ino == st.st_ino)
+	if (is_self(&st))
 		return refuse(t, 403, "%s: is cgiwrap itself", real);
 	slash = strrchr(real, '/');
 	*slash = '\0';
@@ -247,14 +256,18 @@ by_action(struct target *t, const struct config *cfg, char *const *cgi,
 	size_t used, plen;
 
 	t->mode = T_ACTION;
+	/* An Action always has the original URI path as PATH_INFO. */
+	if (pi == NULL)
+		return refuse(t, 404, "%s: PATH_TRANSLATED without PATH_INFO",
+		    pt);
 	if (walk(t, "", pt, &used) == -1)
 		return -1;
 	/* The original URI path ends with the same path info. */
-	plen = pi ? strlen(pi) : 0;
+	plen = strlen(pi);
 	if (plen < strlen(pt + used) ||
 	    strcmp(pi + plen - strlen(pt + used), pt + used) != 0)
 		return refuse(t, 404, "%s: PATH_INFO does not end with %s",
-		    pi ? pi : "(unset)", pt + used);
+		    pi, pt + used);
 	plen -= strlen(pt + used);
 	if (script_vars(t, cgi, pi, plen, pt + used) == -1)
 		return -1;
@@ -408,10 +421,26 @@ query_word(const char *q, char *buf)
 }
 
 /*
+ * Did the server run cgiwrap itself?  Then SCRIPT_FILENAME is this
+ * binary (ScriptAlias, Action).  A shim script, or lighttpd's
+ * cgi.assign, has the script there.
+ */
+static bool
+server_ran_us(char *const *cgi)
+{
+	const char *sf = env_lookup(cgi, "SCRIPT_FILENAME");
+	struct stat st;
+
+	return sf != NULL && stat(sf, &st) == 0 && is_self(&st);
+}
+
+/*
  * A server that runs cgiwrap itself for an ISINDEX query gives it the
  * query's words as its whole argv: then there are no options at all.
- * Apache shell-escapes the words and keeps at most a few hundred, so
- * argv must be the first words of the query, backslashes aside.
+ * Apache shell-escapes the words and keeps only the first few thousand,
+ * so argv must be the first words of the query, backslashes aside.
+ * Run any other way (a shim), argv is never words, whatever the query
+ * says: the shim's own options could be repeated in it.
  */
 int
 target_isindex(int argc, char *const *argv, char *const *cgi)
@@ -421,11 +450,7 @@ target_isindex(int argc, char *const *argv, char *const *cgi)
 	int i, words = 1;
 
 	if (env_lookup(cgi, "GATEWAY_INTERFACE") == NULL || q == NULL ||
-	    *q == '\0' || strchr(q, '=') != NULL)
-		return 0;
-	/* lighttpd's form, whatever the query says: the script itself. */
-	if (argc == 2 && (p = env_lookup(cgi, "SCRIPT_FILENAME")) != NULL &&
-	    strcmp(p, argv[1]) == 0)
+	    *q == '\0' || strchr(q, '=') != NULL || !server_ran_us(cgi))
 		return 0;
 	for (p = q; *p != '\0'; p++)
 		words += *p == '+';
