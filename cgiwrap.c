@@ -93,19 +93,6 @@ explain(const char *path, bool missing_ok, const char *target)
 	return 0;
 }
 
-/* Handler mode: the child's argv is what the server would have given it. */
-static char **
-handler_argv(const struct target *t, const char *arg, char **words, int n)
-{
-	char **v;
-
-	if ((v = calloc((size_t)n + 2, sizeof(*v))) == NULL)
-		return NULL;
-	v[0] = (char *)(arg ? arg : t->script_filename);
-	memcpy(v + 1, words, (size_t)n * sizeof(*v));
-	return v;
-}
-
 static int
 refused(struct request *rq, const struct target *t)
 {
@@ -138,7 +125,7 @@ run(struct request *rq, const char *path, bool missing_ok, char **argv,
 	} else if (argv == NULL && target_handler(&t, cfg, environ, arg) == -1)
 		code = refused(rq, &t);
 	else if (argv == NULL &&
-	    (hargv = handler_argv(&t, arg, words, nwords)) == NULL)
+	    (hargv = target_argv(&t, arg, words, nwords)) == NULL)
 		code = request_fail(rq, "argv");
 	else {
 		log_init(cfg->log);

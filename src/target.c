@@ -311,6 +311,19 @@ target_handler(struct target *t, const struct config *cfg, char *const *cgi,
 	return refuse(t, 404, "the request names no program");
 }
 
+char **
+target_argv(const struct target *t, const char *arg, char *const *words,
+    int n)
+{
+	char **v;
+
+	if ((v = calloc((size_t)n + 2, sizeof(*v))) == NULL)
+		return NULL;
+	v[0] = (char *)(arg ? arg : t->script_filename);
+	memcpy(v + 1, words, (size_t)n * sizeof(*v));
+	return v;
+}
+
 static int
 set_or_unset(struct env *e, const char *name, const char *value)
 {

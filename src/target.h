@@ -32,6 +32,14 @@ int	 target_explicit(struct target *, const char *program);
 int	 target_handler(struct target *, const struct config *,
 	    char *const *cgi, const char *arg);
 
+/*
+ * Handler mode: the child's argv as the server would have given it, the
+ * program's name (arg, or SCRIPT_FILENAME) then the n ISINDEX words;
+ * the strings are not copied.  NULL if out of memory.
+ */
+char	**target_argv(const struct target *, const char *arg,
+	    char *const *words, int n);
+
 /* Put the script variables into the child's environment. */
 int	 target_env(const struct target *, struct env *);
 

@@ -24,7 +24,8 @@
 # www-data with the environment a server that did not normalise would
 # give (PATH_INFO or PATH_TRANSLATED with `..`, a literal %2e%2e, a
 # lighttpd-style argument with `..`), asserting status, stderr line,
-# exit code and marker.
+# exit code and marker.  Also an Action environment with REDIRECT_STATUS
+# and PATH_TRANSLATED but no PATH_INFO: a clean 404, not a crash.
 #
 # R-ENV-1.  httpoxy: Apache 2.4.71 and lighttpd drop a client's Proxy
 # header themselves (FIELD-NOTES), so a test through them could not fail:
@@ -355,6 +356,11 @@ sub direct_cases {
 	direct_refused('Action, a missing file',
 	    action_env('/cgi-bin/missing.cgi', "$L/missing.cgi"), [], 404,
 	    "$L/missing.cgi: No such file or directory");
+	# Only REDIRECT_STATUS and PATH_TRANSLATED: once a SIGSEGV.
+	my $nopi = action_env('/cgi-bin/ok.cgi', "$L/ok.cgi");
+	delete $nopi->{PATH_INFO};
+	direct_refused('Action, PATH_TRANSLATED without PATH_INFO', $nopi, [],
+	    404, "$L/ok.cgi: PATH_TRANSLATED without PATH_INFO");
 	direct_refused('Action, a directory',
 	    action_env('/cgi-bin/dir.cgi', "$L/dir.cgi"), [], 403,
 	    "$L/dir.cgi: no program in it, only directories");
