@@ -15,7 +15,7 @@
 FUZZ_CC		?= clang
 FUZZ_O		?= build/fuzz
 FUZZ_SECONDS	?= 60
-FUZZ_TARGETS	 = cgihdr control values config
+FUZZ_TARGETS	 = cgihdr control values config handler
 
 FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS	 = $(WARN) -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
@@ -25,7 +25,7 @@ FUZZ_LDLIBS	 = $(shell pkg-config --libs libconfuse 2>/dev/null || \
 
 # What the harnesses reach, with coverage instrumentation.
 FUZZ_LIBSRC	 = src/parse.c src/cgihdr.c src/config.c src/status.c \
-		   src/policy.c
+		   src/policy.c src/target.c src/env.c
 FUZZ_LIBOBJ	 = $(FUZZ_LIBSRC:%.c=$(FUZZ_O)/obj/%.o)
 FUZZ_BINS	 = $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)
 

@@ -24,7 +24,7 @@ use Bounded qw(run_bounded in_path slurp);
 
 my $TOP = abs_path("$FindBin::Bin/../..");
 my $SECONDS = $ENV{CGIWRAP_FUZZ_SECONDS} // 8;
-my @TARGETS = qw(cgihdr control values config);
+my @TARGETS = qw(cgihdr control values config handler);
 my $CC = $ENV{FUZZ_CC} || 'clang';
 my $BIN = "$TOP/build/fuzz";		# FUZZ_O of tests/fuzz/fuzz.mk
 
