@@ -1,8 +1,10 @@
 #!/usr/bin/perl
 # Integration: shutdown commands.  Global ones first, then the matching
 # section's, each in file order; argv without a shell; stdin /dev/null,
-# output to the log and never to the client; `when`; per-command timeout.
-# SPEC R-SHUT-1, R-SHUT-2, R-SHUT-4.
+# output to the log and never to the client; `when`; per-command timeout;
+# its environment is the program's (env_set, env_unset and the script
+# variables of handler mode applied, no CGIWRAP_CONTROL_FD) plus the
+# status variables.  SPEC R-SHUT-1, R-SHUT-2, R-SHUT-4.
 
 use strict;
 use warnings;
@@ -148,6 +150,72 @@ SH
 	ok(scalar(grep { /slowcmd/ && /time/i } $t->log_lines),
 	    'the log says it timed out')
 	    or diag(join "\n", $t->log_lines);
+};
+
+# The environment each entry of /proc/PID/environ of the program gave, as
+# the program wrote it (its NUL-separated entries, in order).
+my $PROGENV = <<'SH';
+cat /proc/$$/environ > "$D/prog.env"
+printf 'Content-Type: text/plain\r\n\r\nok\n'
+SH
+
+sub entries {
+	my ($t, $name) = @_;
+	return split /\0/, slurp($t->path($name)) // '';
+}
+
+# The status variables cgiwrap adds for a shutdown command.
+my $STATUS_VAR = qr/^CGIWRAP_(?:STATUS|STATUS_NAME|EXIT_CODE|EXIT_STATUS|PID|TARGET|ELAPSED_MS|BYTES_IN|BYTES_OUT|HTTP_STATUS)\z/;
+
+# R-SHUT-3 as cgiwrap.conf(5) says it: the program's environment, with
+# env_set and env_unset applied, less CGIWRAP_CONTROL_FD, plus the status.
+both_modes 'a command sees the program\'s environment (env_set, env_unset)' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new(extra => <<'CONF');
+script "*/envprog.sh" {
+    env_set = {"GREETING=hello", "HTTP_X_SET=config"}
+    env_unset = {"HTTP_X_GONE"}
+}
+CONF
+	my $prog = $t->script('envprog.sh', $PROGENV);
+	my $r = $t->run(mode => $mode, argv => [$prog], env => {
+	    HTTP_X_SET => 'client', HTTP_X_GONE => 'secret',
+	    HTTP_PROXY => 'http://evil:3128' });
+	is($r->finish(T(5)), 0, 'front exits 0');
+	my ($rec) = $t->outcome(T(5));
+	my %prog = map { /^([^=]*)=(.*)\z/s ? ($1 => $2) : () }
+	    entries($t, 'prog.env');
+	ok(exists $prog{CGIWRAP_CONTROL_FD}, 'the program has its control fd');
+	is($rec->{GREETING}, 'hello', 'env_set reaches the command');
+	is($rec->{HTTP_X_SET}, 'config', 'env_set replaces the request\'s value');
+	ok(!exists $rec->{HTTP_X_GONE}, 'env_unset applies');
+	ok(!exists $rec->{HTTP_PROXY}, 'no HTTP_PROXY');
+	ok(!exists $rec->{CGIWRAP_CONTROL_FD}, 'no CGIWRAP_CONTROL_FD');
+	is($rec->{CGIWRAP_STATUS}, '0', 'the status variables are there');
+	delete $prog{CGIWRAP_CONTROL_FD};
+	my %cmd = map { ($_ => $rec->{$_}) }
+	    grep { !/$STATUS_VAR/ && $_ ne 'PWD' && $_ ne 'SHLVL' && $_ ne '_' }
+	    keys %$rec;
+	is_deeply(\%cmd, \%prog, 'otherwise the program\'s environment, '
+	    . 'exactly');
+};
+
+both_modes 'a command sees the script variables of handler mode' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new(extra => "roots = {\"\@D\@\"}\n");
+	$t->script('hprog.sh', $PROGENV);
+	my $r = $t->run(mode => $mode, cmd => [$Harness::CGIWRAP, '-c', $t->conf],
+	    env => { SCRIPT_NAME => '/legacy', PATH_INFO => '/hprog.sh/more',
+	    SCRIPT_FILENAME => $Harness::CGIWRAP, DOCUMENT_ROOT => '/srv' });
+	is($r->finish(T(5)), 0, 'front exits 0') or diag($r->stderr);
+	my ($rec) = $t->outcome(T(5));
+	my %prog = map { /^([^=]*)=(.*)\z/s ? ($1 => $2) : () }
+	    entries($t, 'prog.env');
+	is($prog{SCRIPT_NAME}, '/legacy/hprog.sh', 'the program\'s SCRIPT_NAME');
+	for my $v (qw(SCRIPT_NAME SCRIPT_FILENAME PATH_INFO PATH_TRANSLATED)) {
+		is($rec->{$v}, $prog{$v}, "the command's $v is the program's");
+	}
+	is($rec->{PATH_TRANSLATED}, '/srv/more', 'PATH_TRANSLATED');
 };
 
 done_testing;
