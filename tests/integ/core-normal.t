@@ -1,6 +1,7 @@
 #!/usr/bin/perl
 # Integration: a normal request, the harness playing the web server (once
 # with pipes as mod_cgi, once with a socketpair as mod_cgid).
+# A name passed twice: env_set and env_unset take every copy.
 # SPEC R-IO-1, R-IO-3, R-SHUT-3, R-LOG-1, R-PROC-2, R-ENV-1, section 9.
 
 use strict;
@@ -94,6 +95,33 @@ SH
 	my ($rec, $log) = $t->outcome(T(5));
 	check_fields($rec, { STATUS => 0, HTTP_STATUS => 404 }, 'CGIWRAP_');
 	check_fields($log, { status => 'NORMAL', http => 404 });
+};
+
+# A server may pass a name twice (nginx does for a repeated header): a
+# name the config sets or unsets loses every copy the request had.
+both_modes 'env_set and env_unset take every copy of a name' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new(extra => <<'CONF');
+env_set = {"HTTP_X_SET=config"}
+env_unset = {"HTTP_X_GONE"}
+CONF
+	my $prog = $t->script('environ.sh', <<'SH');
+printf 'Content-Type: text/plain\r\n\r\n'
+tr '\0' '\n' < /proc/$$/environ
+SH
+	my $r = $t->run(mode => $mode, argv => [$prog],
+	    env => { HTTP_X_SET => 'client1', HTTP_X_GONE => 'secret1' },
+	    env_dup => ['HTTP_X_SET=client2', 'HTTP_X_GONE=secret2']);
+	is($r->finish(T(5)), 0, 'front exits 0');
+	my (undef, $body) = $r->response;
+	my @got = split /\n/, $body // '';
+	ok(scalar(grep { /^HTTP_X_HARNESS=/ } @got), 'the environment was read');
+	is_deeply([grep { /^HTTP_X_SET=/ } @got], ['HTTP_X_SET=config'],
+	    'env_set: only the config\'s value');
+	is_deeply([grep { /^HTTP_X_GONE=/ } @got], [], 'env_unset: no copy');
+	my ($rec) = $t->outcome(T(5));
+	is($rec->{HTTP_X_SET}, 'config', 'the shutdown command: the config\'s '
+	    . 'value');
 };
 
 both_modes 'child environment and descriptors' => sub {

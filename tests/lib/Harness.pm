@@ -663,6 +663,8 @@ sub default_env {
 #     argv => [PROGRAM, ARGS...],      # run as cgiwrap -c CONF -- argv
 #     cmd  => [...],                   # or the whole command line instead
 #     env  => { NAME => VALUE | undef },   # over default_env (undef drops)
+#     env_dup => ['NAME=VALUE', ...],  # entries added after those, even
+#                                      # for a name already there
 #     body => BYTES | sub { next chunk or undef } | undef,
 #     body_file => PATH,               # the body read from a file
 # )
@@ -724,7 +726,18 @@ sub start {
 		dup2(fileno($out_w), 1) // _exit(125);
 		dup2(fileno($err_w), 2) // _exit(125);
 		%ENV = %env;
-		{ exec { $cmd[0] } @cmd; }
+		if ($o{env_dup}) {
+			# %ENV holds a name once: execve(2) itself, as a
+			# server that passes a name twice (nginx) would.
+			require 'syscall.ph';
+			my @envp = ((map { "$_=$env{$_}" } sort keys %env),
+			    @{ $o{env_dup} });
+			my ($argv, $envp) = (pack('p*', @cmd, undef),
+			    pack('p*', @envp, undef));
+			syscall(SYS_execve(), $cmd[0], $argv, $envp);
+		} else {
+			exec { $cmd[0] } @cmd;
+		}
 		print STDERR "harness: exec $cmd[0]: $!\n";
 		_exit(127);
 	}
