@@ -37,7 +37,11 @@
 #   first 4095 words; still only dump.cgi runs, with the direct run's argv.
 #   ?--+PROGRAM+WORD with a 1100-byte WORD: the same.  lighttpd: a query
 #   naming the script's own SCRIPT_FILENAME (lighttpd's one argument) must
-#   not be taken for an ISINDEX word of argv.
+#   not be taken for an ISINDEX word of argv.  The shim: a query of its
+#   own arguments (-c CONF -- TARGET) repeated 1025 times, which Apache
+#   (LimitRequestLine raised) cuts to its first 4094 words, so that the shim's argv
+#   is the query's first words: still the shim's target under the shim's
+#   config, with those words as argv.
 # ErrorDocument (Apache): dump.cgi as the 404 document of both virtual
 #   hosts; a missing page gives the same dump (REDIRECT_STATUS=404,
 #   REDIRECT_URL, ... of the failed request) directly and through the
@@ -352,6 +356,8 @@ sub apache_case {
 		    extra_ports => 1, conf => sub {
 			my ($direct, $wrapped) = @_;
 			return <<"EOF";
+# Room for the shim's arguments repeated past Apache's word limit.
+LimitRequestLine 1000000
 # Run directly (the reference).
 <VirtualHost 127.0.0.1:$direct>
     ErrorDocument 404 /cgi-bin/dump.cgi
@@ -411,6 +417,26 @@ EOF
 	$r = get($srv, $dport, '/shim/dump.cgi?-c+/tmp/x+--+/bin/sh', 1);
 	is_deeply(argv_of(parse_dump($r->{body})), \@WORDS,
 	    "$name shim: ISINDEX words reach the program as argv");
+	# The shim's own arguments as the query, more times than Apache
+	# passes words: argv (the shim's four, then the words Apache kept)
+	# is then the first words of the query.  Still the shim's target,
+	# with the shim's config, whose shutdown command records it.
+	my @own = ('-c', $conf, '--', "$t/legacy/dump.cgi");
+	my @hostile = (@own) x 1025;
+	my $q = join('+', @hostile);
+	$r = get($srv, $dport, "/shim/dump.cgi?$q", 1);
+	is($r->{code}, 200, "$name shim: ?(its own arguments) x 1025: 200");
+	my $d = parse_dump($r->{body});
+	is($d->{SELF}, "$t/legacy/dump.cgi",
+	    "$name shim: ?(its own arguments) x 1025 ran the shim's target");
+	my $argv = argv_of($d);
+	ok(@$argv > 4000 && @$argv < @hostile, "$name shim: with the "
+	    . scalar(@$argv) . ' words Apache kept, not all ' . @hostile);
+	is_deeply($argv, [@hostile[0 .. $#$argv]],
+	    "$name shim: which are the query's first words");
+	my $rec = wait_record($q, 10) // {};
+	is($rec->{CGIWRAP_TARGET}, "$t/legacy/dump.cgi",
+	    "$name shim: under the shim's config (its shutdown command ran)");
 	dump_logs($srv, "$name shim") if failures() > $f0;
 
 	# A legacy script as the ErrorDocument: it reads the REDIRECT_*
