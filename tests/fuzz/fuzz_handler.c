@@ -21,7 +21,8 @@
  * only when SCRIPT_FILENAME is this binary; a refusal has a code (403,
  * 404, 500) and a reason; an accepted target is a file below the root,
  * with a directory, its argv ends after the words, and its environment
- * has each script variable at most once, the config's HTTP_X_SET once
+ * has each script variable at most once (when cgiwrap sets them: not
+ * for lighttpd's argument), the config's HTTP_X_SET once
  * (its value), no HTTP_X_GONE and no HTTP_PROXY.  Everything is freed.
  */
 #include <sys/stat.h>
@@ -224,7 +225,8 @@ accepted(const struct target *t, char *const *cgi, const char *arg,
 	for (i = 0; i < e.n; i++)
 		check(strchr(e.v[i], '=') != NULL);
 	check(e.v[e.n] == NULL);
-	for (i = 0; i < sizeof(vars) / sizeof(*vars); i++)
+	/* Set by cgiwrap unless the server named the script (lighttpd). */
+	for (i = 0; arg == NULL && i < sizeof(vars) / sizeof(*vars); i++)
 		check(copies(e.v, vars[i]) <= 1);
 	check(copies(e.v, "HTTP_PROXY") == 0);
 	if (strcmp(t->path + strlen(root), "/env.cgi") == 0) {
