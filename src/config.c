@@ -981,7 +981,7 @@ config_load(const char *path, bool missing_ok)
 	memset(&ld, 0, sizeof(ld));
 	ld.path = path;
 	if (readconf(path, missing_ok, &text) == -1)
-		return NULL;
+		goto out;
 
 	shut[0].validcb = commandcb;
 	shut[1].validcb = timeoutcb;
@@ -1011,6 +1011,7 @@ config_load(const char *path, bool missing_ok)
 		cfg_free(cfg);
 	}
 	free(text);
+out:
 	free(ld.mark);
 	free(ld.lastmsg);
 	memset(&ld, 0, sizeof(ld));
