@@ -25,6 +25,8 @@
 #define DEFAULT_LOG	 "syslog"
 #define DEFAULT_TIMEOUT	 30000		/* ms, of a shutdown command */
 
+#define nitems(a)	 (sizeof(a) / sizeof((a)[0]))
+
 #define SETTING_AS(o, name, field, kind, min) [o] = { name, kind,	\
 	offsetof(struct settings, field),				\
 	sizeof(((struct settings *)0)->field), min }
@@ -82,7 +84,7 @@ static const struct settings defaults = {
  */
 static struct {
 	const char	*path;
-	cfg_t		*top;
+	const char	*text;		/* as libconfuse reads it */
 	struct mark {
 		const void	*key;
 		int		 line;
@@ -90,6 +92,9 @@ static struct {
 	size_t		 nmark;
 	size_t		 size;
 	size_t		 nerr;
+	unsigned	 nclosed;	/* sections parsed so far */
+	const void	*cur;		/* the option whose callback runs */
+	char		*lastmsg;	/* its last error */
 } ld;
 
 /* One line on stderr, "cgiwrap: FILE:LINE: MESSAGE". */
@@ -100,13 +105,19 @@ vreport(int line, const char *fmt, va_list ap)
 
 	if (vasprintf(&msg, fmt, ap) == -1)
 		msg = NULL;
+	/* libconfuse checks the last value of a list again at its '}' */
+	if (msg != NULL && ld.lastmsg != NULL && strcmp(msg, ld.lastmsg) == 0) {
+		free(msg);
+		return;
+	}
 	if (line > 0)
 		fprintf(stderr, "cgiwrap: %s:%d: %s\n", ld.path, line,
 		    msg != NULL ? msg : fmt);
 	else
 		fprintf(stderr, "cgiwrap: %s: %s\n", ld.path,
 		    msg != NULL ? msg : fmt);
-	free(msg);
+	free(ld.lastmsg);
+	ld.lastmsg = msg;
 	ld.nerr++;
 }
 
@@ -119,13 +130,6 @@ report(int line, const char *fmt, ...)
 	vreport(line, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/* libconfuse's own messages (unknown option, syntax) take our form. */
-static void __attribute__((format(printf, 2, 0)))
-conferr(cfg_t *cfg, const char *fmt, va_list ap)
-{
-	vreport(cfg != NULL ? cfg->line : 0, fmt, ap);
 }
 
 static struct mark *
@@ -170,45 +174,161 @@ note(const void *key, int line)
 	return 0;
 }
 
-/* The section that holds sec, looked for below top. */
-static cfg_t *
-parent(cfg_t *top, cfg_t *sec)
-{
-	cfg_opt_t	*o;
-	cfg_t		*s, *p;
-	unsigned	 i;
+/*
+ * A token of the text as libconfuse's lexer reads it, comments blanked
+ * out: 'S' for a string, quoted or not (its text with the quotes at s,
+ * len bytes), one of "{}()=,", '+' for "+=", or 0 at the end.  The
+ * characters the lexer drops (a lone '+' or '*') are skipped.
+ */
+struct lex {
+	const char	*p;
+	int		 line;		/* of p */
+	const char	*s;
+	size_t		 len;
+	int		 tokline;	/* of s */
+};
 
-	for (o = top->opts; o->name != NULL; o++) {
-		if (o->type != CFGT_SEC)
-			continue;
-		for (i = 0; i < cfg_opt_size(o); i++) {
-			s = cfg_opt_getnsec(o, i);
-			if (s == sec)
-				return top;
-			if ((p = parent(s, sec)) != NULL)
-				return p;
-		}
+static int
+lex(struct lex *lx)
+{
+	const char	*p = lx->p, *e;
+	char		 q;
+	int		 tok = 'S';
+
+	for (;; p++) {
+		if (*p == '\n')
+			lx->line++;
+		else if (*p == '\0' || strchr(" \t\r*+", *p) == NULL ||
+		    (p[0] == '+' && p[1] == '='))
+			break;
 	}
-	return NULL;
+	lx->s = p;
+	lx->tokline = lx->line;
+	if (*p == '\0')
+		tok = 0;
+	else if (*p == '"' || *p == '\'') {
+		for (q = *p++; *p != '\0' && *p != q; p++) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			lx->line += *p == '\n';
+		}
+		if (*p != '\0')
+			p++;
+	} else if (*p == '+') {
+		tok = '+';
+		p += 2;
+	} else if (strchr("{}()=,", *p) != NULL)
+		tok = *p++;
+	else if (p[0] == '$' && p[1] == '{' && (e = strchr(p, '}')) != NULL)
+		p = e + 1;
+	else
+		p += strcspn(p, " \t\r\n*\"'={}()+,");
+	lx->len = p - lx->s;
+	lx->p = p;
+	return tok;
 }
 
 /*
- * Note where sec and the sections around it start, if not yet known.
- * libconfuse counts the lines of a section in the section's own cfg_t,
- * so while it is parsed its parent's line stays at its opening brace.
+ * The statements of the text followed as libconfuse parses them, up to
+ * the end of line upto (if not 0), the close of section number close (if
+ * not 0) or the first token out of place, where libconfuse stops too.
  */
-static int
-opened(cfg_t *sec)
-{
-	cfg_t	*up;
+struct walk {
+	int		 upto;
+	unsigned	 close;
+	const char	*name;		/* the last option named */
+	size_t		 namelen;
+	const char	*sec;		/* the last section opened */
+	size_t		 seclen;
+	int		 secline;	/* the title's of the last one closed */
+};
 
-	while (sec != ld.top && lineof(sec) == 0 &&
-	    (up = parent(ld.top, sec)) != NULL) {
-		if (note(sec, up->line) == -1)
-			return -1;
-		sec = up;
+static void
+walk(struct walk *w)
+{
+	enum { W_NAME, W_AFTER, W_TITLE, W_VALUE, W_LIST } st = W_NAME;
+	struct lex	 lx = { .p = ld.text, .line = 1 };
+	int		 title[4], tok;
+	size_t		 depth = 0;
+	unsigned	 nclosed = 0;
+
+	while ((tok = lex(&lx)) != 0 &&
+	    (w->upto == 0 || lx.tokline <= w->upto)) {
+		if (st == W_NAME && tok == 'S') {
+			w->name = lx.s;
+			w->namelen = lx.len;
+			st = W_AFTER;
+		} else if (st == W_NAME && tok == '}' && depth > 0) {
+			depth--;
+			w->secline = depth < nitems(title) ? title[depth] : 0;
+			if (++nclosed == w->close)
+				return;
+		} else if (st == W_AFTER && (tok == '=' || tok == '+'))
+			st = W_VALUE;
+		else if (st == W_AFTER && tok == 'S') {
+			w->sec = w->name;
+			w->seclen = w->namelen;
+			if (depth < nitems(title))
+				title[depth] = lx.tokline;
+			st = W_TITLE;
+		} else if (st == W_TITLE && tok == '{') {
+			depth++;
+			st = W_NAME;
+		} else if (st == W_VALUE && (tok == 'S' || tok == '{'))
+			st = tok == 'S' ? W_NAME : W_LIST;
+		else if (st == W_LIST && tok == '}')
+			st = W_NAME;
+		else if (!(st == W_LIST && (tok == 'S' || tok == ',')))
+			return;
 	}
-	return 0;
+}
+
+/*
+ * libconfuse's own messages take our form, "OPTION: reason".  Those that
+ * name the option are reworded; for the others the option is the one
+ * libconfuse was parsing when it stopped (for a duplicate title, the
+ * section).  The parse ends there.
+ */
+static const struct {
+	const char	*fmt;
+	const char	*reason;
+} named[] = {
+	{ "no such option '%s'", "no such option" },
+	{ "invalid boolean value for option '%s'",
+	    "not a boolean (true or false)" },
+	{ "missing equal sign after option '%s'", "missing '='" },
+	{ "attempt to append to non-list option '%s'",
+	    "'+=' on an option that is not a list" },
+	{ "missing opening brace for section '%s'", "missing '{'" },
+	{ "missing title for section '%s'", "missing title" }
+};
+
+static void __attribute__((format(printf, 2, 0)))
+conferr(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	struct walk	 w = { .upto = cfg != NULL ? cfg->line : 0 };
+	char		*msg;
+	size_t		 i;
+
+	for (i = 0; i < nitems(named); i++)
+		if (strcmp(fmt, named[i].fmt) == 0) {
+			report(w.upto, "%s: %s", va_arg(ap, const char *),
+			    named[i].reason);
+			return;
+		}
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	walk(&w);
+	if (strncmp(fmt, "found duplicate title ", 22) == 0) {
+		w.name = w.sec;
+		w.namelen = w.seclen;
+	}
+	if (w.name != NULL)
+		report(w.upto, "%.*s: %s", (int)w.namelen, w.name,
+		    msg != NULL ? msg : fmt);
+	else
+		report(w.upto, "%s", msg != NULL ? msg : fmt);
+	free(msg);
 }
 
 /*
@@ -218,7 +338,12 @@ opened(cfg_t *sec)
 static int
 seen(cfg_t *cfg, cfg_opt_t *o)
 {
-	if (note(o, cfg->line) == -1 || opened(cfg) == -1)
+	if (o != ld.cur) {
+		ld.cur = o;
+		free(ld.lastmsg);
+		ld.lastmsg = NULL;
+	}
+	if (note(o, cfg->line) == -1)
 		return report(cfg->line, "%s", strerror(errno));
 	return 0;
 }
@@ -331,7 +456,13 @@ islist(const struct optdesc *d)
 	return d->kind == OPTK_NAMES || d->kind == OPTK_ASSIGNS;
 }
 
-/* Settings come first in every schema, in enum opt order. */
+/*
+ * The callbacks report a bad value and let the parse go on, so that -t
+ * lists every one: parse() fails when anything was reported.  Only a
+ * failure of seen() (memory) ends the parse.
+ *
+ * Settings come first in every schema, in enum opt order.
+ */
 static int
 settingcb(cfg_t *cfg, cfg_opt_t *o)
 {
@@ -341,9 +472,9 @@ settingcb(cfg_t *cfg, cfg_opt_t *o)
 
 	if (seen(cfg, o) == -1)
 		return -1;
-	if (n == 0)
-		return 0;
-	return value(cfg->line, d, o, n - 1, (char *)&scratch + d->offset);
+	if (n > 0)
+		value(cfg->line, d, o, n - 1, (char *)&scratch + d->offset);
+	return 0;
 }
 
 static int
@@ -360,7 +491,8 @@ rootscb(cfg_t *cfg, cfg_opt_t *o)
 {
 	if (seen(cfg, o) == -1)
 		return -1;
-	return absolute(cfg, o, last(o));
+	absolute(cfg, o, last(o));
+	return 0;
 }
 
 /* Only the program, the first word, must be an absolute path. */
@@ -369,7 +501,8 @@ commandcb(cfg_t *cfg, cfg_opt_t *o)
 {
 	if (seen(cfg, o) == -1)
 		return -1;
-	return absolute(cfg, o, cfg_opt_getnstr(o, 0));
+	absolute(cfg, o, cfg_opt_getnstr(o, 0));
+	return 0;
 }
 
 static int
@@ -381,7 +514,7 @@ logcb(cfg_t *cfg, cfg_opt_t *o)
 		return -1;
 	if (strcmp(s, "syslog") != 0 && strcmp(s, "stderr") != 0 &&
 	    *s != '/')
-		return report(cfg->line, "log: '%s' is not syslog, stderr or "
+		report(cfg->line, "log: '%s' is not syslog, stderr or "
 		    "an absolute path", s);
 	return 0;
 }
@@ -393,7 +526,8 @@ timeoutcb(cfg_t *cfg, cfg_opt_t *o)
 
 	if (seen(cfg, o) == -1)
 		return -1;
-	return duration(cfg->line, o->name, cfg_opt_getnstr(o, 0), &ms);
+	duration(cfg->line, o->name, cfg_opt_getnstr(o, 0), &ms);
+	return 0;
 }
 
 static int
@@ -403,7 +537,8 @@ whencb(cfg_t *cfg, cfg_opt_t *o)
 
 	if (seen(cfg, o) == -1)
 		return -1;
-	return status_bit(cfg->line, last(o), &bits);
+	status_bit(cfg->line, last(o), &bits);
+	return 0;
 }
 
 /* The closing ']' of the bracket expression at g, or NULL. */
@@ -457,15 +592,21 @@ badglob(const char *g)
 	return NULL;
 }
 
-/* The section a section callback is about: the one just parsed. */
+/*
+ * The section a section callback is about: the one just parsed, noted
+ * with the line of its title.  Every section has a callback, so that
+ * they are counted as walk() counts them.
+ */
 static cfg_t *
 closed(cfg_t *cfg, cfg_opt_t *o)
 {
-	cfg_t	*sec = cfg_opt_getnsec(o, cfg_opt_size(o) - 1);
+	struct walk	 w = { .close = ++ld.nclosed };
+	cfg_t		*sec = cfg_opt_getnsec(o, cfg_opt_size(o) - 1);
 
 	if (seen(cfg, o) == -1)
 		return NULL;
-	if (opened(sec) == -1) {
+	walk(&w);
+	if (note(sec, w.secline) == -1) {
 		report(cfg->line, "%s", strerror(errno));
 		return NULL;
 	}
@@ -481,7 +622,7 @@ scriptcb(cfg_t *cfg, cfg_opt_t *o)
 	if ((sec = closed(cfg, o)) == NULL)
 		return -1;
 	if ((why = badglob(cfg_title(sec))) != NULL)
-		return report(lineof(sec), "script: bad glob \"%s\": %s",
+		report(lineof(sec), "script: bad glob \"%s\": %s",
 		    cfg_title(sec), why);
 	return 0;
 }
@@ -494,7 +635,7 @@ shutdowncb(cfg_t *cfg, cfg_opt_t *o)
 	if ((sec = closed(cfg, o)) == NULL)
 		return -1;
 	if (cfg_size(sec, "command") == 0)
-		return report(lineof(sec), "command: missing or empty in "
+		report(lineof(sec), "command: missing or empty in "
 		    "shutdown \"%s\"", cfg_title(sec));
 	return 0;
 }
@@ -740,6 +881,7 @@ parse(cfg_t *top, char *text)
 	 * policy must not depend on the request, so give it none.
 	 */
 	environ = noenv;
+	ld.text = text;
 	rc = cfg_parse_buf(top, text);
 	environ = env;
 	if (rc != CFG_SUCCESS) {
@@ -748,11 +890,12 @@ parse(cfg_t *top, char *text)
 			report(0, "cannot be parsed");
 		return -1;
 	}
-	if (open == NULL)
-		return 0;
-	for (line = 1, p = text; p < open; p++)
-		line += *p == '\n';
-	return report(line, "'{' not closed at the end of the file");
+	if (open != NULL) {
+		for (line = 1, p = text; p < open; p++)
+			line += *p == '\n';
+		report(line, "'{' not closed at the end of the file");
+	}
+	return ld.nerr == 0 ? 0 : -1;
 }
 
 /* The rest of the file at fd, NUL-terminated. */
@@ -838,7 +981,7 @@ config_load(const char *path, bool missing_ok)
 	memset(&ld, 0, sizeof(ld));
 	ld.path = path;
 	if (readconf(path, missing_ok, &text) == -1)
-		return NULL;
+		goto out;
 
 	shut[0].validcb = commandcb;
 	shut[1].validcb = timeoutcb;
@@ -861,7 +1004,6 @@ config_load(const char *path, bool missing_ok)
 	if ((cfg = cfg_init(top, CFGF_NONE)) == NULL)
 		report(0, "%s", strerror(errno));
 	else {
-		ld.top = cfg;
 		(void)cfg_set_error_function(cfg, conferr);
 		if ((text == NULL || parse(cfg, text) == 0) &&
 		    (c = convert(cfg, text != NULL)) == NULL)
@@ -869,7 +1011,9 @@ config_load(const char *path, bool missing_ok)
 		cfg_free(cfg);
 	}
 	free(text);
+out:
 	free(ld.mark);
+	free(ld.lastmsg);
 	memset(&ld, 0, sizeof(ld));
 	return c;
 }

@@ -84,6 +84,45 @@ both_modes 'broken config after comment lines: the right line named' => sub {
 	check_refused($t, $r, $t->conf, 6);
 };
 
+# cgiwrap -t on TEXT: exit 1 and stderr exactly the lines "cgiwrap:
+# FILE:" . WANT, in order.
+sub t_lists {
+	my ($what, $text, @want) = @_;
+	my $t = Harness->new(conf_text => '');
+	$t->write_file('cgiwrap.conf', $text, 0644);
+	my $r = $t->run(cmd => [$Harness::CGIWRAP, '-t', '-c', $t->conf],
+	    env => { GATEWAY_INTERFACE => undef, QUERY_STRING => undef });
+	is($r->finish(T(5)), 1, "-t, $what: exit 1");
+	my $conf = $t->conf;
+	is($r->stderr, join('', map { "cgiwrap: $conf:$_\n" } @want),
+	    "-t, $what: FILE:LINE: OPTION: reason");
+	is($r->stdout, '', "-t, $what: nothing on stdout");
+}
+
+t_lists('duplicate script title', <<'CONF',
+script "/a/*" { kill_grace = 1s }
+script "/a/*" { kill_grace = 2s }
+CONF
+    "2: script: found duplicate title '/a/*'");
+t_lists('key = = value', "kill_grace = 1s\nkill_grace = = 2s\n",
+    "2: kill_grace: unexpected token '='");
+t_lists('bad glob of a section', <<'CONF',
+script "/srv/cgi/[ab.cgi"
+{
+    env_unset = {}
+}
+CONF
+    "1: script: bad glob \"/srv/cgi/[ab.cgi\": unbalanced '['");
+t_lists('two bad values', <<'CONF',
+kill_grace = 1s
+max_execution_time = "5 parsecs"
+script "/srv/cgi/*" {
+    kill_signal = NOSUCHSIG
+}
+CONF
+    "2: max_execution_time: bad duration '5 parsecs'",
+    "4: kill_signal: unknown signal 'NOSUCHSIG'");
+
 for my $perm (0664, 0646) {
 	my $who = $perm == 0664 ? 'group' : 'others';
 	both_modes "config writable by $who is refused" => sub {

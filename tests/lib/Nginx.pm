@@ -50,7 +50,7 @@ use Time::HiRes qw(time sleep);
 
 use Server qw(spawn free_port wait_for_port wait_for_pid_gone wait_until
     slurp proc_cmdline instantiate make_tempdir write_file parse_env
-    pids_matching www_can_run start_on_port);
+    pids_matching www_can_run start_on_port cgiwrap_bin);
 
 our @ISA = ('Server');
 
@@ -162,7 +162,7 @@ my %PACKAGE = (ab => 'apache2-utils');	# commands named after a package
 # The start of a fastcgi*.t: skip_all unless root and nginx is installed;
 # then the binary, the commands TOOLS and, with www => 1, the user
 # www-data able to execute the binary are required (checks: the test ends
-# after they ran when one failed).  Returns the binary's absolute path.
+# after they ran when one failed).  Returns the path of cgiwrap_bin().
 sub cgiwrap_behind_nginx {
 	my (%o) = @_;
 	Test::More::plan(skip_all => 'must run as root (nginx and cgiwrap on '
@@ -170,8 +170,7 @@ sub cgiwrap_behind_nginx {
 	    . 'them)') if $> != 0;
 	Test::More::plan(skip_all => "nginx is not installed ($NGINX; "
 	    . 'tests/deps.sh installs it)') unless have_nginx();
-	my $bin = $ENV{CGIWRAP} || "$TOP/cgiwrap";
-	$bin = abs_path($bin) // $bin;
+	my $bin = cgiwrap_bin();
 	my $ready = Test::More::ok(-x $bin, "$bin is there (make builds it)");
 	for my $tool (@{ $o{tools} // [] }) {
 		$ready &= Test::More::ok(scalar(grep { -x "$_/$tool" }

@@ -42,7 +42,7 @@ our @EXPORT_OK = qw(
 	www_user chown_www slurp curl_get cgiwrap_behind_apache
 	cgiwrap_behind_servers make_dirs cgiwrap_tree cgiwrap_shim
 	cgi_bin_alias apache_started wrapbin www_can_run start_on_port
-	handler_snippets
+	handler_snippets cgiwrap_bin
 );
 # Not in :all (tests that predate them define their own of these names).
 push @EXPORT_OK, qw(write_file parse_env run_cgi);
@@ -329,10 +329,14 @@ sub _catch_signals {
 
 sub www_user { return $WWW_USER }
 
-# The binary under test, absolute: $CGIWRAP or the repository's cgiwrap.
-sub _cgiwrap_bin {
+# The binary under test ($CGIWRAP or the repository's cgiwrap) as the
+# servers are to run it: a copy in a new directory of make_tempdir, since
+# www-data may not enter the clone (under /root, mode 0700, say).  A
+# missing binary is left for the callers' checks to name.
+sub cgiwrap_bin {
 	my $bin = $ENV{CGIWRAP} || (__FILE__ =~ s{[^/]+$}{}r) . '../../cgiwrap';
-	return Cwd::abs_path($bin) // $bin;
+	$bin = Cwd::abs_path($bin) // $bin;
+	return -f $bin ? _install($bin, make_tempdir('bin') . '/cgiwrap') : $bin;
 }
 
 # skip_all unless root (the servers then run CGIs as www-data) and every
@@ -352,11 +356,11 @@ sub _need_servers {
 
 # For a test of cgiwrap behind real servers (handler mode): skip_all as
 # _need_servers(SERVERS); then curl (unless curl => 0) and the binary are
-# required (BAIL_OUT).  Returns the binary's absolute path.
+# required (BAIL_OUT).  Returns the path of cgiwrap_bin().
 sub cgiwrap_behind_servers {
 	my (%o) = @_;
 	_need_servers(@{ $o{servers} });
-	my $bin = _cgiwrap_bin();
+	my $bin = cgiwrap_bin();
 	Test::More::ok(scalar(grep { -x "$_/curl" } split /:/,
 	    $ENV{PATH} // ''), 'curl is installed')
 	    or Test::More::BAIL_OUT('no curl') if $o{curl} // 1;
@@ -368,10 +372,10 @@ sub cgiwrap_behind_servers {
 # For a test of cgiwrap behind Apache: skip_all when not root or Apache is
 # missing; then curl, the user www-data and the binary (executable by that
 # user) are required (failures, not skips: the test ends there).  Returns
-# the binary's absolute path.
+# the path of cgiwrap_bin().
 sub cgiwrap_behind_apache {
 	_need_servers('apache');
-	my $bin = _cgiwrap_bin();
+	my $bin = cgiwrap_bin();
 	my $ready = Test::More::ok(scalar(grep { -x "$_/curl" } split /:/,
 	    $ENV{PATH} // ''), 'curl is installed')
 	    || Test::More::diag('tests/deps.sh installs it');
@@ -453,10 +457,15 @@ EOF
 # snippets of etc/ look for it); returns its path.
 sub wrapbin {
 	my ($bin, $t) = @_;
-	my $wrap = "$t/wrapbin/cgiwrap";
-	File::Copy::copy($bin, $wrap) or croak "copy $bin: $!";
-	chmod 0755, $wrap or croak "chmod $wrap: $!";
-	return $wrap;
+	return _install($bin, "$t/wrapbin/cgiwrap");
+}
+
+# A copy of the program SRC as DST, mode 0755; returns DST.
+sub _install {
+	my ($src, $dst) = @_;
+	File::Copy::copy($src, $dst) or croak "copy $src: $!";
+	chmod 0755, $dst or croak "chmod $dst: $!";
+	return $dst;
 }
 
 # The handler-mode snippets of etc/ (apache-action.conf,

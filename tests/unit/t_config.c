@@ -278,7 +278,7 @@ bad_files(void)
 		const char	*file;
 		const char	*line;
 	} t[] = {
-	    { "bad-unknown.conf", "3: no such option 'kill_singal'" },
+	    { "bad-unknown.conf", "3: kill_singal: no such option" },
 	    { "bad-duration.conf",
 		"4: max_execution_time: bad duration '1.5s'" },
 	    { "bad-signal.conf", "7: kill_signal: unknown signal 'FOO'" },
@@ -298,12 +298,16 @@ bad_files(void)
 	    { "bad-envset.conf", "1: env_set: '1X=y' is not NAME=VALUE" },
 	    { "bad-envunset.conf",
 		"1: env_unset: bad variable name 'NOT-A-NAME'" },
-	    { "bad-dupscript.conf", "2: found duplicate title '/a/*'" },
+	    { "bad-dupscript.conf",
+		"2: script: found duplicate title '/a/*'" },
+	    { "bad-twoeq.conf", "1: kill_grace: unexpected token '='" },
+	    { "bad-globline.conf", "2: script: bad glob "
+		"\"/usr/lib/cgi-bin/[ab.cgi\": unbalanced '['" },
 	    { "bad-roots.conf", "1: roots: 'cgi-bin' is not an absolute path" },
 	    { "bad-log.conf", "1: log: 'syslog:daemon' is not syslog, "
 		"stderr or an absolute path" },
 	    { "bad-bool.conf",
-		"1: invalid boolean value for option 'ignore_user_abort'" },
+		"1: ignore_user_abort: not a boolean (true or false)" },
 	    { "bad-eof.conf", "2: '{' not closed at the end of the file" }
 	};
 	char	 path[PATH_MAX], want[PATH_MAX + 128];
@@ -314,6 +318,35 @@ bad_files(void)
 		snprintf(want, sizeof(want), "%s:%s", path, t[i].line);
 		bad(path, false, want);
 	}
+}
+
+/*
+ * Every bad value is listed, each at its line, up to a syntax error,
+ * which ends the parse: the bad limit after it is not reached.
+ */
+static void
+bad_many(void)
+{
+	static const char *const lines[] = {
+	    "1: kill_signal: unknown signal 'FOO'",
+	    "2: script: bad glob \"/a/[b\": unbalanced '['",
+	    "5: orphans: unknown value 'bury' (leave or kill)",
+	    "10: env_set: '1X=2' is not NAME=VALUE",
+	    "12: command: missing or empty in shutdown \"audit\"",
+	    "16: kill_grace: unexpected token '='"
+	};
+	struct config	*c;
+	char		*err, want[1024];
+	size_t		 i, len = 0;
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		len += snprintf(want + len, sizeof(want) - len,
+		    "cgiwrap: " CONF("bad-many.conf") ":%s\n", lines[i]);
+	err = load(CONF("bad-many.conf"), false, &c);
+	ok(c == NULL, "bad-many.conf refused");
+	is_str(err, want, "every error listed, up to the syntax error");
+	free(err);
+	config_free(c);
 }
 
 static void
@@ -386,6 +419,7 @@ main(void)
 	comments();
 	defaults();
 	bad_files();
+	bad_many();
 	modes();
 	names();
 	return done_testing();
