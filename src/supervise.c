@@ -61,6 +61,7 @@ struct sup {
 	int		 nsigs;
 	int64_t		 elapsed;
 	int		 sfd, deadline, grace;
+	int		 hard;		/* hard_time_limit: never re-armed */
 	int		 hold;		/* the CGI front's stdout, -1 = none */
 	char		 fault[sizeof(((struct msg *)0)->text)];
 	char		 ctl[CTL_LINE];
@@ -160,12 +161,13 @@ hangup(struct sup *s)
 	}
 }
 
+/* The time limit (fd: its timer) or the hard time limit expired. */
 static void
-timeout(struct sup *s)
+timeout(struct sup *s, int fd)
 {
 	uint64_t n;
 
-	(void)!read(s->deadline, &n, sizeof(n));
+	(void)!read(fd, &n, sizeof(n));
 	if (!s->running || s->killing)
 		return;
 	s->status |= ST_TIMEOUT;
@@ -235,6 +237,7 @@ reap(struct sup *s)
 		s->ru = ru;
 		s->elapsed = request_elapsed(s->rq);
 		timer_arm(s->deadline, 0);
+		timer_arm(s->hard, 0);
 		if (cpu_limited(s))
 			s->status |= ST_TIMEOUT;
 		if (s->front)
@@ -431,7 +434,7 @@ static void
 loop(struct sup *s)
 {
 	struct request *rq = s->rq;
-	struct pollfd pfd[7];
+	struct pollfd pfd[8];
 	int n;
 
 	while (!finished(s)) {
@@ -446,6 +449,7 @@ loop(struct sup *s)
 		    POLLIN, 0 };
 		pfd[n++] = (struct pollfd){ s->front ? -1 : rq->err_r,
 		    POLLIN, 0 };
+		pfd[n++] = (struct pollfd){ s->hard, POLLIN, 0 };
 		if (poll(pfd, n, -1) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -455,7 +459,9 @@ loop(struct sup *s)
 		if (pfd[0].revents)
 			reap(s);
 		if (pfd[1].revents)
-			timeout(s);
+			timeout(s, s->deadline);
+		if (pfd[7].revents)
+			timeout(s, s->hard);
 		if (pfd[2].revents)
 			grace_over(s);
 		/* Control lines first: they may have come before a hangup. */
@@ -548,6 +554,8 @@ setup(struct sup *s)
 	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
 	    (s->grace = timerfd_create(CLOCK_MONOTONIC,
 	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
+	    (s->hard = timerfd_create(CLOCK_MONOTONIC,
+	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
 	    (s->hold != -1 && prctl(PR_SET_PDEATHSIG, FRONT_GONE) == -1))
 		setup_failed(rq);
 	/* The front may have died before it could be told to signal. */
@@ -588,6 +596,8 @@ start_child(struct sup *s)
 	if (rq->ctl_w != -1)
 		close(rq->ctl_w);
 	timer_arm(s->deadline, s->set.max_execution_time);
+	/* Its own timer: no time_limit the script sends can move it. */
+	timer_arm(s->hard, s->set.hard_time_limit);
 }
 
 void
