@@ -235,23 +235,22 @@ status_line(const char *p, size_t n)
 size_t
 nphhead_scan(struct nphhead *h, const char *buf, size_t len)
 {
-	size_t i;
+	size_t i, kept;
 
 	for (i = 0; i < len && h->status == 0; i++) {
+		kept = h->llen < sizeof(h->line) ? h->llen : sizeof(h->line);
 		if (buf[i] != '\n') {
-			if (h->llen < sizeof(h->line))
-				h->line[h->llen] = buf[i];
+			if (kept == h->llen)
+				h->line[kept] = buf[i];
 			h->llen++;
 			continue;
 		}
 		if (!h->fields) {
 			/* Only the start of a long line is kept: the code. */
-			h->code = status_line(h->line, h->llen < sizeof(h->line) ?
-			    h->llen : sizeof(h->line));
-			if (h->code == -1)
+			if ((h->code = status_line(h->line, kept)) == -1)
 				h->status = -1;
 			h->fields = true;
-		} else if (h->llen == 0 || (h->llen == 1 && h->line[0] == '\r')) {
+		} else if (h->llen == 0 || (h->llen == 1 && *h->line == '\r')) {
 			/* 101 is final: what follows is another protocol. */
 			if (h->code >= 200 || h->code == 101)
 				h->status = h->code;

@@ -37,7 +37,7 @@ long		 cgihdr_parse(char *buf, size_t len, bool control,
 struct nphhead {
 	int	 status;	/* final status once its block is complete;
 				   0 before, -1: not an HTTP response */
-	size_t	 len;		/* bytes of the head followed so far */
+	size_t	 len;		/* bytes of the head so far */
 	int	 code;		/* of the response being read */
 	bool	 fields;	/* past the status line of that response */
 	char	 line[32];	/* the start of the line being read */
@@ -48,6 +48,7 @@ struct nphhead {
  * Follow the next len bytes of an nph- response; returns how many of
  * them are head.  Once status is not 0, nothing more is read.
  */
-size_t		 nphhead_scan(struct nphhead *, const char *buf, size_t len);
+size_t		 nphhead_scan(struct nphhead *, const char *buf,
+		    size_t len);
 
 #endif

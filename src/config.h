@@ -62,7 +62,7 @@ struct settings {
 	enum orphans	  orphans;
 	bool		  script_control;
 	int64_t		  max_time_limit;
-	int64_t		  hard_time_limit;	/* from the child's start */
+	int64_t		  hard_time_limit;	/* from the start */
 	long		  max_header_size;
 	long		  limit[LIM_COUNT];
 	struct strlist	  env_unset;

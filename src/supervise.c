@@ -61,7 +61,7 @@ struct sup {
 	int		 nsigs;
 	int64_t		 elapsed;
 	int		 sfd, deadline, grace;
-	int		 hard;		/* hard_time_limit: never re-armed */
+	int		 hard;		/* hard_time_limit, never re-armed */
 	int		 hold;		/* the CGI front's stdout, -1 = none */
 	char		 fault[sizeof(((struct msg *)0)->text)];
 	char		 ctl[CTL_LINE];

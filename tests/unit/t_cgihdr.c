@@ -341,7 +341,8 @@ test_nph(void)
 	nph_is(S("HTTP/1.1 200 OK\r\nA: b\r\n"), 0, 23, "block not ended");
 	nph_is(S("HTTP/1.1 100 Continue\r\n\r\n"), 0, 25, "only interim");
 	nph_is(S("HTTP/1.1 200 OK"), 0, 15, "status line not ended");
-	nph_is(S("Content-Type: text/plain\r\n\r\nx"), -1, 26, "no status line");
+	nph_is(S("Content-Type: text/plain\r\n\r\nx"), -1, 26,
+	    "no status line");
 	nph_is(S("HTTP/1.1 20 OK\r\n\r\n"), -1, 16, "two digits");
 	nph_is(S("HTTP/1.1 200OK\r\n\r\n"), -1, 16, "reason not separated");
 	nph_is(S("HTTP/ 200 OK\r\n\r\n"), -1, 14, "no version");
