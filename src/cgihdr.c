@@ -240,8 +240,8 @@ nphhead_scan(struct nphhead *h, const char *buf, size_t len)
 	for (i = 0; i < len && h->status == 0; i++) {
 		kept = h->llen < sizeof(h->line) ? h->llen : sizeof(h->line);
 		if (buf[i] != '\n') {
-			if (kept == h->llen)
-				h->line[kept] = buf[i];
+			if (h->llen < sizeof(h->line))
+				h->line[h->llen] = buf[i];
 			h->llen++;
 			continue;
 		}
