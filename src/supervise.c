@@ -61,7 +61,7 @@ struct sup {
 	int		 nsigs;
 	int64_t		 elapsed;
 	int		 sfd, deadline, grace;
-	int		 hard;		/* hard_time_limit, never re-armed */
+	int64_t		 hard_at;	/* hard_time_limit's end (ms), or 0 */
 	int		 hold;		/* the CGI front's stdout, -1 = none */
 	char		 fault[sizeof(((struct msg *)0)->text)];
 	char		 ctl[CTL_LINE];
@@ -161,13 +161,32 @@ hangup(struct sup *s)
 	}
 }
 
-/* The time limit (fd: its timer) or the hard time limit expired. */
+/*
+ * The time limit ms (0 = none) from now, but never past hard_time_limit:
+ * one timer, one descriptor less for a process with few to spare.
+ */
 static void
-timeout(struct sup *s, int fd)
+deadline_arm(struct sup *s, int64_t ms)
+{
+	int64_t left;
+
+	if (s->hard_at != 0) {
+		left = s->hard_at - request_elapsed(s->rq);
+		/* 0 would disarm the timer: it is due now. */
+		if (left < 1)
+			left = 1;
+		if (ms == 0 || ms > left)
+			ms = left;
+	}
+	timer_arm(s->deadline, ms);
+}
+
+static void
+timeout(struct sup *s)
 {
 	uint64_t n;
 
-	(void)!read(fd, &n, sizeof(n));
+	(void)!read(s->deadline, &n, sizeof(n));
 	if (!s->running || s->killing)
 		return;
 	s->status |= ST_TIMEOUT;
@@ -237,7 +256,6 @@ reap(struct sup *s)
 		s->ru = ru;
 		s->elapsed = request_elapsed(s->rq);
 		timer_arm(s->deadline, 0);
-		timer_arm(s->hard, 0);
 		if (cpu_limited(s))
 			s->status |= ST_TIMEOUT;
 		if (s->front)
@@ -260,7 +278,7 @@ set_time_limit(struct sup *s, int64_t ms)
 	if (s->status & ST_TIMEOUT)
 		return;
 	s->set.max_execution_time = ms;
-	timer_arm(s->deadline, ms);
+	deadline_arm(s, ms);
 }
 
 static void
@@ -434,7 +452,7 @@ static void
 loop(struct sup *s)
 {
 	struct request *rq = s->rq;
-	struct pollfd pfd[8];
+	struct pollfd pfd[7];
 	int n;
 
 	while (!finished(s)) {
@@ -449,7 +467,6 @@ loop(struct sup *s)
 		    POLLIN, 0 };
 		pfd[n++] = (struct pollfd){ s->front ? -1 : rq->err_r,
 		    POLLIN, 0 };
-		pfd[n++] = (struct pollfd){ s->hard, POLLIN, 0 };
 		if (poll(pfd, n, -1) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -459,9 +476,7 @@ loop(struct sup *s)
 		if (pfd[0].revents)
 			reap(s);
 		if (pfd[1].revents)
-			timeout(s, s->deadline);
-		if (pfd[7].revents)
-			timeout(s, s->hard);
+			timeout(s);
 		if (pfd[2].revents)
 			grace_over(s);
 		/* Control lines first: they may have come before a hangup. */
@@ -554,8 +569,6 @@ setup(struct sup *s)
 	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
 	    (s->grace = timerfd_create(CLOCK_MONOTONIC,
 	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
-	    (s->hard = timerfd_create(CLOCK_MONOTONIC,
-	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
 	    (s->hold != -1 && prctl(PR_SET_PDEATHSIG, FRONT_GONE) == -1))
 		setup_failed(rq);
 	/* The front may have died before it could be told to signal. */
@@ -595,9 +608,12 @@ start_child(struct sup *s)
 	close(rq->err_w);
 	if (rq->ctl_w != -1)
 		close(rq->ctl_w);
-	timer_arm(s->deadline, s->set.max_execution_time);
-	/* Its own timer: no time_limit the script sends can move it. */
-	timer_arm(s->hard, s->set.hard_time_limit);
+	/* Beyond TIMER_MAX is never, and must not overflow. */
+	if (s->set.hard_time_limit > 0)
+		s->hard_at = request_elapsed(rq) +
+		    (s->set.hard_time_limit < TIMER_MAX ?
+		    s->set.hard_time_limit : TIMER_MAX);
+	deadline_arm(s, s->set.max_execution_time);
 }
 
 void
