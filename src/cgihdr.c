@@ -1,7 +1,8 @@
 /*
  * The header block of a CGI response (RFC 3875 6.2, fields as in
  * RFC 7230 3.2).  It is read only to find Status: and the control
- * headers; everything else goes to the server byte for byte.
+ * headers; everything else goes to the server byte for byte.  The head
+ * of an nph- response is only looked at, for its status and its length.
  */
 #include <limits.h>
 #include <stdbool.h>
@@ -215,4 +216,48 @@ cgihdr_parse(char *buf, size_t len, bool control, struct cgihdr *h,
 	n = end - p;
 	memmove(w, p, n);
 	return w + n - buf;
+}
+
+/* "HTTP/" version, blanks, then what Status: takes; the line end is LF. */
+static int
+status_line(const char *p, size_t n)
+{
+	const char *sp;
+
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	if (n < 5 || strncmp(p, "HTTP/", 5) != 0 ||
+	    (sp = memchr(p, ' ', n)) == NULL || sp == p + 5)
+		return -1;
+	return status(sp, n - (size_t)(sp - p));
+}
+
+size_t
+nphhead_scan(struct nphhead *h, const char *buf, size_t len)
+{
+	size_t i, kept;
+
+	for (i = 0; i < len && h->status == 0; i++) {
+		kept = h->llen < sizeof(h->line) ? h->llen : sizeof(h->line);
+		if (buf[i] != '\n') {
+			if (h->llen < sizeof(h->line))
+				h->line[h->llen] = buf[i];
+			h->llen++;
+			continue;
+		}
+		if (!h->fields) {
+			/* Only the start of a long line is kept: the code. */
+			if ((h->code = status_line(h->line, kept)) == -1)
+				h->status = -1;
+			h->fields = true;
+		} else if (h->llen == 0 || (h->llen == 1 && *h->line == '\r')) {
+			/* 101 is final: what follows is another protocol. */
+			if (h->code >= 200 || h->code == 101)
+				h->status = h->code;
+			h->fields = false;
+		}
+		h->llen = 0;
+	}
+	h->len += i;
+	return i;
 }

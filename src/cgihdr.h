@@ -29,4 +29,26 @@ size_t		 cgihdr_end(const char *buf, size_t len);
 long		 cgihdr_parse(char *buf, size_t len, bool control,
 		    struct cgihdr *h, const char **why);
 
+/*
+ * The head of an nph- response, followed as its bytes pass: interim 1xx
+ * responses, then the final status line and its header block.  Zero it
+ * to start.
+ */
+struct nphhead {
+	int	 status;	/* final status once its block is complete;
+				   0 before, -1: not an HTTP response */
+	size_t	 len;		/* bytes of the head so far */
+	int	 code;		/* of the response being read */
+	bool	 fields;	/* past the status line of that response */
+	char	 line[32];	/* the start of the line being read */
+	size_t	 llen;		/* its length so far */
+};
+
+/*
+ * Follow the next len bytes of an nph- response; returns how many of
+ * them are head.  Once status is not 0, nothing more is read.
+ */
+size_t		 nphhead_scan(struct nphhead *, const char *buf,
+		    size_t len);
+
 #endif

@@ -43,6 +43,7 @@ const struct optdesc config_opts[OPT_COUNT] = {
 	SETTING(OPT_ORPHANS, orphans, OPTK_ORPHANS, 0),
 	SETTING(OPT_SCRIPT_CONTROL, script_control, OPTK_BOOL, 0),
 	SETTING(OPT_MAX_TIME_LIMIT, max_time_limit, OPTK_DURATION, 0),
+	SETTING(OPT_HARD_TIME_LIMIT, hard_time_limit, OPTK_DURATION, 0),
 	SETTING(OPT_MAX_HEADER_SIZE, max_header_size, OPTK_NUMBER, 1),
 	SETTING_AS(OPT_LIMIT_CPU, "limit_cpu", limit[LIM_CPU], OPTK_NUMBER, 0),
 	SETTING_AS(OPT_LIMIT_MEMORY, "limit_memory", limit[LIM_MEMORY],
@@ -73,6 +74,7 @@ static const struct settings defaults = {
 	.orphans = ORPHANS_LEAVE,
 	.script_control = true,
 	.max_time_limit = 0,
+	.hard_time_limit = 0,
 	.max_header_size = 65536
 };
 

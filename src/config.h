@@ -24,6 +24,7 @@ enum opt {
 	OPT_ORPHANS,
 	OPT_SCRIPT_CONTROL,
 	OPT_MAX_TIME_LIMIT,
+	OPT_HARD_TIME_LIMIT,
 	OPT_MAX_HEADER_SIZE,
 	OPT_LIMIT_CPU,
 	OPT_LIMIT_MEMORY,
@@ -61,6 +62,7 @@ struct settings {
 	enum orphans	  orphans;
 	bool		  script_control;
 	int64_t		  max_time_limit;
+	int64_t		  hard_time_limit;	/* from the start */
 	long		  max_header_size;
 	long		  limit[LIM_COUNT];
 	struct strlist	  env_unset;

@@ -49,6 +49,9 @@ struct chan {
 	size_t	 plen;
 	char	*buf;
 	uint64_t moved;		/* written to dst */
+	/* While set, shown every read's bytes; no splice(2) meanwhile. */
+	void	(*peek)(void *, const char *, size_t);
+	void	*arg;
 };
 
 struct front {
@@ -65,6 +68,7 @@ struct front {
 	bool		 body_drop;	/* the child stopped reading */
 	char		*hdr;
 	size_t		 hlen, hdrbytes;
+	struct nphhead	 head;		/* of an nph- response */
 	bool		 started;	/* the header block was passed on */
 	bool		 done;		/* the response is over */
 	bool		 closed;	/* and descriptor 1 closed for it */
@@ -181,7 +185,7 @@ chan_pump(struct chan *c)
 		c->eof = true;
 		return 1;
 	}
-	if (c->splice && c->wr == NULL) {
+	if (c->splice && c->wr == NULL && c->peek == NULL) {
 		n = splice(c->src, NULL, c->dst, NULL, c->left < 0 ||
 		    c->left > SPLICE ? SPLICE : (size_t)c->left,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -212,6 +216,8 @@ chan_pump(struct chan *c)
 		c->eof = true;
 		return 1;
 	}
+	if (c->peek != NULL)
+		c->peek(c->arg, c->buf, (size_t)n);
 	if (c->left > 0)
 		c->left -= n;
 	c->pend = c->buf;
@@ -340,6 +346,28 @@ got_header(struct front *f, size_t end)
 	f->out.plen = (size_t)len + (f->hlen - end);
 	f->hdrbytes = (size_t)len;
 	f->started = true;
+}
+
+/*
+ * An nph- response passes untouched; its head is read on the way, for
+ * the status and the body's length in the record.  A head that is not
+ * HTTP, or not complete within max_header_size, is all body, as it was.
+ */
+static void
+nph_peek(void *arg, const char *buf, size_t len)
+{
+	struct front *f = arg;
+	size_t cap = (size_t)f->rq->pol.set.max_header_size;
+
+	if (len > cap - f->head.len)
+		len = cap - f->head.len;
+	nphhead_scan(&f->head, buf, len);
+	if (f->head.status > 0) {
+		f->hdrbytes = f->head.len;
+		atomic_store(&f->rq->sh->http, f->head.status);
+	}
+	if (f->head.status != 0 || f->head.len == cap)
+		f->out.peek = NULL;
 }
 
 /* Has the child exited, or is it on its way out? */
@@ -866,6 +894,10 @@ relay(struct request *rq)
 	f.out.wr = f.cgi ? NULL : f.sv;
 	f.out.left = -1;
 	f.started = rq->nph;
+	if (rq->nph) {
+		f.out.peek = nph_peek;
+		f.out.arg = &f;
+	}
 	if (f.body.src == -1) {
 		f.body_open = false;
 		close(f.body.dst);

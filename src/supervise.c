@@ -61,6 +61,7 @@ struct sup {
 	int		 nsigs;
 	int64_t		 elapsed;
 	int		 sfd, deadline, grace;
+	int64_t		 hard_at;	/* hard_time_limit's end (ms), or 0 */
 	int		 hold;		/* the CGI front's stdout, -1 = none */
 	char		 fault[sizeof(((struct msg *)0)->text)];
 	char		 ctl[CTL_LINE];
@@ -160,6 +161,26 @@ hangup(struct sup *s)
 	}
 }
 
+/*
+ * The time limit ms (0 = none) from now, but never past hard_time_limit:
+ * one timer, one descriptor less for a process with few to spare.
+ */
+static void
+deadline_arm(struct sup *s, int64_t ms)
+{
+	int64_t left;
+
+	if (s->hard_at != 0) {
+		left = s->hard_at - request_elapsed(s->rq);
+		/* 0 would disarm the timer: it is due now. */
+		if (left < 1)
+			left = 1;
+		if (ms == 0 || ms > left)
+			ms = left;
+	}
+	timer_arm(s->deadline, ms);
+}
+
 static void
 timeout(struct sup *s)
 {
@@ -257,7 +278,7 @@ set_time_limit(struct sup *s, int64_t ms)
 	if (s->status & ST_TIMEOUT)
 		return;
 	s->set.max_execution_time = ms;
-	timer_arm(s->deadline, ms);
+	deadline_arm(s, ms);
 }
 
 static void
@@ -587,7 +608,12 @@ start_child(struct sup *s)
 	close(rq->err_w);
 	if (rq->ctl_w != -1)
 		close(rq->ctl_w);
-	timer_arm(s->deadline, s->set.max_execution_time);
+	/* Beyond TIMER_MAX is never, and must not overflow. */
+	if (s->set.hard_time_limit > 0)
+		s->hard_at = request_elapsed(rq) +
+		    (s->set.hard_time_limit < TIMER_MAX ?
+		    s->set.hard_time_limit : TIMER_MAX);
+	deadline_arm(s, s->set.max_execution_time);
 }
 
 void

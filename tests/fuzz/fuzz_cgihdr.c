@@ -5,7 +5,9 @@
  * copies so that AddressSanitizer sees any read or write past the block.
  * Checks what cgihdr.h promises, that the output is a well-formed
  * block again, the same after a second pass, and that a control value
- * cut at CTL_MAX never passes for a valid one (parse_control).
+ * cut at CTL_MAX never passes for a valid one (parse_control).  The
+ * same bytes as the head of an nph- response (nphhead_scan) give the
+ * same in one piece as in two.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -117,6 +119,24 @@ parse(const uint8_t *data, size_t size, size_t end, int control)
 	free(buf);
 }
 
+static void
+nph(const uint8_t *data, size_t size)
+{
+	struct nphhead whole = { 0 }, parts = { 0 };
+	char *buf = copy(data, size);
+	size_t used, cut = size > 0 ? data[0] % (size + 1) : 0;
+
+	used = nphhead_scan(&whole, buf, size);
+	check(used == whole.len && used <= size);
+	check(whole.status >= -1 && whole.status <= 999);
+	check(whole.status != 0 || used == size);
+	check(whole.status <= 0 || buf[used - 1] == '\n');
+	used = nphhead_scan(&parts, buf, cut);
+	used += nphhead_scan(&parts, buf + cut, size - cut);
+	check(used == whole.len && parts.status == whole.status);
+	free(buf);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -127,6 +147,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	end = cgihdr_end(buf, size);
 	check(memcmp(buf, data, size) == 0);
 	free(buf);
+	nph(data, size);
 	if (end == 0)
 		return 0;
 	check(end <= size);

@@ -118,6 +118,8 @@ level_ok(const struct level *lv, int global)
 		duration_ok(s->client_watch);
 	if (SET(OPT_MAX_TIME_LIMIT))
 		duration_ok(s->max_time_limit);
+	if (SET(OPT_HARD_TIME_LIMIT))
+		duration_ok(s->hard_time_limit);
 	if (SET(OPT_KILL_SIGNAL))
 		check(s->kill_signal >= 1 && s->kill_signal < NSIG);
 	if (SET(OPT_NOTIFY_SIGNAL))

@@ -162,4 +162,82 @@ both_modes 'nph- program: output passes untouched' => sub {
 	check_fields($rec, { STATUS => 0 }, 'CGIWRAP_');
 };
 
+# The record of an nph- response: the final status line's code (after any
+# interim 1xx responses) and the bytes after the header block, while the
+# output passes untouched.
+my %NPH = (
+	'404' => ["HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n"
+	    . "Content-Length: 10\r\n\r\n", "not found\n", 404],
+	'interim 1xx, then 201' => ["HTTP/1.1 100 Continue\r\n\r\n"
+	    . "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+	    . "HTTP/1.1 201 Created\nContent-Type: text/plain\n\n",
+	    "made\r\n\r\nHTTP/1.1 500 in the body\r\n\r\n", 201],
+);
+
+for my $what (sort keys %NPH) {
+	both_modes "nph- program ($what): status and body length recorded" => sub {
+		my ($mode) = @_;
+		my ($head, $body, $code) = @{ $NPH{$what} };
+		my $t = Harness->new;
+		$t->write_file('resp', $head . $body);
+		my $prog = $t->script('nph-st.sh', "cat \"\$D/resp\"\n");
+		my $r = $t->run(mode => $mode, argv => [$prog]);
+		is($r->finish(T(5)), 0, 'front exits 0');
+		is($r->stdout, $head . $body,
+		    'stdout is exactly what the child wrote');
+		my ($rec, $log) = $t->outcome(T(5));
+		check_fields($rec, { STATUS => 0, HTTP_STATUS => $code,
+		    BYTES_OUT => length $body }, 'CGIWRAP_');
+		check_fields($log, { http => $code, out => length $body });
+		ok(!exists $log->{error}, 'no error in the log');
+	};
+}
+
+both_modes 'nph- program with a large body: its length recorded' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new;
+	my $head = "HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n";
+	$t->write_file('head', $head);
+	my ($body, $sum) = $t->random_file('body', 3 << 20);
+	my $prog = $t->script('nph-big.sh', "cat \"\$D/head\" \"\$D/body\"\n");
+	my $r = $t->run(mode => $mode, argv => [$prog]);
+	is($r->finish(T(10)), 0, 'front exits 0');
+	my $out = $r->stdout;
+	is(substr($out, 0, length $head), $head, 'the head untouched');
+	is(Digest::SHA::sha256_hex(substr($out, length $head)), $sum,
+	    'the body untouched');
+	my ($rec, $log) = $t->outcome(T(5));
+	check_fields($rec, { HTTP_STATUS => 200, BYTES_OUT => 3 << 20 },
+	    'CGIWRAP_');
+	check_fields($log, { http => 200, out => 3 << 20 });
+};
+
+# Without a complete head there is no status to tell nor a body to
+# count: every byte is counted, as before the head was read at all.  (A
+# head is looked for in the first max_header_size bytes only.)
+my %NPH_HEADLESS = (
+	'header block never ends' =>
+	    ["HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Cut: "],
+	'no status line' => ["Content-Type: text/plain\r\n\r\nnot HTTP\n"],
+	'head over max_header_size' => ["HTTP/1.1 200 OK\r\nX-Pad: "
+	    . ('p' x 100) . "\r\n\r\nbody\n", { max_header_size => 64 }],
+);
+
+for my $what (sort keys %NPH_HEADLESS) {
+	both_modes "nph- program ($what): no status, every byte counted" => sub {
+		my ($mode) = @_;
+		my ($out, $conf) = @{ $NPH_HEADLESS{$what} };
+		my $t = Harness->new(conf => $conf);
+		$t->write_file('resp', $out);
+		my $prog = $t->script('nph-cut.sh', "cat \"\$D/resp\"\n");
+		my $r = $t->run(mode => $mode, argv => [$prog]);
+		is($r->finish(T(5)), 0, 'front exits 0');
+		is($r->stdout, $out, 'stdout is exactly what the child wrote');
+		my ($rec, $log) = $t->outcome(T(5));
+		check_fields($rec, { STATUS => 0, HTTP_STATUS => '',
+		    BYTES_OUT => length $out }, 'CGIWRAP_');
+		check_fields($log, { http => '-', out => length $out });
+	};
+}
+
 done_testing;

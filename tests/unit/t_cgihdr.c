@@ -303,6 +303,53 @@ test_malformed(void)
 	malformed(S(""), "incomplete header block", "nothing");
 }
 
+/*
+ * The head of an nph- response in, then what follows: status st and
+ * head bytes, whether the bytes come in one piece or one at a time.
+ */
+static void
+nph_is(const char *in, size_t n, int st, size_t head, const char *name)
+{
+	struct nphhead whole = { 0 }, bytes = { 0 };
+	size_t used = 0, i;
+
+	printf("# nph head: %s\n", name);
+	is_int(nphhead_scan(&whole, guarded(in, n), n), head, "bytes used");
+	is_int(whole.status, st, "status");
+	is_int(whole.len, head, "length");
+	for (i = 0; i < n; i++)
+		used += nphhead_scan(&bytes, guarded(in + i, 1), 1);
+	is_int(used, head, "byte by byte: bytes used");
+	is_int(bytes.status, st, "byte by byte: status");
+	is_int(bytes.len, head, "byte by byte: length");
+}
+
+static void
+test_nph(void)
+{
+	nph_is(S("HTTP/1.1 404 Not Found\r\nA: b\r\n\r\nbody\r\n\r\n"), 404, 32,
+	    "CRLF, body after");
+	nph_is(S("HTTP/1.0 200\n\nx"), 200, 14, "LF, no reason");
+	nph_is(S("HTTP/1.1 302 Found\r\n\r\n"), 302, 22, "no fields");
+	nph_is(S("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n"
+	    "Link: </a>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\nrest"), 204, 92,
+	    "interim 1xx, then the final status");
+	nph_is(S("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n"
+	    "HTTP/1.1 200 OK\r\n\r\n"), 101, 48, "101 is final");
+	nph_is(S("HTTP/1.1 200 A reason phrase longer than the line kept\r\n"
+	    "\r\nb"), 200, 58, "long status line");
+	nph_is(S("HTTP/1.1 200 OK\r\nA: b\r\n"), 0, 23, "block not ended");
+	nph_is(S("HTTP/1.1 100 Continue\r\n\r\n"), 0, 25, "only interim");
+	nph_is(S("HTTP/1.1 200 OK"), 0, 15, "status line not ended");
+	nph_is(S("Content-Type: text/plain\r\n\r\nx"), -1, 26,
+	    "no status line");
+	nph_is(S("HTTP/1.1 20 OK\r\n\r\n"), -1, 16, "two digits");
+	nph_is(S("HTTP/1.1 200OK\r\n\r\n"), -1, 16, "reason not separated");
+	nph_is(S("HTTP/ 200 OK\r\n\r\n"), -1, 14, "no version");
+	nph_is(S("\r\n\r\n"), -1, 2, "blank first line");
+	nph_is(S("HTTP/1.1 200 OK\r\n\r"), 0, 18, "blank line's CR alone");
+}
+
 int
 main(void)
 {
@@ -313,5 +360,6 @@ main(void)
 	test_truncate();
 	test_status();
 	test_malformed();
+	test_nph();
 	return done_testing();
 }
