@@ -108,7 +108,7 @@ in_roots(const struct config *cfg, const char *real)
 	return false;
 }
 
-/* R-TGT-3, every check; the reason names the file and the rule. */
+/* Every check of a target; the reason names the file and the rule. */
 static int
 vet(struct target *t, const struct config *cfg, const char *path)
 {
