@@ -2,7 +2,6 @@
  * cgiwrap: PHP-style connection handling for any CGI program.
  * This file only picks the mode and wires the modules together.
  */
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,10 +23,13 @@
 
 extern char **environ;
 
+/* With why, a usage error: "cgiwrap: why" first, then the usage. */
 static void __attribute__((noreturn))
-usage(int code)
+usage(const char *why)
 {
-	fprintf(code ? stderr : stdout,
+	if (why != NULL)
+		log_warnx("%s", why);
+	fprintf(why ? stderr : stdout,
 	    "usage: cgiwrap [-c file] -- program [argument ...]\n"
 	    "       cgiwrap [-c file] [script]       (as a CGI handler)\n"
 	    "       cgiwrap -f [-c file] [-s unix:path | -s host:port] [-m mode]"
@@ -35,7 +37,7 @@ usage(int code)
 	    "       cgiwrap -t [-c file]\n"
 	    "       cgiwrap -e path [-c file]\n"
 	    "       cgiwrap -V | -h\n");
-	exit(code ? 125 : 0);
+	exit(why ? 125 : 0);
 }
 
 /* 0, 1 and 2 must be taken, or a pipe of ours could land there. */
@@ -96,7 +98,7 @@ explain(const char *path, bool missing_ok, const char *target)
 static int
 refused(struct request *rq, const struct target *t)
 {
-	warnx("refused: %s", t->why);
+	sv_warn(rq->sv, 0, "refused: %s", t->why);
 	respond(rq->sv, t->code, rq->nph);
 	return t->code == 404 ? 127 : t->code == 403 ? 126 : 125;
 }
@@ -120,7 +122,7 @@ run(struct request *rq, const char *path, bool missing_ok, char **argv,
 	}
 	if (argv != NULL && target_explicit(&t, argv[0]) == -1) {
 		code = errno == EACCES ? 126 : 127;
-		warnx("%s: %s", argv[0], strerror(errno));
+		log_warn("%s", argv[0]);
 		respond(rq->sv, 500, rq->nph);
 	} else if (argv == NULL && target_handler(&t, cfg, environ, arg) == -1)
 		code = refused(rq, &t);
@@ -147,16 +149,18 @@ main(int argc, char *argv[])
 	const char *conf = NULL, *explain_path = NULL, *path, *sf;
 	bool test = false, fcgi = false, missing_ok, explicit;
 	long n;
-	char *end;
+	char *end, opt[32];
 	int ch, nopt;
 
 	clock_gettime(CLOCK_MONOTONIC, &rq.start);
 	program_invocation_short_name = (char *)"cgiwrap";
 	std_fds();
+	/* Its messages would start with argv[0]; ours are said below. */
+	opterr = 0;
 
 	/* Words a server made of an ISINDEX query are never options. */
 	nopt = argc - target_isindex(argc, argv, environ);
-	while ((ch = getopt(nopt, argv, "+c:e:fhm:s:tVw:")) != -1) {
+	while ((ch = getopt(nopt, argv, "+:c:e:fhm:s:tVw:")) != -1) {
 		switch (ch) {
 		case 'c':
 			conf = optarg;
@@ -167,7 +171,7 @@ main(int argc, char *argv[])
 		case 'm':
 			n = strtol(optarg, &end, 8);
 			if (*optarg == '\0' || *end != '\0' || n < 0 || n > 0777)
-				errx(125, "-m %s: not an octal mode", optarg);
+				fatalx(125, "-m %s: not an octal mode", optarg);
 			fc.mode = (mode_t)n;
 			break;
 		case 's':
@@ -175,7 +179,8 @@ main(int argc, char *argv[])
 			break;
 		case 'w':
 			if (parse_number(optarg, &n) == -1 || n < 1 || n > 1024)
-				errx(125, "-w %s: want 1 to 1024 workers", optarg);
+				fatalx(125, "-w %s: want 1 to 1024 workers",
+				    optarg);
 			fc.workers = (int)n;
 			break;
 		case 'e':
@@ -188,9 +193,15 @@ main(int argc, char *argv[])
 			printf("cgiwrap %s\n", VERSION);
 			return 0;
 		case 'h':
-			usage(0);
+			usage(NULL);
+		case ':':
+			snprintf(opt, sizeof(opt), "-%c: needs an argument",
+			    optopt);
+			usage(opt);
 		default:
-			usage(1);
+			snprintf(opt, sizeof(opt), "-%c: unknown option",
+			    optopt);
+			usage(opt);
 		}
 	}
 	path = config_path(conf, &missing_ok);
@@ -212,13 +223,14 @@ main(int argc, char *argv[])
 	sf = getenv("SCRIPT_FILENAME");
 	if (explicit) {
 		if (optind >= argc)
-			usage(1);
+			usage("no program after --");
 		rq.nph = target_nph(sf ? sf : argv[optind]);
 		return run(&rq, path, missing_ok, argv + optind, NULL, NULL, 0);
 	}
-	if (optind + 1 < nopt ||
-	    (optind == nopt && getenv("GATEWAY_INTERFACE") == NULL))
-		usage(1);
+	if (optind + 1 < nopt)
+		usage("more than one script");
+	if (optind == nopt && getenv("GATEWAY_INTERFACE") == NULL)
+		usage("no program, and not run by a web server");
 	rq.nph = sf != NULL && target_nph(sf);
 	return run(&rq, path, missing_ok, NULL,
 	    optind < nopt ? argv[optind] : NULL, argv + nopt, argc - nopt);

@@ -12,7 +12,7 @@ struct env {
 };
 
 /*
- * The child's environment (R-ENV-1): the request's, less HTTP_PROXY,
+ * The child's environment: the request's, less HTTP_PROXY,
  * less env_unset, less cgiwrap's own CGIWRAP_* variables (but
  * CGIWRAP_CONFIG), plus env_set.
  */

@@ -10,7 +10,6 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include <err.h>
 #include <errno.h>
 #include <fcgiapp.h>
 #include <fcntl.h>
@@ -56,11 +55,11 @@ read_body(FCGX_Request *req)
 	while ((n = FCGX_GetStr(buf, sizeof(buf), req->in)) > 0) {
 		if (fd == -1 && (fd = open(tmp ? tmp : "/tmp",
 		    O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) == -1) {
-			warn("body file");
+			log_warn("body file");
 			return -2;
 		}
 		if (write_all(fd, buf, (size_t)n) == -1) {
-			warn("body file");
+			log_warn("body file");
 			close(fd);
 			return -2;
 		}
@@ -104,9 +103,9 @@ fc_finish(void *ctx)
 }
 
 static void
-refuse(struct server *sv, FCGX_Request *req, int code, const char *why)
+refuse(struct server *sv, int code, const char *why)
 {
-	FCGX_FPrintF(req->err, "cgiwrap: refused: %s\n", why);
+	sv_warn(sv, 0, "refused: %s", why);
 	respond(sv, code, false);
 }
 
@@ -127,12 +126,12 @@ handle(FCGX_Request *req, const struct config *cfg, int lfd)
 	/* libfcgi accepts without SOCK_CLOEXEC. */
 	(void)fcntl(req->ipcFd, F_SETFD, FD_CLOEXEC);
 	if ((sv.body = read_body(req)) == -2)
-		warnx("%s: the server went away while sending the body",
+		log_warnx("%s: the server went away while sending the body",
 		    sf ? sf : "request");
 	else if (sf == NULL)
-		refuse(&sv, req, 404, "no SCRIPT_FILENAME in the request");
+		refuse(&sv, 404, "no SCRIPT_FILENAME in the request");
 	else if (target_handler(&t, cfg, req->envp, sf) == -1)
-		refuse(&sv, req, t.code, t.why);
+		refuse(&sv, t.code, t.why);
 	else
 		request_start(&rq, cfg, &t, req->envp, argv);
 	fc_finish(&c);
@@ -162,7 +161,7 @@ catch(int sig)
 
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(sig, &sa, NULL) == -1)
-		err(125, "sigaction");
+		fatal(125, "sigaction");
 }
 
 static void
@@ -172,7 +171,7 @@ reload(struct config **cfg, const struct fastcgi *fc)
 
 	reloading = 0;
 	if ((new = config_load(fc->config, fc->missing_ok)) == NULL) {
-		warnx("%s: not reloaded, the old configuration stays",
+		log_warnx("%s: not reloaded, the old configuration stays",
 		    fc->config);
 		return;
 	}
@@ -193,9 +192,9 @@ worker(int lfd, struct config *cfg, const struct fastcgi *fc)
 	/* Supervisors run on after the worker moved on: nobody waits. */
 	if (signal(SIGCHLD, SIG_IGN) == SIG_ERR ||
 	    signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		err(125, "signal");
+		fatal(125, "signal");
 	if (FCGX_InitRequest(&req, lfd, 0) != 0)
-		errx(125, "FCGX_InitRequest failed");
+		fatalx(125, "FCGX_InitRequest failed");
 	while (!stopping && FCGX_Accept_r(&req) == 0) {
 		if (reloading)
 			reload(&cfg, fc);
@@ -217,26 +216,26 @@ open_unix(const char *path, mode_t mode)
 	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path))
-		errx(125, "%s: socket path too long", path);
+		fatalx(125, "%s: socket path too long", path);
 	strcpy(sun.sun_path, path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		err(125, "socket");
+		fatal(125, "socket");
 	/* Replace a stale socket, never a live one or anything else. */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
-			errx(125, "%s: exists and is not a socket", path);
+			fatalx(125, "%s: exists and is not a socket", path);
 		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-			errx(125, "%s: in use by a running server", path);
+			fatalx(125, "%s: in use by a running server", path);
 		if (unlink(path) == -1)
-			err(125, "unlink %s", path);
+			fatal(125, "unlink %s", path);
 	}
 	/* Born with its mode: no moment where others could connect. */
 	old = umask(~mode & 0777);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		err(125, "bind %s", path);
+		fatal(125, "bind %s", path);
 	umask(old);
 	if (chmod(path, mode) == -1)
-		err(125, "chmod %s", path);
+		fatal(125, "chmod %s", path);
 	return fd;
 }
 
@@ -251,7 +250,7 @@ open_inet(const char *spec)
 	int fd, one = 1, rc;
 
 	if (colon == NULL || (size_t)(colon - spec) >= sizeof(host))
-		errx(125, "%s: want unix:PATH or HOST:PORT", spec);
+		fatalx(125, "%s: want unix:PATH or HOST:PORT", spec);
 	snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
 	/* [::1]:9000 */
 	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
@@ -259,12 +258,12 @@ open_inet(const char *spec)
 		host[strlen(host) - 1] = '\0';
 	}
 	if ((rc = getaddrinfo(*host ? host : NULL, colon + 1, &hints, &ai)))
-		errx(125, "%s: %s", spec, gai_strerror(rc));
+		fatalx(125, "%s: %s", spec, gai_strerror(rc));
 	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		err(125, "socket");
+		fatal(125, "socket");
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) == -1)
-		err(125, "bind %s", spec);
+		fatal(125, "bind %s", spec);
 	freeaddrinfo(ai);
 	return fd;
 }
@@ -282,10 +281,10 @@ open_socket(const struct fastcgi *fc)
 		else
 			fd = open_inet(fc->socket);
 		if (listen(fd, BACKLOG) == -1)
-			err(125, "listen %s", fc->socket);
+			fatal(125, "listen %s", fc->socket);
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &quiet, sizeof(quiet)) == -1)
-		err(125, "setsockopt");
+		fatal(125, "setsockopt");
 	return fd;
 }
 
@@ -304,7 +303,7 @@ start_worker(int lfd, struct config *cfg, const struct fastcgi *fc)
 	pid_t pid;
 
 	if ((pid = fork()) == -1)
-		warn("fork");
+		log_warn("fork");
 	else if (pid == 0)
 		worker(lfd, cfg, fc);
 	return pid;
@@ -320,7 +319,7 @@ after_ms(int64_t ms)
 	it.it_value.tv_sec = ms / 1000;
 	it.it_value.tv_usec = (ms % 1000) * 1000;
 	if (setitimer(ITIMER_REAL, &it, NULL) == -1)
-		err(125, "setitimer");
+		fatal(125, "setitimer");
 }
 
 /* Tell every worker; a slot of 0 is empty. */
@@ -351,9 +350,9 @@ fastcgi_serve(const struct fastcgi *fc)
 	log_init(cfg->log);
 	lfd = open_socket(fc);
 	if (FCGX_Init() != 0)
-		errx(125, "FCGX_Init failed");
+		fatalx(125, "FCGX_Init failed");
 	if ((pool = calloc((size_t)fc->workers, sizeof(*pool))) == NULL)
-		err(125, NULL);
+		fatal(125, "workers");
 	catch(SIGTERM);
 	catch(SIGINT);
 	catch(SIGHUP);
@@ -364,12 +363,12 @@ fastcgi_serve(const struct fastcgi *fc)
 	while (!stopping) {
 		if ((pid = waitpid(-1, &ws, 0)) == -1) {
 			if (errno != EINTR)
-				err(125, "waitpid");
+				fatal(125, "waitpid");
 			if (reloading) {
 				reloading = 0;
 				if ((new = config_load(fc->config,
 				    fc->missing_ok)) == NULL) {
-					warnx("%s: not reloaded, the old "
+					log_warnx("%s: not reloaded, the old "
 					    "configuration stays", fc->config);
 					continue;
 				}
@@ -383,8 +382,8 @@ fastcgi_serve(const struct fastcgi *fc)
 		}
 		for (i = 0; i < fc->workers; i++)
 			if (pool[i] == pid) {
-				warnx("worker %d ended (status %d), replaced",
-				    (int)pid, ws);
+				log_warnx("worker %d ended (status %d), "
+				    "replaced", (int)pid, ws);
 				pool[i] = start_worker(lfd, cfg, fc);
 			}
 	}

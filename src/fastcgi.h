@@ -1,4 +1,4 @@
-/* FastCGI mode (R-FCGI): a pool of workers, one request at a time each. */
+/* FastCGI mode: a pool of workers, one request at a time each. */
 #ifndef CGIWRAP_FASTCGI_H
 #define CGIWRAP_FASTCGI_H
 

@@ -1,10 +1,11 @@
 /*
- * The request log.  Each line is written with a single write(2) to a
- * file opened with O_APPEND, so lines of concurrent requests never
- * interleave; the file is opened per line because the writer is a
- * short-lived supervisor and the file may be rotated under it.
+ * The request log and cgiwrap's own messages.  Each log line is written
+ * with a single write(2) to a file opened with O_APPEND, so lines of
+ * concurrent requests never interleave; the file is opened per line
+ * because the writer is a short-lived supervisor and the file may be
+ * rotated under it.  A message is written with a single write(2) too:
+ * Apache's mod_cgi makes an error-log entry of every piece it reads.
  */
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -35,7 +36,7 @@ log_init(const char *dest)
 	else {
 		free(path);
 		if ((path = strdup(dest)) == NULL) {
-			warn("log %s (lines go to syslog)", dest);
+			log_warn("log %s (lines go to syslog)", dest);
 			kind = TO_SYSLOG;
 			return;
 		}
@@ -47,7 +48,7 @@ log_init(const char *dest)
 		 */
 		if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK |
 		    O_CLOEXEC, 0640)) == -1)
-			warn("log %s (lines go to syslog)", path);
+			log_warn("log %s (lines go to syslog)", path);
 		else
 			close(fd);
 	}
@@ -62,17 +63,18 @@ log_to_stderr(void)
 void
 log_line(const char *fmt, ...)
 {
-	char line[8192];
+	char raw[8192], line[8192];
 	va_list ap;
-	int fd, n;
+	size_t n;
+	int fd, rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	rc = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (rc < 0)
 		return;
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
+	/* Values come escaped by log_kv; this keeps any other raw byte out. */
+	n = log_escape(line, sizeof(line) - 1, raw, "");
 
 	if (kind == TO_SYSLOG) {
 		syslog(LOG_INFO, "%s", line);
@@ -82,18 +84,41 @@ log_line(const char *fmt, ...)
 	if (kind == TO_FILE) {
 		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 		if (fd != -1) {
-			if (write_all(fd, line, (size_t)n) == 0) {
+			if (write_all(fd, line, n) == 0) {
 				close(fd);
 				return;
 			}
 			close(fd);
 		}
 		/* The line must not be lost: say why, then keep it. */
-		warn("log %s", path);
-		syslog(LOG_INFO, "%.*s", n - 1, line);
+		log_warn("log %s", path);
+		syslog(LOG_INFO, "%.*s", (int)n - 1, line);
 		return;
 	}
-	(void)write_all(STDERR_FILENO, line, (size_t)n);
+	(void)write_all(STDERR_FILENO, line, n);
+}
+
+size_t
+log_escape(char *dst, size_t len, const char *src, const char *also)
+{
+	size_t at = 0;
+	unsigned char c;
+
+	if (len == 0)
+		return 0;
+	for (; (c = (unsigned char)*src) != '\0'; src++) {
+		if (c >= ' ' && c != 0x7f && strchr(also, c) == NULL) {
+			if (at + 1 >= len)
+				break;
+			dst[at++] = (char)c;
+		} else {
+			if (at + 4 >= len)
+				break;
+			at += (size_t)snprintf(dst + at, 5, "\\x%02x", c);
+		}
+	}
+	dst[at] = '\0';
+	return at;
 }
 
 void
@@ -108,18 +133,100 @@ log_kv(char *buf, size_t len, const char *key, const char *value)
 			quote = 1;
 	at += (size_t)snprintf(buf + at, at < len ? len - at : 0, " %s=%s", key,
 	    quote ? "\"" : "");
-	for (p = value; *p != '\0' && at + 5 < len; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (!quote || (c >= ' ' && c != '"' && c != '\\' && c != 0x7f))
-			buf[at++] = (char)c;
-		else
-			at += (size_t)snprintf(buf + at, len - at, "\\x%02x", c);
+	/* Room for the closing quote and the NUL. */
+	if (at + 2 >= len) {
+		if (len > 0)
+			buf[at < len ? at : len - 1] = '\0';
+		return;
 	}
-	if (quote && at + 1 < len)
+	at += log_escape(buf + at, len - at - 1, value, quote ? "\"\\" : "");
+	if (quote)
 		buf[at++] = '"';
-	if (at < len)
-		buf[at] = '\0';
-	else
-		buf[len - 1] = '\0';
+	buf[at] = '\0';
+}
+
+size_t
+log_vformat(char *buf, size_t len, int errnum, const char *fmt, va_list ap)
+{
+	static const char prefix[] = "cgiwrap: ";
+	char text[LOG_MSG_MAX], tail[128] = "";
+	size_t n, t;
+
+	if (errnum != 0)
+		snprintf(tail, sizeof(tail), ": %s", strerror(errnum));
+	t = strlen(tail);
+	/* The prefix, the tail, a newline and a NUL always fit. */
+	if (len < sizeof(prefix) + sizeof(tail) + 1) {
+		if (len > 0)
+			buf[0] = '\0';
+		return 0;
+	}
+	if (vsnprintf(text, sizeof(text), fmt, ap) < 0)
+		text[0] = '\0';
+	memcpy(buf, prefix, sizeof(prefix) - 1);
+	n = sizeof(prefix) - 1;
+	/* Backslashes too, so that every \x in a message is an escape. */
+	n += log_escape(buf + n, len - n - t - 1, text, "\\");
+	memcpy(buf + n, tail, t);
+	n += t;
+	buf[n++] = '\n';
+	buf[n] = '\0';
+	return n;
+}
+
+static void
+vwarnmsg(int errnum, const char *fmt, va_list ap)
+{
+	char msg[LOG_MSG_MAX];
+	size_t n;
+
+	n = log_vformat(msg, sizeof(msg), errnum, fmt, ap);
+	(void)write_all(STDERR_FILENO, msg, n);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnmsg(e, fmt, ap);
+	va_end(ap);
+	errno = e;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnmsg(0, fmt, ap);
+	va_end(ap);
+	errno = e;
+}
+
+void
+fatal(int code, const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnmsg(e, fmt, ap);
+	va_end(ap);
+	exit(code);
+}
+
+void
+fatalx(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnmsg(0, fmt, ap);
+	va_end(ap);
+	exit(code);
 }

@@ -1,6 +1,19 @@
-/* The request log (R-LOG-1): syslog, stderr or a file. */
+/*
+ * What cgiwrap writes for people: the request log (syslog, stderr or a
+ * file) and its own messages.  No byte of a request or a program reaches
+ * either raw: control bytes are written as \xHH.
+ */
 #ifndef CGIWRAP_LOG_H
 #define CGIWRAP_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/*
+ * The longest message: one write(2) of at most PIPE_BUF bytes to a pipe
+ * is atomic, so messages of concurrent processes never mix.
+ */
+#define LOG_MSG_MAX	4096
 
 /* "syslog", "stderr" or a file path. */
 void	 log_init(const char *dest);
@@ -16,5 +29,29 @@ int	 log_to_stderr(void);
  * quoting the value when it holds blanks, quotes or control bytes.
  */
 void	 log_kv(char *buf, size_t len, const char *key, const char *value);
+
+/*
+ * Copy src to dst (of size len, kept NUL-terminated) with every control
+ * byte, DEL and byte of also written as \xHH; an escape that does not
+ * fit is left out whole.  Returns the length of dst.
+ */
+size_t	 log_escape(char *dst, size_t len, const char *src, const char *also);
+
+/*
+ * A message of cgiwrap, as it is written: "cgiwrap: TEXT\n", or with
+ * errnum other than 0 "cgiwrap: TEXT: strerror(errnum)\n", TEXT escaped
+ * (backslashes too) and cut to fit buf (len at most LOG_MSG_MAX).
+ * Returns its length.
+ */
+size_t	 log_vformat(char *buf, size_t len, int errnum, const char *fmt,
+	    va_list ap) __attribute__((format(printf, 4, 0)));
+
+/* err(3) and warn(3) of cgiwrap: one message on stderr in one write(2). */
+void	 log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	 log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	 fatal(int code, const char *fmt, ...)
+	    __attribute__((noreturn, format(printf, 2, 3)));
+void	 fatalx(int code, const char *fmt, ...)
+	    __attribute__((noreturn, format(printf, 2, 3)));
 
 #endif

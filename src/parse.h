@@ -34,7 +34,7 @@ int		 parse_signal(const char *, int *);
 /* Name of a signal without "SIG" ("TERM"), or its number as text. */
 const char	*signal_name(int);
 
-/* A control line of a script (R-CTL-2), as the supervisor applies it. */
+/* A control line of a script, as the supervisor applies it. */
 enum control_op { CTL_TIME_LIMIT = 1, CTL_IGNORE_USER_ABORT, CTL_FINISH };
 
 struct control {

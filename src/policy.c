@@ -8,7 +8,7 @@
 #include "policy.h"
 #include "status.h"
 
-/* No FNM_PATHNAME: a star matches slashes too, as R-CFG-1 wants. */
+/* No FNM_PATHNAME: a star matches slashes too (cgiwrap.conf(5)). */
 const struct level *
 policy_match(const struct config *c, const char *target)
 {

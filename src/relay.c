@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,6 +23,7 @@
 
 #include "cgihdr.h"
 #include "io.h"
+#include "log.h"
 #include "relay.h"
 #include "request.h"
 #include "spawn.h"
@@ -103,25 +103,33 @@ sv_put(const struct server *sv, int stream, const char *buf, size_t len)
 	return write_all(stream, buf, len);
 }
 
-/* One "cgiwrap:" line for the server's error log, about the target. */
+void
+sv_warn(const struct server *sv, int errnum, const char *fmt, ...)
+{
+	char msg[LOG_MSG_MAX];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = log_vformat(msg, sizeof(msg), errnum, fmt, ap);
+	va_end(ap);
+	(void)sv_put(sv, 2, msg, n);
+}
+
+/* A message about the target. */
 static void	say(const struct front *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
 static void
 say(const struct front *f, const char *fmt, ...)
 {
-	char line[1024];
+	char text[LOG_MSG_MAX];
 	va_list ap;
-	int n;
 
-	n = snprintf(line, sizeof(line) - 1, "cgiwrap: %s: ", f->rq->target);
-	if (n < 0 || (size_t)n >= sizeof(line) - 1)
-		n = (int)strlen(line);
 	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - 1 - (size_t)n, fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	strcat(line, "\n");
-	(void)sv_put(f->sv, 2, line, strlen(line));
+	sv_warn(f->sv, 0, "%s: %s", f->rq->target, text);
 }
 
 void
@@ -903,7 +911,7 @@ relay(struct request *rq)
 		close(f.body.dst);
 	}
 	if (setup(&f) == -1) {
-		warn("%s: setup", rq->target);
+		sv_warn(f.sv, errno, "%s: setup", rq->target);
 		respond(f.sv, 500, rq->nph);
 		return 125;
 	}

@@ -39,4 +39,12 @@ int	 relay(struct request *);
  */
 void	 respond(const struct server *, int code, bool nph);
 
+/*
+ * A message of cgiwrap about a request, to the server's error log: to
+ * stderr of a CGI, as one FCGI_STDERR record in FastCGI mode.  As
+ * log_warn(), with errnum for errno (0: none).
+ */
+void	 sv_warn(const struct server *, int errnum, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -5,7 +5,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -80,7 +79,7 @@ request_fail(struct request *rq, const char *what)
 {
 	int e = errno;
 
-	warn("%s: %s", rq->target ? rq->target : "request", what);
+	sv_warn(rq->sv, e, "%s: %s", rq->target ? rq->target : "request", what);
 	respond(rq->sv, e == EAGAIN || e == ENOMEM || e == EMFILE ||
 	    e == ENFILE ? 503 : 500, rq->nph);
 	return 125;

@@ -1,4 +1,4 @@
-/* Shutdown commands (R-SHUT): run once per request, after the child. */
+/* Shutdown commands: run once per request, after the child. */
 #ifndef CGIWRAP_SHUTDOWN_H
 #define CGIWRAP_SHUTDOWN_H
 

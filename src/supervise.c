@@ -208,7 +208,7 @@ grace_over(struct sup *s)
 	timer_arm(s->grace, KILL_RETRY);
 }
 
-/* Did the child die of its CPU limit (R-LIM)? */
+/* Did the child die of its CPU limit? */
 static bool
 cpu_limited(const struct sup *s)
 {

@@ -118,7 +118,7 @@ is_self(const struct stat *st)
 	    self.st_dev == st->st_dev && self.st_ino == st->st_ino;
 }
 
-/* R-TGT-3, every check; the reason names the file and the rule. */
+/* Every check of a target; the reason names the file and the rule. */
 static int
 vet(struct target *t, const struct config *cfg, const char *path)
 {

@@ -25,8 +25,8 @@ struct target {
 int	 target_explicit(struct target *, const char *program);
 
 /*
- * Handler modes (R-TGT-2): the target named by the request, vetted
- * (R-TGT-3).  arg is the first argument the server gave (lighttpd's
+ * Handler modes: the target named by the request, vetted as
+ * cgiwrap(8) says under Targets.  arg is the first argument the server gave (lighttpd's
  * cgi.assign), or NULL.  Returns -1 with code and why on refusal.
  */
 int	 target_handler(struct target *, const struct config *,
@@ -49,7 +49,7 @@ void	 target_free(struct target *);
 bool	 target_nph(const char *path);
 
 /*
- * The words a server made of an ISINDEX query (R-TGT-4): how many of
+ * The words a server made of an ISINDEX query: how many of
  * the last arguments they are (0 if none).
  */
 int	 target_isindex(int argc, char *const *argv, char *const *cgi);

@@ -1,4 +1,4 @@
-/* Client watch (R-STAT-4): the client's TCP connection, seen by sock_diag. */
+/* Client watch: the client's TCP connection, seen by sock_diag. */
 #ifndef CGIWRAP_WATCH_H
 #define CGIWRAP_WATCH_H
 

@@ -2,14 +2,21 @@
 # The documents: the manual pages are clean mdoc, the sample config is
 # valid, holds the built-in defaults and shows every option, and both
 # pages name every option, flag and CGIWRAP_* variable the code has.
-# SPEC section 12, R-CFG-2, section 9.
+# The project stands alone: no file outside tests/ names a document that
+# is not in it; the systemd unit runs the binary where the README installs
+# it; a usage error starts with "cgiwrap: "; the log notes of cgiwrap.8
+# are what a real run writes.
 
 use strict;
 use warnings;
 use FindBin;
 use Cwd qw(abs_path);
+use File::Find qw(find);
 use File::Temp qw(tempdir);
 use Test::More;
+use Time::HiRes qw(time sleep);
+use lib "$FindBin::Bin/../lib";
+use Harness qw(T);
 
 my $TOP = abs_path("$FindBin::Bin/../..");
 my $BIN = $ENV{CGIWRAP} || "$TOP/cgiwrap";
@@ -190,6 +197,78 @@ for my $name (sort keys %opt) {
 	$ex =~ s/\\e/\\/g if defined $ex;
 	my ($out) = run($BIN, '-t', '-c', write_conf('man5.conf', $ex // ''));
 	is($out, "syntax ok\n", 'the example of cgiwrap.conf.5: syntax ok');
+}
+
+# 6. Nothing outside tests/ refers to a document the repository lacks.
+{
+	my @bad;
+	find({ no_chdir => 1, wanted => sub {
+		if (-d $_ && m{^\Q$TOP\E/(?:\.git|build|tests)\z}) {
+			$File::Find::prune = 1;
+			return;
+		}
+		return unless -f $_ && -T $_;
+		my $text = slurp($_) // return;
+		push @bad, "$_: $1" while $text =~
+		    /(SPEC\.md|\.\.\/shared|\bR-[A-Z]{2,}(?:-\d+)?\b)/g;
+	} }, $TOP);
+	is(join("\n", @bad), '', 'no file outside tests/ names SPEC.md, '
+	    . '../shared or a requirement id');
+}
+
+# 7. The systemd unit runs the binary where the README installs it.
+{
+	my $readme = slurp("$TOP/README") // '';
+	my ($prefix) = $readme =~ /make install PREFIX=(\S+)/;
+	ok(defined $prefix, 'the README installs with make install PREFIX=');
+	my ($exec) = (slurp("$TOP/etc/cgiwrap.service") // '')
+	    =~ /^ExecStart=(\S+)/m;
+	is($exec, ($prefix // '') . '/bin/cgiwrap',
+	    'etc/cgiwrap.service runs the binary the README installs');
+}
+
+# 8. Usage errors say who speaks, not the path cgiwrap was run by.
+for my $args (['-q'], ['-c'], ['--'], ['-w', 'x']) {
+	my ($out, $rc) = run($BIN, @$args);
+	like($out, qr/\Acgiwrap: /, "cgiwrap @$args: starts with 'cgiwrap: '");
+	is($rc, 125, "cgiwrap @$args: exit 125");
+}
+
+# 9. The log notes shown in cgiwrap.8 are those a real run writes: a
+# program writes the example's bad control line, the example's shutdown
+# command exits with its status.
+{
+	my $intro = 'Warnings, such as a refused control line';
+	my ($ex) = $man8 =~ /^\Q$intro\E.*?^\.Bd -literal[^\n]*\n(.*?)^\.Ed$/ms;
+	$ex //= '';
+	$ex =~ s/\n  +/ /g;
+	my @want = split /\n/, $ex;
+	my ($bad) = $ex =~ /bad line '([^']*)'/;
+	my ($name, $st) = $ex =~ /shutdown=(\w+) note="exited (\d+)"/;
+	ok(defined $bad && defined $st, 'cgiwrap.8 shows a control note and '
+	    . 'a shutdown note') or diag($ex);
+	$bad //= 'x';
+	$name //= 'x';
+	$st //= 1;
+	my $prog = "$TMP/report.cgi";
+	my $log = "$TMP/notes.log";
+	write_conf('report.cgi', "#!/bin/sh\necho '$bad' >&\$CGIWRAP_CONTROL_FD\n"
+	    . "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'\n");
+	chmod 0755, $prog or die "chmod $prog: $!";
+	write_conf('audit.sh', "#!/bin/sh\nexit $st\n");
+	chmod 0755, "$TMP/audit.sh" or die "chmod: $!";
+	my $conf = write_conf('notes.conf', "log = \"$log\"\n"
+	    . "shutdown \"$name\" { command = {\"$TMP/audit.sh\"} }\n");
+	my ($out, $rc) = run($BIN, '-c', $conf, '--', $prog);
+	is($rc, 0, 'the example program ran') or diag($out);
+	my $deadline = time + T(10);
+	sleep 0.05 until (slurp($log) // '') =~ /shutdown=/
+	    || time > $deadline;
+	my @got = grep { /note=/ } split /\n/, slurp($log) // '';
+	s/^target=\Q$prog\E /target=\/usr\/lib\/cgi-bin\/report.cgi /,
+	    s/ pid=\d+ / pid=4242 / for @got;
+	is_deeply(\@got, \@want, 'the notes of cgiwrap.8 are those cgiwrap '
+	    . 'writes') or diag(join("\n", 'got:', @got, 'want:', @want));
 }
 
 done_testing();
