@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "log.h"
 #include "parse.h"
 #include "status.h"
 
@@ -113,11 +114,9 @@ vreport(int line, const char *fmt, va_list ap)
 		return;
 	}
 	if (line > 0)
-		fprintf(stderr, "cgiwrap: %s:%d: %s\n", ld.path, line,
-		    msg != NULL ? msg : fmt);
+		log_warnx("%s:%d: %s", ld.path, line, msg != NULL ? msg : fmt);
 	else
-		fprintf(stderr, "cgiwrap: %s: %s\n", ld.path,
-		    msg != NULL ? msg : fmt);
+		log_warnx("%s: %s", ld.path, msg != NULL ? msg : fmt);
 	free(ld.lastmsg);
 	ld.lastmsg = msg;
 	ld.nerr++;

@@ -174,7 +174,7 @@ log_vformat(char *buf, size_t len, int errnum, const char *fmt, va_list ap)
 	return n;
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 vwarnmsg(int errnum, const char *fmt, va_list ap)
 {
 	char msg[LOG_MSG_MAX];
