@@ -310,10 +310,9 @@ take_request(FCGX_Request *req, const struct config *cfg, int workers)
 		    "closed");
 	if (overdue && body >= 0)
 		close(body);
-	if ((overdue || body == -2) && req->ipcFd != -1) {
-		req->keepConnection = 0;
-		FCGX_Finish_r(req);
-	}
+	/* No answer to a request not read: its connection is closed. */
+	if ((overdue || body == -2) && req->ipcFd != -1)
+		FCGX_Free(req, 1);
 	return overdue ? -2 : body;
 }
 
