@@ -89,6 +89,8 @@ is_default_config(const struct config *c, const char *what)
 	is_int(c->roots_line, 0, "roots not set");
 	is_str(c->log, "syslog", "default log");
 	is_int(c->log_line, 0, "log not set");
+	is_int(c->fastcgi_timeout, 60000, "default fastcgi_timeout");
+	is_int(c->fastcgi_timeout_line, 0, "fastcgi_timeout not set");
 	for (i = 0; i < OPT_COUNT; i++)
 		if (c->global.origin[i] != 0)
 			break;
@@ -125,6 +127,8 @@ good(void)
 	is_int(c->roots_line, 3, "roots line");
 	is_str(c->log, "stderr", "log");
 	is_int(c->log_line, 4, "log line");
+	is_int(c->fastcgi_timeout, 1500, "fastcgi_timeout 1500ms");
+	is_int(c->fastcgi_timeout_line, 47, "fastcgi_timeout line");
 
 	s = &c->global.set;
 	is_int(s->ignore_user_abort, true, "ignore_user_abort");
@@ -281,6 +285,7 @@ bad_files(void)
 	    { "bad-unknown.conf", "3: no such option 'kill_singal'" },
 	    { "bad-duration.conf",
 		"4: max_execution_time: bad duration '1.5s'" },
+	    { "bad-fastcgi.conf", "2: fastcgi_timeout: must be more than 0" },
 	    { "bad-signal.conf", "7: kill_signal: unknown signal 'FOO'" },
 	    { "bad-limit.conf", "2: limit_nofile: negative value '-1'" },
 	    { "bad-header.conf", "1: max_header_size: 0 is less than 1" },
