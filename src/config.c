@@ -25,6 +25,7 @@
 #define DEFAULT_ROOT	 "/usr/lib/cgi-bin"
 #define DEFAULT_LOG	 "syslog"
 #define DEFAULT_TIMEOUT	 30000		/* ms, of a shutdown command */
+#define DEFAULT_FASTCGI_TIMEOUT 60000	/* ms, to read a FastCGI request */
 
 #define nitems(a)	 (sizeof(a) / sizeof((a)[0]))
 
@@ -531,6 +532,20 @@ timeoutcb(cfg_t *cfg, cfg_opt_t *o)
 	return 0;
 }
 
+/* 0 cannot mean "none" here: a silent peer would hold a worker for ever. */
+static int
+fastcgicb(cfg_t *cfg, cfg_opt_t *o)
+{
+	int64_t	 ms;
+
+	if (seen(cfg, o) == -1 ||
+	    duration(cfg->line, o->name, cfg_opt_getnstr(o, 0), &ms) == -1)
+		return -1;
+	if (ms == 0)
+		return report(cfg->line, "%s: must be more than 0", o->name);
+	return 0;
+}
+
 static int
 whencb(cfg_t *cfg, cfg_opt_t *o)
 {
@@ -808,6 +823,11 @@ convert(cfg_t *top, bool file)
 	if ((c->log = strdup(c->log_line != 0 ? cfg_opt_getnstr(o, 0) :
 	    DEFAULT_LOG)) == NULL || level(top, &c->global) == -1)
 		goto fail;
+	o = cfg_getopt(top, "fastcgi_timeout");
+	c->fastcgi_timeout = DEFAULT_FASTCGI_TIMEOUT;
+	if ((c->fastcgi_timeout_line = origin(o)) != 0 &&
+	    parse_duration(cfg_opt_getnstr(o, 0), &c->fastcgi_timeout) == -1)
+		goto fail;
 	o = cfg_getopt(top, "script");
 	if (cfg_opt_size(o) > 0 &&
 	    (c->script = calloc(cfg_opt_size(o), sizeof(*c->script))) == NULL)
@@ -973,7 +993,7 @@ config_load(const char *path, bool missing_ok)
 		CFG_STR_LIST("when", NULL, CFGF_NODEFAULT),
 		CFG_END()
 	};
-	cfg_opt_t	 script[OPT_COUNT + 2], top[OPT_COUNT + 5];
+	cfg_opt_t	 script[OPT_COUNT + 2], top[OPT_COUNT + 6];
 	const cfg_flag_t multi = CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES;
 	struct config	*c = NULL;
 	cfg_t		*cfg;
@@ -1000,7 +1020,10 @@ config_load(const char *path, bool missing_ok)
 	top[OPT_COUNT + 2].validcb = rootscb;
 	top[OPT_COUNT + 3] = (cfg_opt_t)CFG_STR("log", NULL, CFGF_NODEFAULT);
 	top[OPT_COUNT + 3].validcb = logcb;
-	top[OPT_COUNT + 4] = (cfg_opt_t)CFG_END();
+	top[OPT_COUNT + 4] = (cfg_opt_t)CFG_STR("fastcgi_timeout", NULL,
+	    CFGF_NODEFAULT);
+	top[OPT_COUNT + 4].validcb = fastcgicb;
+	top[OPT_COUNT + 5] = (cfg_opt_t)CFG_END();
 
 	if ((cfg = cfg_init(top, CFGF_NONE)) == NULL)
 		report(0, "%s", strerror(errno));

@@ -90,6 +90,8 @@ struct config {
 	int		  roots_line;
 	char		 *log;		/* "syslog", "stderr" or a path */
 	int		  log_line;
+	int64_t		  fastcgi_timeout;	/* ms, more than 0 */
+	int		  fastcgi_timeout_line;
 	struct level	  global;
 	struct level	 *script;
 	size_t		  nscript;

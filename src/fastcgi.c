@@ -14,6 +14,7 @@
 #include <fcgiapp.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "config.h"
 #include "fastcgi.h"
 #include "io.h"
@@ -30,7 +32,6 @@
 #include "target.h"
 
 #define BACKLOG	128
-#define PEER_TIMEOUT 60		/* s a web server may stay silent mid-request */
 
 struct conn {
 	FCGX_Request	*req;
@@ -38,6 +39,10 @@ struct conn {
 };
 
 static volatile sig_atomic_t stopping, reloading, abandon;
+
+/* The connection whose request is being read, and whether it was cut. */
+static volatile sig_atomic_t reading = -1, overdue;
+static timer_t deadline;
 
 /*
  * nginx stops sending the body once the response has begun, so the
@@ -109,12 +114,12 @@ refuse(struct server *sv, int code, const char *why)
 	respond(sv, code, false);
 }
 
-/* One request, through the engine every mode shares. */
+/* One request, read whole, through the engine every mode shares. */
 static void
-handle(FCGX_Request *req, const struct config *cfg, int lfd)
+handle(FCGX_Request *req, const struct config *cfg, int lfd, int body)
 {
 	struct conn c = { .req = req };
-	struct server sv = { .fd = req->ipcFd, .listen = lfd,
+	struct server sv = { .body = body, .fd = req->ipcFd, .listen = lfd,
 	    .stop = &abandon, .write = fc_write, .finish = fc_finish,
 	    .ctx = &c };
 	struct request rq = { .sv = &sv };
@@ -123,12 +128,7 @@ handle(FCGX_Request *req, const struct config *cfg, int lfd)
 	char *argv[2] = { sf, NULL };
 
 	clock_gettime(CLOCK_MONOTONIC, &rq.start);
-	/* libfcgi accepts without SOCK_CLOEXEC. */
-	(void)fcntl(req->ipcFd, F_SETFD, FD_CLOEXEC);
-	if ((sv.body = read_body(req)) == -2)
-		log_warnx("%s: the server went away while sending the body",
-		    sf ? sf : "request");
-	else if (sf == NULL)
+	if (sf == NULL)
 		refuse(&sv, 404, "no SCRIPT_FILENAME in the request");
 	else if (target_handler(&t, cfg, req->envp, sf) == -1)
 		refuse(&sv, t.code, t.why);
@@ -140,10 +140,27 @@ handle(FCGX_Request *req, const struct config *cfg, int lfd)
 	target_free(&t);
 }
 
+/*
+ * The deadline of a request's read.  Shutting the read side down ends
+ * every read of it, the one under way or one about to begin, where a
+ * flag could come just before a read and be missed.
+ */
+static void
+cut(void)
+{
+	int saved = errno;
+
+	if (reading != -1 && shutdown(reading, SHUT_RD) == 0)
+		overdue = 1;
+	errno = saved;
+}
+
 static void
 on_signal(int sig)
 {
-	if (sig == SIGHUP)
+	if (sig == SIGRTMIN)
+		cut();
+	else if (sig == SIGHUP)
 		reloading = 1;
 	else if (sig == SIGALRM)
 		abandon = 1;
@@ -180,27 +197,157 @@ reload(struct config **cfg, const struct fastcgi *fc)
 	log_init((*cfg)->log);
 }
 
+/* Until cleared, the connection fd is cut in ms milliseconds. */
+static void
+deadline_set(int fd, int64_t ms)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = ms / 1000,
+	    .tv_nsec = ms % 1000 * 1000000 } };
+
+	overdue = 0;
+	reading = fd;
+	if (timer_settime(deadline, 0, &its, NULL) == -1)
+		fatal(125, "timer_settime");
+}
+
+static void
+deadline_clear(void)
+{
+	static const struct itimerspec off;
+
+	if (timer_settime(deadline, 0, &off, NULL) == -1)
+		fatal(125, "timer_settime");
+	reading = -1;
+}
+
+/*
+ * The next connection; -1 when a signal came first.  The listening
+ * socket may come non-blocking or with a receive timeout from whoever
+ * passed it: then accept says EAGAIN, and poll waits.
+ */
+static int
+take(int lfd)
+{
+	struct pollfd pfd = { lfd, POLLIN, 0 };
+	int fd;
+
+	for (;;) {
+		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) != -1)
+			return fd;
+		switch (errno) {
+		case EINTR:
+			return -1;
+		case EAGAIN:
+			if (poll(&pfd, 1, -1) == -1 && errno == EINTR)
+				return -1;
+			break;
+		/* A connection that failed before it was taken (accept(2)). */
+		case ECONNABORTED:
+		case EPROTO:
+		case ENETDOWN:
+		case ENOPROTOOPT:
+		case EHOSTDOWN:
+		case ENONET:
+		case EHOSTUNREACH:
+		case EOPNOTSUPP:
+		case ENETUNREACH:
+			break;
+		default:
+			fatal(1, "accept");
+		}
+	}
+}
+
+static const char *
+role_name(int role, char *buf, size_t len)
+{
+	if (role == 2)
+		return "AUTHORIZER";
+	if (role == 3)
+		return "FILTER";
+	snprintf(buf, len, "%d", role);
+	return buf;
+}
+
+/*
+ * Read the request on the connection whole, within fastcgi_timeout from
+ * its start: the records before it, its parameters and its body.
+ * Returns the body as read_body does, or -2 when there is nothing to run
+ * (the connection is closed then).
+ */
+static int
+take_request(FCGX_Request *req, const struct config *cfg, int workers)
+{
+	const char *sf;
+	char buf[16];
+	int body = -2, role;
+
+	deadline_set(req->ipcFd, cfg->fastcgi_timeout);
+	switch (admit(req->ipcFd, workers, &stopping, &role)) {
+	case ADMIT_REQUEST:
+		/* It ends the last request first: not by closing this one. */
+		req->keepConnection = 1;
+		if (FCGX_Accept_r(req) != 0)
+			break;
+		sf = FCGX_GetParam("SCRIPT_FILENAME", req->envp);
+		if ((body = read_body(req)) == -2 && !overdue)
+			log_warnx("%s: the server went away while sending the "
+			    "body", sf ? sf : "request");
+		break;
+	case ADMIT_REFUSED:
+		log_line("role=%s note=\"refused: FastCGI role other than "
+		    "RESPONDER\"", role_name(role, buf, sizeof(buf)));
+		/* FALLTHROUGH */
+	case ADMIT_GONE:
+		close(req->ipcFd);
+		req->ipcFd = -1;
+		break;
+	}
+	deadline_clear();
+	if (overdue)
+		log_warnx("a request not read within fastcgi_timeout: connection "
+		    "closed");
+	if (overdue && body >= 0)
+		close(body);
+	/* No answer to a request not read: its connection is closed. */
+	if ((overdue || body == -2) && req->ipcFd != -1)
+		FCGX_Free(req, 1);
+	return overdue ? -2 : body;
+}
+
 static void __attribute__((noreturn))
 worker(int lfd, struct config *cfg, const struct fastcgi *fc)
 {
+	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL };
 	FCGX_Request req;
+	int body;
 
 	catch(SIGTERM);
 	catch(SIGINT);
 	catch(SIGHUP);
 	catch(SIGALRM);
+	catch(SIGRTMIN);
 	/* Supervisors run on after the worker moved on: nobody waits. */
 	if (signal(SIGCHLD, SIG_IGN) == SIG_ERR ||
 	    signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal(125, "signal");
-	if (FCGX_InitRequest(&req, lfd, 0) != 0)
+	sev.sigev_signo = SIGRTMIN;
+	if (timer_create(CLOCK_MONOTONIC, &sev, &deadline) == -1)
+		fatal(125, "timer_create");
+	/*
+	 * Connections are accepted here, with no time limit, and libfcgi
+	 * gets none to accept on: when it fails to read a request, it
+	 * returns instead of taking the next connection without a deadline.
+	 */
+	if (FCGX_InitRequest(&req, -1, 0) != 0)
 		fatalx(125, "FCGX_InitRequest failed");
-	while (!stopping && FCGX_Accept_r(&req) == 0) {
+	while (!stopping) {
 		if (reloading)
 			reload(&cfg, fc);
-		handle(&req, cfg, lfd);
-		if (stopping)
-			break;
+		if (req.ipcFd == -1 && (req.ipcFd = take(lfd)) == -1)
+			continue;
+		if ((body = take_request(&req, cfg, fc->workers)) != -2)
+			handle(&req, cfg, lfd, body);
 	}
 	FCGX_Free(&req, 1);
 	config_free(cfg);
@@ -271,8 +418,6 @@ open_inet(const char *spec)
 static int
 open_socket(const struct fastcgi *fc)
 {
-	/* Inherited by every connection: libfcgi waits for nobody forever. */
-	struct timeval quiet = { .tv_sec = PEER_TIMEOUT };
 	int fd = 0;
 
 	if (fc->socket != NULL) {
@@ -283,8 +428,6 @@ open_socket(const struct fastcgi *fc)
 		if (listen(fd, BACKLOG) == -1)
 			fatal(125, "listen %s", fc->socket);
 	}
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &quiet, sizeof(quiet)) == -1)
-		fatal(125, "setsockopt");
 	return fd;
 }
 

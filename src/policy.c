@@ -162,6 +162,7 @@ policy_explain(const struct config *c, const char *target, FILE *fp)
 	const struct level	*lv;
 	struct policy		 p;
 	enum opt		 i;
+	char			 buf[DURATION_MAX];
 
 	policy_resolve(c, target, &p);
 	fprintf(fp, "# target %s\n", target);
@@ -182,6 +183,9 @@ policy_explain(const struct config *c, const char *target, FILE *fp)
 	fputs("log = ", fp);
 	quoted(fp, c->log);
 	origin(fp, c, &c->global, c->log_line);
+	fprintf(fp, "fastcgi_timeout = %s", format_duration(c->fastcgi_timeout,
+	    buf, sizeof(buf)));
+	origin(fp, c, &c->global, c->fastcgi_timeout_line);
 	for (i = 0; i < OPT_COUNT; i++) {
 		lv = p.section != NULL && p.section->origin[i] != 0 ?
 		    p.section : &c->global;

@@ -58,7 +58,7 @@ our @EXPORT_OK = qw(
 	have_nginx nginx_start nginx_snippet cgiwrap_behind_nginx
 	cgiwrap_start cgiwrap_inherit_start
 	fcgi_connect fcgi_record fcgi_begin fcgi_params fcgi_pairs
-	fcgi_stdin fcgi_read fcgi_write fcgi_request
+	fcgi_unpairs fcgi_stdin fcgi_read fcgi_write fcgi_request
 	children_of pgrp_members proc_stat
 	fcgi_fixture write_conf wait_record record_count script_pids
 	no_scripts_left show_pids http_open http_read
@@ -660,6 +660,24 @@ sub fcgi_pairs {
 	return $s;
 }
 
+# The name-value pairs encoded in TEXT, as a list NAME, VALUE, ...
+sub fcgi_unpairs {
+	my ($text) = @_;
+	my @kv;
+	while (length $text) {
+		my @len;
+		for (1, 2) {
+			my $n = unpack('C', $text);
+			$n = unpack('N', substr($text, 0, 4, '')) & 0x7fffffff
+			    if $n >= 128;
+			substr($text, 0, 1, '') if $n < 128;
+			push @len, $n;
+		}
+		push @kv, substr($text, 0, $len[0], ''), substr($text, 0, $len[1], '');
+	}
+	return @kv;
+}
+
 # PARAMS records carrying the encoded PAIRS, then the empty one.
 sub fcgi_params {
 	my ($id, $pairs) = @_;
@@ -683,7 +701,8 @@ sub fcgi_stdin {
 # Read records from SOCK until END_REQUEST, EOF or TIMEOUT. Returns
 # { stdout, stderr, end => 1 when END_REQUEST came, app_status,
 #   protocol_status, eof => 1 when the peer closed, timeout => 1,
-#   types => [record types seen], error => text }.
+#   types => [record types seen], records => [[type, id, content] of the
+#   other records], error => text }.
 sub fcgi_read {
 	my ($sock, $timeout) = @_;
 	my %r = (stdout => '', stderr => '', types => []);
@@ -705,6 +724,8 @@ sub fcgi_read {
 				$r{end} = 1;
 				@r{qw(app_status protocol_status)} = unpack('NC', $c);
 				return \%r;
+			} else {
+				push @{ $r{records} }, [$type, $id, $c];
 			}
 		}
 		my $left = $deadline - time;

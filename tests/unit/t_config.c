@@ -90,6 +90,8 @@ is_default_config(const struct config *c, const char *what)
 	is_int(c->roots_line, 0, "roots not set");
 	is_str(c->log, "syslog", "default log");
 	is_int(c->log_line, 0, "log not set");
+	is_int(c->fastcgi_timeout, 60000, "default fastcgi_timeout");
+	is_int(c->fastcgi_timeout_line, 0, "fastcgi_timeout not set");
 	for (i = 0; i < OPT_COUNT; i++)
 		if (c->global.origin[i] != 0)
 			break;
@@ -126,6 +128,8 @@ good(void)
 	is_int(c->roots_line, 3, "roots line");
 	is_str(c->log, "stderr", "log");
 	is_int(c->log_line, 4, "log line");
+	is_int(c->fastcgi_timeout, 1500, "fastcgi_timeout 1500ms");
+	is_int(c->fastcgi_timeout_line, 48, "fastcgi_timeout line");
 
 	s = &c->global.set;
 	is_int(s->ignore_user_abort, true, "ignore_user_abort");
@@ -285,6 +289,7 @@ bad_files(void)
 	    { "bad-unknown.conf", "3: kill_singal: no such option" },
 	    { "bad-duration.conf",
 		"4: max_execution_time: bad duration '1.5s'" },
+	    { "bad-fastcgi.conf", "2: fastcgi_timeout: must be more than 0" },
 	    { "bad-signal.conf", "7: kill_signal: unknown signal 'FOO'" },
 	    { "bad-hard.conf", "3: hard_time_limit: bad duration 'soon'" },
 	    { "bad-limit.conf", "2: limit_nofile: negative value '-1'" },

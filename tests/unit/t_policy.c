@@ -106,6 +106,7 @@ explaining(const struct config *c)
 	    "# section script \"/usr/lib/cgi-bin/report.cgi\" at " GOOD ":31\n"
 	    "roots = {\"/usr/lib/cgi-bin\", \"/srv/cgi\"}  # " GOOD ":3 (global)\n"
 	    "log = \"stderr\"  # " GOOD ":4 (global)\n"
+	    "fastcgi_timeout = 1500ms  # " GOOD ":48 (global)\n"
 	    "ignore_user_abort = false  # " GOOD ":32 "
 	    "(script \"/usr/lib/cgi-bin/report.cgi\")\n"
 	    "max_execution_time = 10m  # " GOOD ":33 "
@@ -180,6 +181,7 @@ explaining_defaults(void)
 	has(text, "# section none: global level only\n");
 	has(text, "\nroots = {\"/usr/lib/cgi-bin\"}  # default\n");
 	has(text, "\nlog = \"syslog\"  # default\n");
+	has(text, "\nfastcgi_timeout = 1m  # default\n");
 	has(text, "\nignore_user_abort = false  # default\n");
 	has(text, "\nmax_execution_time = 30s  # default\n");
 	has(text, "\nkill_signal = TERM  # default\n");
@@ -192,7 +194,8 @@ explaining_defaults(void)
 	has(text, "\nenv_set = {}  # default\n");
 	for (n = 0, p = text; (p = strstr(p, "  # default\n")) != NULL; p++)
 		n++;
-	is_int(n, OPT_COUNT + 2, "every setting, roots and log: default");
+	is_int(n, OPT_COUNT + 3, "every setting, roots, log and "
+	    "fastcgi_timeout: default");
 	ok(strstr(text, "shutdown") == NULL, "no shutdown command");
 	free(text);
 	config_free(c);
