@@ -62,8 +62,8 @@ sub forged_apache {
 	is(scalar @forged, 0, "$name: no entry starts with the forged text")
 	    or diag(join("\n", @forged));
 	# mod_cgi's entries escape backslashes once more.
-	(my $want = message($FAKE_APACHE)) =~ s/\\/\\\\/g
-	    if $cgi eq 'mod_cgi';
+	my $want = message($FAKE_APACHE);
+	$want =~ s/\\/\\\\/g if $cgi eq 'mod_cgi';
 	ok(index($text, $want) >= 0,
 	    "$name: cgiwrap's message shows the escaped bytes")
 	    or diag("want: $want\nin: $text");
