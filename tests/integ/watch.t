@@ -235,7 +235,8 @@ sub host_port {
 	my $id = "hostport-$mpm";
 	my $what = "$name: Host names another port";
 	my $from = free_port();
-	my $other = http_open($pb, undef, from => $from);
+	# Apache accepts a connection once it has data (TCP_DEFER_ACCEPT).
+	my $other = http_open($pb, '/', from => $from, unfinished => 1);
 	my $s = http_open($pa, "/cgi-bin/hostport.cgi?$id",
 	    host => "127.0.0.1:$pb", from => $from);
 	ok($other && $s, "$what: two connections from port $from")
@@ -247,8 +248,8 @@ sub host_port {
 	close $s;
 	like($answer, qr/\r\n\r\nstarted\nfinished\n\z/,
 	    "$what: the whole answer came");
-	ok(!-e "$t/state/term.$id", "$what: the script was not stopped");
 	my $rec = record($id, T(10)) // {};
+	ok(!-e "$t/state/term.$id", "$what: the script was not stopped");
 	is($rec->{SERVER_PORT}, $pb,
 	    "$what: SERVER_PORT=$pb, from the Host header");
 	is($rec->{CGIWRAP_STATUS_NAME}, 'NORMAL',

@@ -591,7 +591,8 @@ sub show_pids {
 # answer), sent; the socket (or undef).  Options: host => the Host header;
 # from => the local port to connect from (SO_REUSEADDR: several
 # connections can share it); half_close => shut the sending side after
-# the request.  A PATH of undef connects and sends nothing.
+# the request; unfinished => the header is left without its end, so that
+# the server waits for more.
 sub http_open {
 	my ($port, $path, %o) = @_;
 	local $SIG{PIPE} = 'IGNORE';
@@ -599,9 +600,9 @@ sub http_open {
 	    PeerPort => $port, Proto => 'tcp', Timeout => 5,
 	    $o{from} ? (LocalAddr => '127.0.0.1', LocalPort => $o{from},
 	    ReuseAddr => 1) : ()) or return undef;
-	return $s unless defined $path;
 	syswrite($s, "GET $path HTTP/1.0\r\nHost: "
-	    . ($o{host} // 'localhost') . "\r\n\r\n");
+	    . ($o{host} // 'localhost') . "\r\n"
+	    . ($o{unfinished} ? '' : "\r\n"));
 	shutdown($s, SHUT_WR) if $o{half_close};
 	return $s;
 }
