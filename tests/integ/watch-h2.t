@@ -85,7 +85,8 @@ if ($ng) {
 	my $f0 = failures();
 	my ($s, $pid, $reset) = started_then_reset($ng, 'nginx');
 	my $rec = wait_record($fx, 'nginx', T(10)) // {};
-	cmp_ok(time - $reset, '<', T(2), 'nginx: ended within 2 s of the reset');
+	cmp_ok(time - $reset, '<', T(2),
+	    'nginx: ended within 2 s of the reset');
 	aborted('nginx', $rec, $pid);
 	syswrite($s, h2_frame(H2_PING, 0, 0, 'cgiwrap!'));
 	my $pong = frame_until($s, T(5),

@@ -18,6 +18,10 @@
 #     whole answer comes, status 0, as from Apache alone; with
 #     client_fin = abort in the script's section it is stopped within 1 s
 #     of the FIN, status 1 (ABORTED).
+#   - over HTTP/2 (mod_http2, h2c), the client resets the stream of a
+#     script silent for 30 s and keeps the connection open: Apache tells
+#     nobody, and the script still runs 2 s later; once the client closes
+#     the connection it is stopped within 1 s, status 1 (ABORTED).
 #   - SERVER_PORT comes from the Host header (UseCanonicalName Off): a
 #     request to Apache's first port naming its second port in Host, from
 #     a source port that also has a connection open to that second port.
@@ -41,6 +45,7 @@ use IO::Socket::INET;
 use Time::HiRes qw(time);
 use Server qw(:all write_file parse_env run_cgi);
 use Nginx qw(http_open http_read);
+use H2 qw(:all);
 use Harness qw(T);
 
 my $CGIWRAP = cgiwrap_behind_servers(servers => ['apache']);
@@ -77,6 +82,7 @@ EOF
 write_file("$t/legacy/silent.cgi", 0755, silent_script($SILENCE));
 write_file("$t/legacy/silent-nowatch.cgi", 0755, silent_script($SILENCE));
 write_file("$t/legacy/quiet.cgi", 0755, silent_script(1) . "echo finished\n");
+write_file("$t/legacy/h2.cgi", 0755, silent_script(30));
 for my $name (qw(fin-ignore fin-abort hostport)) {
 	write_file("$t/legacy/$name.cgi", 0755,
 	    silent_script($SILENCE) . "echo finished\n");
@@ -123,8 +129,9 @@ sub apache_case {
 	my $name = "apache $mpm+$cgi";
 	my $srv = eval {
 		apache_start(mpm => $mpm, cgi => $cgi, dir => "$t/apache-$mpm",
-		    extra_ports => 1,
-		    conf => "Include \"$t/conf/apache-action.conf\"\n");
+		    extra_ports => 1, conf => "LoadModule http2_module "
+		    . "$Server::APACHE_MOD/mod_http2.so\n"
+		    . "Protocols h2c http/1.1\nInclude \"$t/conf/apache-action.conf\"\n");
 	};
 	unless (ok($srv, "$name: Apache started")) {
 		diag($@);
@@ -186,6 +193,7 @@ sub apache_case {
 	half_closed($srv, $name, $mpm, 'ignore');
 	half_closed($srv, $name, $mpm, 'abort');
 	host_port($srv, $name, $mpm);
+	h2_reset($srv, $name, $mpm);
 
 	ok($srv->stop, "$name: stopped cleanly") or diag($srv->stop_problem);
 }
@@ -205,9 +213,11 @@ sub half_closed {
 	close $s;
 	my $rec = record($id, T(10)) // {};
 	if ($fin eq 'ignore') {
-		like($answer, qr/^HTTP\/1\.\d 200 .*\r\n\r\nstarted\nfinished\n\z/s,
+		like($answer,
+		    qr/^HTTP\/1\.\d 200 .*\r\n\r\nstarted\nfinished\n\z/s,
 		    "$what: the whole answer came");
-		ok(!-e "$t/state/term.$id", "$what: the script was not stopped");
+		ok(!-e "$t/state/term.$id",
+		    "$what: the script was not stopped");
 		is($rec->{CGIWRAP_STATUS_NAME}, 'NORMAL',
 		    "$what: CGIWRAP_STATUS_NAME=NORMAL");
 	} else {
@@ -223,6 +233,34 @@ sub half_closed {
 	}
 	diag("answer:\n$answer\nerror log:\n" . $srv->error_log
 	    . "cgiwrap log:\n" . slurp($log)) if failures() > $f0;
+}
+
+# An HTTP/2 stream of h2.cgi, reset once the script has answered its
+# first line; the TCP connection closed 2 s later.
+sub h2_reset {
+	my ($srv, $name, $mpm) = @_;
+	my $f0 = failures();
+	my $id = "h2-$mpm";
+	my $what = "$name: HTTP/2 stream reset";
+	my $s = h2_open($srv->port, "/cgi-bin/h2.cgi?$id");
+	my $data = frame_until($s, T(10),
+	    sub { $_[0][0] == H2_DATA && $_[0][2] == 1
+	    || $_[0][0] == H2_GOAWAY });
+	ok($data && $data->[3] eq "started\n", "$what: the first line came");
+	syswrite($s, h2_frame(H2_RST_STREAM, 0, 1, pack('N', H2_CANCEL)));
+	ok(!wait_until(T(2), sub { -e "$t/state/term.$id" }),
+	    "$what: 2 s later the script still runs");
+	close $s;
+	my $closed = time;
+	ok(wait_until(T(5), sub { -s "$t/state/term.$id" }),
+	    "$what: stopped once the connection closed");
+	cmp_ok((state_time('term', $id) // 1e10) - $closed, '<', T(1),
+	    "$what: within 1 s of the close");
+	my $rec = record($id, T(10)) // {};
+	is($rec->{CGIWRAP_STATUS_NAME}, 'ABORTED',
+	    "$what: CGIWRAP_STATUS_NAME=ABORTED");
+	diag("error log:\n" . $srv->error_log . "cgiwrap log:\n" . slurp($log))
+	    if failures() > $f0;
 }
 
 # Port A gets a request whose Host header names port B, from source port
@@ -241,7 +279,8 @@ sub host_port {
 	    host => "127.0.0.1:$pb", from => $from);
 	ok($other && $s, "$what: two connections from port $from")
 	    or return;
-	ok(wait_until(T(10), sub { pids_matching(qr{\Q$t\E/bin/snooze \Q$SILENCE\E\b}) }),
+	ok(wait_until(T(10),
+	    sub { pids_matching(qr{\Q$t\E/bin/snooze \Q$SILENCE\E\b}) }),
 	    "$what: the script started");
 	close $other;
 	my $answer = http_read($s, T($SILENCE + 10));

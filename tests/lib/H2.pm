@@ -17,14 +17,14 @@ use IO::Socket::INET;
 use Time::HiRes qw(time);
 
 use constant {
-	H2_HEADERS => 1, H2_RST_STREAM => 3, H2_SETTINGS => 4, H2_PING => 6,
-	H2_GOAWAY => 7, H2_END_STREAM => 0x1, H2_ACK => 0x1,
+	H2_DATA => 0, H2_HEADERS => 1, H2_RST_STREAM => 3, H2_SETTINGS => 4,
+	H2_PING => 6, H2_GOAWAY => 7, H2_END_STREAM => 0x1, H2_ACK => 0x1,
 	H2_END_HEADERS => 0x4, H2_CANCEL => 0x8,
 };
 
-our @EXPORT_OK = qw(h2_open h2_frame read_frame frame_until H2_HEADERS
-    H2_RST_STREAM H2_SETTINGS H2_PING H2_GOAWAY H2_END_STREAM H2_ACK
-    H2_END_HEADERS H2_CANCEL);
+our @EXPORT_OK = qw(h2_open h2_frame read_frame frame_until H2_DATA
+    H2_HEADERS H2_RST_STREAM H2_SETTINGS H2_PING H2_GOAWAY H2_END_STREAM
+    H2_ACK H2_END_HEADERS H2_CANCEL);
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
 sub h2_frame {
