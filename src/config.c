@@ -27,7 +27,7 @@
 
 #define SETTING_AS(o, name, field, kind, min) [o] = { name, kind,	\
 	offsetof(struct settings, field),				\
-	sizeof(((struct settings *)0)->field), min }
+	sizeof(((struct settings *)0)->field), min, NULL }
 #define SETTING(o, field, kind, min)	SETTING_AS(o, #field, field, kind, min)
 #define SETTING_WORD(o, field, w0, w1) [o] = { #field, OPTK_WORD,	\
 	offsetof(struct settings, field),				\
