@@ -31,8 +31,12 @@
 
 #define SETTING_AS(o, name, field, kind, min) [o] = { name, kind,	\
 	offsetof(struct settings, field),				\
-	sizeof(((struct settings *)0)->field), min }
+	sizeof(((struct settings *)0)->field), min, NULL }
 #define SETTING(o, field, kind, min)	SETTING_AS(o, #field, field, kind, min)
+#define SETTING_WORD(o, field, w0, w1) [o] = { #field, OPTK_WORD,	\
+	offsetof(struct settings, field),				\
+	sizeof(((struct settings *)0)->field), 0,			\
+	(const char *const []){ w0, w1 } }
 
 const struct optdesc config_opts[OPT_COUNT] = {
 	SETTING(OPT_IGNORE_USER_ABORT, ignore_user_abort, OPTK_BOOL, 0),
@@ -42,7 +46,10 @@ const struct optdesc config_opts[OPT_COUNT] = {
 	SETTING(OPT_NOTIFY_SIGNAL, notify_signal, OPTK_SIGNAL, 0),
 	SETTING(OPT_FINISH_ON_CLOSE, finish_on_close, OPTK_BOOL, 0),
 	SETTING(OPT_CLIENT_WATCH, client_watch, OPTK_DURATION, 0),
-	SETTING(OPT_ORPHANS, orphans, OPTK_ORPHANS, 0),
+	SETTING_WORD(OPT_CLIENT_FIN, client_fin, [CLIENT_FIN_IGNORE] = "ignore",
+	    [CLIENT_FIN_ABORT] = "abort"),
+	SETTING_WORD(OPT_ORPHANS, orphans, [ORPHANS_LEAVE] = "leave",
+	    [ORPHANS_KILL] = "kill"),
 	SETTING(OPT_SCRIPT_CONTROL, script_control, OPTK_BOOL, 0),
 	SETTING(OPT_MAX_TIME_LIMIT, max_time_limit, OPTK_DURATION, 0),
 	SETTING(OPT_HARD_TIME_LIMIT, hard_time_limit, OPTK_DURATION, 0),
@@ -60,11 +67,6 @@ const struct optdesc config_opts[OPT_COUNT] = {
 	SETTING(OPT_ENV_SET, env_set, OPTK_ASSIGNS, 0)
 };
 
-const char *const config_orphans[2] = {
-	[ORPHANS_LEAVE] = "leave",
-	[ORPHANS_KILL] = "kill"
-};
-
 static const struct settings defaults = {
 	.ignore_user_abort = false,
 	.max_execution_time = 30000,
@@ -73,6 +75,7 @@ static const struct settings defaults = {
 	.notify_signal = 0,
 	.finish_on_close = true,
 	.client_watch = 250,
+	.client_fin = CLIENT_FIN_ABORT,
 	.orphans = ORPHANS_LEAVE,
 	.script_control = true,
 	.max_time_limit = 0,
@@ -403,7 +406,7 @@ value(int line, const struct optdesc *d, cfg_opt_t *o, unsigned i,
 {
 	const char	*s, *eq;
 	long		 n;
-	int		 or;
+	int		 w;
 
 	s = d->kind == OPTK_BOOL ? NULL : cfg_opt_getnstr(o, i);
 	switch (d->kind) {
@@ -419,14 +422,14 @@ value(int line, const struct optdesc *d, cfg_opt_t *o, unsigned i,
 			return report(line, "%s: unknown signal '%s'", d->name,
 			    s);
 		break;
-	case OPTK_ORPHANS:
-		for (or = ORPHANS_LEAVE; or <= ORPHANS_KILL; or++)
-			if (strcmp(s, config_orphans[or]) == 0)
-				break;
-		if (or > ORPHANS_KILL)
+	case OPTK_WORD:
+		for (w = 0; w < 2 && strcmp(s, d->words[w]) != 0; w++)
+			continue;
+		if (w == 2)
 			return report(line, "%s: unknown value '%s' "
-			    "(leave or kill)", d->name, s);
-		*(enum orphans *)dst = or;
+			    "(%s or %s)", d->name, s, d->words[0], d->words[1]);
+		/* An enum of 0 and 1 is stored as an int or unsigned. */
+		*(int *)dst = w;
 		break;
 	case OPTK_NUMBER:
 		if (parse_number(s, &n) == -1)

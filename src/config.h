@@ -10,6 +10,8 @@
 
 enum orphans { ORPHANS_LEAVE, ORPHANS_KILL };
 
+enum client_fin { CLIENT_FIN_IGNORE, CLIENT_FIN_ABORT };
+
 enum limit { LIM_CPU, LIM_MEMORY, LIM_NPROC, LIM_NOFILE, LIM_FSIZE, LIM_COUNT };
 
 /* Options a script section may override; the order of struct settings. */
@@ -21,6 +23,7 @@ enum opt {
 	OPT_NOTIFY_SIGNAL,
 	OPT_FINISH_ON_CLOSE,
 	OPT_CLIENT_WATCH,
+	OPT_CLIENT_FIN,
 	OPT_ORPHANS,
 	OPT_SCRIPT_CONTROL,
 	OPT_MAX_TIME_LIMIT,
@@ -59,6 +62,7 @@ struct settings {
 	int		  notify_signal;	/* 0 = none */
 	bool		  finish_on_close;
 	int64_t		  client_watch;
+	enum client_fin	  client_fin;
 	enum orphans	  orphans;
 	bool		  script_control;
 	int64_t		  max_time_limit;
@@ -114,7 +118,7 @@ enum optkind {
 	OPTK_BOOL,		/* bool */
 	OPTK_DURATION,		/* int64_t, milliseconds */
 	OPTK_SIGNAL,		/* int; 0 (none, "") allowed if min is 0 */
-	OPTK_ORPHANS,		/* enum orphans */
+	OPTK_WORD,		/* an enum, written as one of two words */
 	OPTK_NUMBER,		/* long, at least min */
 	OPTK_NAMES,		/* struct strlist of variable names */
 	OPTK_ASSIGNS		/* struct strlist of "NAME=VALUE" */
@@ -127,12 +131,10 @@ struct optdesc {
 	size_t		 offset;
 	size_t		 size;
 	long		 min;
+	const char *const *words;	/* OPTK_WORD: the words of 0 and 1 */
 };
 
 /* Indexed by enum opt. */
 extern const struct optdesc config_opts[OPT_COUNT];
-
-/* Indexed by enum orphans: "leave", "kill". */
-extern const char *const config_orphans[2];
 
 #endif

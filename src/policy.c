@@ -91,8 +91,8 @@ value(FILE *fp, const struct optdesc *d, const struct settings *set)
 		sig = *(const int *)p;
 		fputs(sig != 0 ? signal_name(sig) : "none", fp);
 		break;
-	case OPTK_ORPHANS:
-		fputs(config_orphans[*(const enum orphans *)p], fp);
+	case OPTK_WORD:
+		fputs(d->words[*(const int *)p], fp);
 		break;
 	case OPTK_NUMBER:
 		fprintf(fp, "%ld", *(const long *)p);

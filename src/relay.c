@@ -708,8 +708,9 @@ start_watch(struct front *f)
 	char *const *cgi = f->rq->cgi;
 
 	f->tick = -1;
-	if (ms <= 0 || watch_start(&f->watch, env_lookup(cgi, "SERVER_ADDR"),
-	    env_lookup(cgi, "SERVER_PORT"), env_lookup(cgi, "REMOTE_ADDR"),
+	if (ms <= 0 || watch_start(&f->watch,
+	    f->rq->pol.set.client_fin == CLIENT_FIN_ABORT,
+	    env_lookup(cgi, "SERVER_ADDR"), env_lookup(cgi, "REMOTE_ADDR"),
 	    env_lookup(cgi, "REMOTE_PORT")) == -1)
 		return;
 	it.it_value.tv_sec = it.it_interval.tv_sec = ms / 1000;

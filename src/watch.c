@@ -1,9 +1,10 @@
 /*
  * The client watch.  A CGI program cannot see the client, and Apache
  * looks only when it writes; the kernel knows at once: the server's
- * socket turns CLOSE_WAIT when the client closes, and disappears when it
- * resets.  Like ss(8), ask sock_diag, first for every socket to find
- * this connection's, then for that one socket by its cookie.
+ * socket turns CLOSE_WAIT when the client closes or half-closes, and
+ * disappears when it resets.  Like ss(8), ask sock_diag, first for the
+ * sockets of the client's port to find this connection's, then for that
+ * one socket by its cookie.
  */
 #include <sys/socket.h>
 
@@ -31,6 +32,14 @@ struct addr {
 struct diag_req {
 	struct nlmsghdr		 nh;
 	struct inet_diag_req_v2	 r;
+};
+
+/* A dump of the sockets whose peer port is cond.port (host order). */
+struct diag_dump {
+	struct diag_req			 q;
+	struct nlattr			 bc;
+	struct inet_diag_bc_op		 op;
+	struct inet_diag_hostcond	 cond;
 };
 
 /* IPv4-mapped IPv6 addresses are compared as the IPv4 they carry. */
@@ -75,23 +84,60 @@ same_addr(const struct addr *want, int family, const uint32_t *got)
 }
 
 static int
-ask(int nl, int family, const struct inet_diag_sockid *id, unsigned states)
+sendreq(int nl, const void *req, size_t len)
 {
-	struct diag_req req = {
-		.nh.nlmsg_len = sizeof(req),
+	while (send(nl, req, len, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+static struct diag_req
+request(size_t len, int family, unsigned states, uint16_t flags)
+{
+	return (struct diag_req){
+		.nh.nlmsg_len = (uint32_t)len,
 		.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY,
-		.nh.nlmsg_flags = NLM_F_REQUEST | (id ? 0 : NLM_F_DUMP),
+		.nh.nlmsg_flags = NLM_F_REQUEST | flags,
 		.r.sdiag_family = (uint8_t)family,
 		.r.sdiag_protocol = IPPROTO_TCP,
 		.r.idiag_states = states,
 	};
+}
 
-	if (id != NULL)
-		req.r.id = *id;
-	while (send(nl, &req, sizeof(req), 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	return 0;
+/* One socket, by its id. */
+static int
+ask(int nl, int family, const struct inet_diag_sockid *id)
+{
+	struct diag_req req = request(sizeof(req), family, ALL_STATES, 0);
+
+	req.r.id = *id;
+	return sendreq(nl, &req, sizeof(req));
+}
+
+/*
+ * Every connected socket of the family whose peer port is port (network
+ * order): the kernel filters, so a host with tens of thousands of
+ * connections sends back only the few from that port.
+ */
+static int
+ask_peer_port(int nl, int family, uint16_t port)
+{
+	struct diag_dump req = {
+		.q = request(sizeof(req), family, 1 << TCP_ESTABLISHED |
+		    1 << TCP_CLOSE_WAIT, NLM_F_DUMP),
+		.bc.nla_len = sizeof(req.bc) + sizeof(req.op) +
+		    sizeof(req.cond),
+		.bc.nla_type = INET_DIAG_REQ_BYTECODE,
+		.op.code = INET_DIAG_BC_D_COND,
+		/* Past the end on a match; 4 further, a reject, if not. */
+		.op.yes = sizeof(req.op) + sizeof(req.cond),
+		.op.no = sizeof(req.op) + sizeof(req.cond) + 4,
+		.cond.family = AF_UNSPEC,
+		.cond.port = ntohs(port),
+	};
+
+	return sendreq(nl, &req, sizeof(req));
 }
 
 /*
@@ -169,36 +215,17 @@ port_of(const char *text, uint16_t *port)
 }
 
 /*
- * The socket itself, when SERVER_PORT is the local port (it usually is):
- * one hash lookup in the kernel instead of a walk over every socket of
- * the host, which costs with tens of thousands in TIME_WAIT.
+ * The local port is not asked for: SERVER_PORT may come from the
+ * client's Host header (Apache's UseCanonicalName Off), and must not be
+ * able to pick another connection of the same peer address and port.
  */
-static void
-exact(int nl, struct search *s, uint16_t local_port)
-{
-	struct inet_diag_sockid id = {
-		.idiag_sport = local_port,
-		.idiag_dport = s->port,
-		.idiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE },
-	};
-
-	memcpy(id.idiag_src, s->local.a, sizeof(id.idiag_src));
-	memcpy(id.idiag_dst, s->remote.a, sizeof(id.idiag_dst));
-	if (s->local.family != s->remote.family ||
-	    ask(nl, s->local.family, &id, ALL_STATES) == -1 ||
-	    replies(nl, match, s) == -1)
-		s->matches = 0;
-}
-
 int
-watch_start(struct watch *w, const char *server_addr,
-    const char *server_port, const char *remote_addr,
-    const char *remote_port)
+watch_start(struct watch *w, bool fin_hangs_up, const char *server_addr,
+    const char *remote_addr, const char *remote_port)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	struct search s = { 0 };
-	uint16_t local_port;
-	size_t i = 0;
+	size_t i;
 
 	w->nl = -1;
 	if (port_of(remote_port, &s.port) == -1 ||
@@ -208,20 +235,17 @@ watch_start(struct watch *w, const char *server_addr,
 	if ((w->nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
 	    NETLINK_SOCK_DIAG)) == -1)
 		return -1;
-	if (port_of(server_port, &local_port) == 0)
-		exact(w->nl, &s, local_port);
-	/* Else every socket, IPv4-mapped ones under IPv6 included. */
-	if (s.matches != 1)
-		for (s.matches = 0, i = 0; i < 2; i++)
-			if (ask(w->nl, families[i], NULL, 1 << TCP_ESTABLISHED |
-			    1 << TCP_CLOSE_WAIT) == -1 ||
-			    replies(w->nl, match, &s) == -1)
-				break;
-	/* Unix socket, proxy, rewritten address: nothing sure to watch. */
-	if ((i > 0 && i < 2) || s.matches != 1) {
+	/* IPv4-mapped sockets under IPv6 included. */
+	for (i = 0; i < 2; i++)
+		if (ask_peer_port(w->nl, families[i], s.port) == -1 ||
+		    replies(w->nl, match, &s) == -1)
+			break;
+	/* Unix socket, proxy, rewritten address, several: nothing sure. */
+	if (i < 2 || s.matches != 1) {
 		watch_stop(w);
 		return -1;
 	}
+	w->fin_hangs_up = fin_hangs_up;
 	w->family = s.family;
 	w->id = s.id;
 	return 0;
@@ -240,11 +264,12 @@ watch_check(struct watch *w)
 
 	if (w->nl == -1)
 		return 0;
-	if (ask(w->nl, w->family, &w->id, ALL_STATES) == -1)
+	if (ask(w->nl, w->family, &w->id) == -1)
 		return 0;
 	if (replies(w->nl, state_of, &state) == -1)
 		return errno == ENOENT;
-	return state == TCP_CLOSE_WAIT || state == TCP_CLOSE || state == -1;
+	return state == TCP_CLOSE || state == -1 ||
+	    (state == TCP_CLOSE_WAIT && w->fin_hangs_up);
 }
 
 void

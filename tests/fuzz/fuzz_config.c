@@ -124,6 +124,9 @@ level_ok(const struct level *lv, int global)
 		check(s->kill_signal >= 1 && s->kill_signal < NSIG);
 	if (SET(OPT_NOTIFY_SIGNAL))
 		check(s->notify_signal >= 0 && s->notify_signal < NSIG);
+	if (SET(OPT_CLIENT_FIN))
+		check(s->client_fin == CLIENT_FIN_IGNORE ||
+		    s->client_fin == CLIENT_FIN_ABORT);
 	if (SET(OPT_ORPHANS))
 		check(s->orphans == ORPHANS_LEAVE || s->orphans == ORPHANS_KILL);
 	if (SET(OPT_MAX_HEADER_SIZE))

@@ -13,6 +13,21 @@
 #   - silent-nowatch.cgi, the same script with client_watch = 0 in its
 #     section: not stopped; it ends on its own more than 1 s after the
 #     client left, with status 0.
+#   - a client that half-closes (shutdown SHUT_WR) after its request, and
+#     a script silent for 2.5 s: with client_fin = ignore in the script's
+#     section the whole answer comes, status 0, as from Apache alone;
+#     with the default client_fin = abort it is stopped within 1 s of the
+#     FIN, status 1 (ABORTED).
+#   - over HTTP/2 (mod_http2, h2c), the client resets the stream of a
+#     script silent for 30 s and keeps the connection open: Apache tells
+#     nobody, and the script still runs 2 s later; once the client closes
+#     the connection it is stopped within 1 s, status 1 (ABORTED).
+#   - SERVER_PORT comes from the Host header (UseCanonicalName Off): a
+#     request to Apache's first port naming its second port in Host, from
+#     a source port that also has a connection open to that second port.
+#     Closing that other connection must not abort the request: the
+#     watch never picks a socket by SERVER_PORT (here it finds two
+#     sockets of the client's address and port, and stays off).
 # Run directly (no server), as www-data, lighttpd-style handler mode:
 #   - REMOTE_PORT names no socket at all: the watch turns itself off, and
 #     a script silent for 1 s (four watch periods) completes normally;
@@ -29,6 +44,9 @@ use Cwd qw(abs_path);
 use IO::Socket::INET;
 use Time::HiRes qw(time);
 use Server qw(:all write_file parse_env run_cgi);
+use Nginx qw(http_open http_read);
+use H2 qw(:all);
+use Harness qw(T);
 
 my $CGIWRAP = cgiwrap_behind_servers(servers => ['apache']);
 my $TOP = abs_path("$FindBin::Bin/../..");
@@ -41,6 +59,8 @@ my ($t, $conf, $log) = cgiwrap_tree('watch',
 script "*/silent-nowatch.cgi" {
     client_watch = 0
 }
+# This client half-closes and waits for its answer.
+script "*/fin-ignore.cgi" { client_fin = ignore }
 EOF
 my $WRAP = wrapbin($CGIWRAP, $t);
 symlink('/bin/sleep', "$t/bin/snooze") or die "symlink: $!";
@@ -60,6 +80,11 @@ EOF
 write_file("$t/legacy/silent.cgi", 0755, silent_script($SILENCE));
 write_file("$t/legacy/silent-nowatch.cgi", 0755, silent_script($SILENCE));
 write_file("$t/legacy/quiet.cgi", 0755, silent_script(1) . "echo finished\n");
+write_file("$t/legacy/h2.cgi", 0755, silent_script(30));
+for my $name (qw(fin-ignore fin-abort hostport)) {
+	write_file("$t/legacy/$name.cgi", 0755,
+	    silent_script($SILENCE) . "echo finished\n");
+}
 write_file("$t/conf/apache-action.conf", 0644,
     instantiate("$TOP/etc/apache-action.conf", CGIWRAP_DIR => "$t/wrapbin",
     CONF => $conf, ROOT => "$t/legacy"));
@@ -102,7 +127,9 @@ sub apache_case {
 	my $name = "apache $mpm+$cgi";
 	my $srv = eval {
 		apache_start(mpm => $mpm, cgi => $cgi, dir => "$t/apache-$mpm",
-		    conf => "Include \"$t/conf/apache-action.conf\"\n");
+		    extra_ports => 1, conf => "LoadModule http2_module "
+		    . "$Server::APACHE_MOD/mod_http2.so\n"
+		    . "Protocols h2c http/1.1\nInclude \"$t/conf/apache-action.conf\"\n");
 	};
 	unless (ok($srv, "$name: Apache started")) {
 		diag($@);
@@ -161,7 +188,111 @@ sub apache_case {
 	diag("error log:\n" . $srv->error_log . "cgiwrap log:\n" . slurp($log))
 	    if failures() > $f0;
 
+	half_closed($srv, $name, $mpm, 'ignore');
+	half_closed($srv, $name, $mpm, 'abort');
+	host_port($srv, $name, $mpm);
+	h2_reset($srv, $name, $mpm);
+
 	ok($srv->stop, "$name: stopped cleanly") or diag($srv->stop_problem);
+}
+
+# A client that sends its request, then shutdown(SHUT_WR), and waits for
+# the answer; fin-FIN.cgi has client_fin = FIN (abort: the default).
+sub half_closed {
+	my ($srv, $name, $mpm, $fin) = @_;
+	my $f0 = failures();
+	my $id = "fin-$fin-$mpm";
+	my $what = "$name: half-closed client, client_fin = $fin";
+	my $s = http_open($srv->port, "/cgi-bin/fin-$fin.cgi?$id",
+	    half_close => 1);
+	ok($s, "$what: connected") or return;
+	my $sent = time;
+	my $answer = http_read($s, T($SILENCE + 10));
+	close $s;
+	my $rec = record($id, T(10)) // {};
+	if ($fin eq 'ignore') {
+		like($answer,
+		    qr/^HTTP\/1\.\d 200 .*\r\n\r\nstarted\nfinished\n\z/s,
+		    "$what: the whole answer came");
+		ok(!-e "$t/state/term.$id",
+		    "$what: the script was not stopped");
+		is($rec->{CGIWRAP_STATUS_NAME}, 'NORMAL',
+		    "$what: CGIWRAP_STATUS_NAME=NORMAL");
+	} else {
+		unlike($answer, qr/finished/, "$what: the answer was cut");
+		ok(wait_until(T(5), sub { -s "$t/state/term.$id" }),
+		    "$what: the script was stopped (SIGTERM)");
+		cmp_ok((state_time('term', $id) // 1e10) - $sent, '<', T(1),
+		    "$what: within 1 s of the FIN");
+		ok(!-e "$t/state/done.$id", "$what: the script did not end");
+		is($rec->{CGIWRAP_STATUS}, '1', "$what: CGIWRAP_STATUS=1");
+		is($rec->{CGIWRAP_STATUS_NAME}, 'ABORTED',
+		    "$what: CGIWRAP_STATUS_NAME=ABORTED");
+	}
+	diag("answer:\n$answer\nerror log:\n" . $srv->error_log
+	    . "cgiwrap log:\n" . slurp($log)) if failures() > $f0;
+}
+
+# An HTTP/2 stream of h2.cgi, reset once the script has answered its
+# first line; the TCP connection closed 2 s later.
+sub h2_reset {
+	my ($srv, $name, $mpm) = @_;
+	my $f0 = failures();
+	my $id = "h2-$mpm";
+	my $what = "$name: HTTP/2 stream reset";
+	my $s = h2_open($srv->port, "/cgi-bin/h2.cgi?$id");
+	my $data = frame_until($s, T(10),
+	    sub { $_[0][0] == H2_DATA && $_[0][2] == 1
+	    || $_[0][0] == H2_GOAWAY });
+	ok($data && $data->[3] eq "started\n", "$what: the first line came");
+	syswrite($s, h2_frame(H2_RST_STREAM, 0, 1, pack('N', H2_CANCEL)));
+	ok(!wait_until(T(2), sub { -e "$t/state/term.$id" }),
+	    "$what: 2 s later the script still runs");
+	close $s;
+	my $closed = time;
+	ok(wait_until(T(5), sub { -s "$t/state/term.$id" }),
+	    "$what: stopped once the connection closed");
+	cmp_ok((state_time('term', $id) // 1e10) - $closed, '<', T(1),
+	    "$what: within 1 s of the close");
+	my $rec = record($id, T(10)) // {};
+	is($rec->{CGIWRAP_STATUS_NAME}, 'ABORTED',
+	    "$what: CGIWRAP_STATUS_NAME=ABORTED");
+	diag("error log:\n" . $srv->error_log . "cgiwrap log:\n" . slurp($log))
+	    if failures() > $f0;
+}
+
+# Port A gets a request whose Host header names port B, from source port
+# P; another connection from P to port B is open while the script runs,
+# then closes.  The request must run to its end.
+sub host_port {
+	my ($srv, $name, $mpm) = @_;
+	my $f0 = failures();
+	my ($pa, $pb) = $srv->ports;
+	my $id = "hostport-$mpm";
+	my $what = "$name: Host names another port";
+	my $from = free_port();
+	# Apache accepts a connection once it has data (TCP_DEFER_ACCEPT).
+	my $other = http_open($pb, '/', from => $from, unfinished => 1);
+	my $s = http_open($pa, "/cgi-bin/hostport.cgi?$id",
+	    host => "127.0.0.1:$pb", from => $from);
+	ok($other && $s, "$what: two connections from port $from")
+	    or return;
+	ok(wait_until(T(10),
+	    sub { pids_matching(qr{\Q$t\E/bin/snooze \Q$SILENCE\E\b}) }),
+	    "$what: the script started");
+	close $other;
+	my $answer = http_read($s, T($SILENCE + 10));
+	close $s;
+	like($answer, qr/\r\n\r\nstarted\nfinished\n\z/,
+	    "$what: the whole answer came");
+	my $rec = record($id, T(10)) // {};
+	ok(!-e "$t/state/term.$id", "$what: the script was not stopped");
+	is($rec->{SERVER_PORT}, $pb,
+	    "$what: SERVER_PORT=$pb, from the Host header");
+	is($rec->{CGIWRAP_STATUS_NAME}, 'NORMAL',
+	    "$what: CGIWRAP_STATUS_NAME=NORMAL");
+	diag("answer:\n$answer\nerror log:\n" . $srv->error_log
+	    . "cgiwrap log:\n" . slurp($log)) if failures() > $f0;
 }
 
 # cgiwrap run directly: quiet.cgi (1 s of silence, then "finished").

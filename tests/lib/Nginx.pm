@@ -45,7 +45,7 @@ use IO::Select;
 use IO::Socket::INET;
 use IO::Socket::UNIX;
 use POSIX qw(:sys_wait_h);
-use Socket qw(SOCK_STREAM SOMAXCONN);
+use Socket qw(SHUT_WR SOCK_STREAM SOMAXCONN);
 use Time::HiRes qw(time sleep);
 
 use Server qw(spawn free_port wait_for_port wait_for_pid_gone wait_until
@@ -587,13 +587,22 @@ sub show_pids {
 # A raw HTTP client, for requests the test walks away from
 
 # An HTTP/1.0 GET of PATH on 127.0.0.1:PORT (no chunked encoding in the
-# answer), sent; the socket (or undef).
+# answer), sent; the socket (or undef).  Options: host => the Host header;
+# from => the local port to connect from (SO_REUSEADDR: several
+# connections can share it); half_close => shut the sending side after
+# the request; unfinished => the header is left without its end, so that
+# the server waits for more.
 sub http_open {
-	my ($port, $path) = @_;
+	my ($port, $path, %o) = @_;
 	local $SIG{PIPE} = 'IGNORE';
 	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-	    PeerPort => $port, Proto => 'tcp', Timeout => 5) or return undef;
-	syswrite($s, "GET $path HTTP/1.0\r\nHost: localhost\r\n\r\n");
+	    PeerPort => $port, Proto => 'tcp', Timeout => 5,
+	    $o{from} ? (LocalAddr => '127.0.0.1', LocalPort => $o{from},
+	    ReuseAddr => 1) : ()) or return undef;
+	syswrite($s, "GET $path HTTP/1.0\r\nHost: "
+	    . ($o{host} // 'localhost') . "\r\n"
+	    . ($o{unfinished} ? '' : "\r\n"));
+	shutdown($s, SHUT_WR) if $o{half_close};
 	return $s;
 }
 

@@ -68,6 +68,7 @@ is_defaults(const struct settings *s, const char *what)
 	is_int(s->notify_signal, 0, "notify_signal");
 	is_int(s->finish_on_close, true, "finish_on_close");
 	is_int(s->client_watch, 250, "client_watch");
+	is_int(s->client_fin, CLIENT_FIN_ABORT, "client_fin");
 	is_int(s->orphans, ORPHANS_LEAVE, "orphans");
 	is_int(s->script_control, true, "script_control");
 	is_int(s->max_time_limit, 0, "max_time_limit");
@@ -129,7 +130,7 @@ good(void)
 	is_str(c->log, "stderr", "log");
 	is_int(c->log_line, 4, "log line");
 	is_int(c->fastcgi_timeout, 1500, "fastcgi_timeout 1500ms");
-	is_int(c->fastcgi_timeout_line, 48, "fastcgi_timeout line");
+	is_int(c->fastcgi_timeout_line, 49, "fastcgi_timeout line");
 
 	s = &c->global.set;
 	is_int(s->ignore_user_abort, true, "ignore_user_abort");
@@ -139,6 +140,7 @@ good(void)
 	is_int(s->notify_signal, SIGUSR1, "notify_signal usr1");
 	is_int(s->finish_on_close, false, "finish_on_close");
 	is_int(s->client_watch, 0, "client_watch 0");
+	is_int(s->client_fin, CLIENT_FIN_IGNORE, "client_fin ignore");
 	is_int(s->orphans, ORPHANS_KILL, "orphans kill");
 	is_int(s->script_control, false, "script_control no");
 	is_int(s->max_time_limit, 3600000, "max_time_limit 1h");
@@ -163,23 +165,23 @@ good(void)
 		is_list(&lv->shutdown[0].argv, audit, 1, "audit argv");
 		is_int(lv->shutdown[0].timeout, 30000, "default timeout 30s");
 		is_int(lv->shutdown[0].when, 0, "audit runs on every status");
-		is_int(lv->shutdown[0].line, 24, "audit line");
+		is_int(lv->shutdown[0].line, 25, "audit line");
 		is_str(lv->shutdown[1].name, "page", "second is page");
 		is_list(&lv->shutdown[1].argv, page, 2, "page argv");
 		is_int(lv->shutdown[1].timeout, 5000, "page timeout 5s");
 		is_int(lv->shutdown[1].when, 1 << ST_ABORTED | 1 << ST_MAX,
 		    "page when ABORTED and ABORTED,TIMEOUT");
-		is_int(lv->shutdown[1].line, 25, "page starts on line 25");
+		is_int(lv->shutdown[1].line, 26, "page starts on line 26");
 	}
 
 	if (!is_int(c->nscript, 3, "three script sections"))
 		goto out;
 	lv = &c->script[0];
 	is_str(lv->glob, "/usr/lib/cgi-bin/report.cgi", "first glob");
-	is_int(lv->line, 31, "first section line");
-	is_int(lv->origin[OPT_IGNORE_USER_ABORT], 32, "ignore_user_abort line");
+	is_int(lv->line, 32, "first section line");
+	is_int(lv->origin[OPT_IGNORE_USER_ABORT], 33, "ignore_user_abort line");
 	is_int(lv->set.ignore_user_abort, false, "section ignore_user_abort");
-	is_int(lv->origin[OPT_MAX_EXECUTION_TIME], 33, "section time line");
+	is_int(lv->origin[OPT_MAX_EXECUTION_TIME], 34, "section time line");
 	is_int(lv->set.max_execution_time, 600000, "section 10m");
 	is_int(lv->origin[OPT_ENV_UNSET], -1, "env_unset = {} is set, no line");
 	is_int(lv->set.env_unset.n, 0, "section env_unset empty");
@@ -189,26 +191,26 @@ good(void)
 		is_str(lv->shutdown[0].name, "notify", "section command name");
 		is_list(&lv->shutdown[0].argv, notify, 2, "notify argv");
 		is_int(lv->shutdown[0].when, 1 << ST_TIMEOUT, "when TIMEOUT");
-		is_int(lv->shutdown[0].line, 35, "notify starts on line 35");
+		is_int(lv->shutdown[0].line, 36, "notify starts on line 36");
 	}
 
 	lv = &c->script[1];
 	is_str(lv->glob, "*/report.cgi", "second glob");
-	is_int(lv->line, 41, "second section line");
+	is_int(lv->line, 42, "second section line");
 	is_int(lv->set.kill_signal, SIGKILL, "kill_signal = 9");
-	is_int(lv->origin[OPT_KILL_SIGNAL], 42, "kill_signal line");
+	is_int(lv->origin[OPT_KILL_SIGNAL], 43, "kill_signal line");
 	is_int(lv->set.notify_signal, 0, "notify_signal \"\" is none");
-	is_int(lv->origin[OPT_NOTIFY_SIGNAL], 43, "notify_signal \"\" is set");
+	is_int(lv->origin[OPT_NOTIFY_SIGNAL], 44, "notify_signal \"\" is set");
 	is_list(&lv->set.env_set, deep, 1, "section env_set");
 	is_int(lv->nshutdown, 0, "no shutdown command in section two");
 
 	lv = &c->script[2];
 	is_str(lv->glob, "/srv/cgi/*", "third glob");
-	is_int(lv->line, 47, "one-line section");
+	is_int(lv->line, 48, "one-line section");
 	is_int(lv->set.max_execution_time, 5000, "bare 5 is seconds");
-	is_int(lv->origin[OPT_MAX_EXECUTION_TIME], 47, "its line");
+	is_int(lv->origin[OPT_MAX_EXECUTION_TIME], 48, "its line");
 	is_int(lv->set.hard_time_limit, 60000, "section hard_time_limit 1m");
-	is_int(lv->origin[OPT_HARD_TIME_LIMIT], 47, "on the same line");
+	is_int(lv->origin[OPT_HARD_TIME_LIMIT], 48, "on the same line");
 	is_int(lv->origin[OPT_IGNORE_USER_ABORT], 0, "the rest unset");
 out:
 	config_free(c);
@@ -300,6 +302,8 @@ bad_files(void)
 		"does not start with '/' or '*'" },
 	    { "bad-orphans.conf",
 		"1: orphans: unknown value 'bury' (leave or kill)" },
+	    { "bad-clientfin.conf",
+		"1: client_fin: unknown value 'close' (ignore or abort)" },
 	    { "bad-when.conf", "3: when: unknown status 'TIMEDOUT'" },
 	    { "bad-nocommand.conf",
 		"3: command: missing or empty in shutdown \"audit\"" },

@@ -103,39 +103,40 @@ explaining(const struct config *c)
 	const char	*want =
 	    "# target /usr/lib/cgi-bin/report.cgi\n"
 	    "# config " GOOD "\n"
-	    "# section script \"/usr/lib/cgi-bin/report.cgi\" at " GOOD ":31\n"
+	    "# section script \"/usr/lib/cgi-bin/report.cgi\" at " GOOD ":32\n"
 	    "roots = {\"/usr/lib/cgi-bin\", \"/srv/cgi\"}  # " GOOD ":3 (global)\n"
 	    "log = \"stderr\"  # " GOOD ":4 (global)\n"
-	    "fastcgi_timeout = 1500ms  # " GOOD ":48 (global)\n"
-	    "ignore_user_abort = false  # " GOOD ":32 "
+	    "fastcgi_timeout = 1500ms  # " GOOD ":49 (global)\n"
+	    "ignore_user_abort = false  # " GOOD ":33 "
 	    "(script \"/usr/lib/cgi-bin/report.cgi\")\n"
-	    "max_execution_time = 10m  # " GOOD ":33 "
+	    "max_execution_time = 10m  # " GOOD ":34 "
 	    "(script \"/usr/lib/cgi-bin/report.cgi\")\n"
 	    "kill_signal = INT  # " GOOD ":7 (global)\n"
 	    "kill_grace = 500ms  # " GOOD ":8 (global)\n"
 	    "notify_signal = USR1  # " GOOD ":9 (global)\n"
 	    "finish_on_close = false  # " GOOD ":10 (global)\n"
 	    "client_watch = 0  # " GOOD ":11 (global)\n"
-	    "orphans = kill  # " GOOD ":12 (global)\n"
-	    "script_control = false  # " GOOD ":13 (global)\n"
-	    "max_time_limit = 1h  # " GOOD ":14 (global)\n"
-	    "hard_time_limit = 2h  # " GOOD ":15 (global)\n"
-	    "max_header_size = 8192  # " GOOD ":16 (global)\n"
-	    "limit_cpu = 10  # " GOOD ":17 (global)\n"
-	    "limit_memory = 1073741824  # " GOOD ":18 (global)\n"
-	    "limit_nproc = 64  # " GOOD ":19 (global)\n"
-	    "limit_nofile = 256  # " GOOD ":20 (global)\n"
-	    "limit_fsize = 1048576  # " GOOD ":21 (global)\n"
+	    "client_fin = ignore  # " GOOD ":12 (global)\n"
+	    "orphans = kill  # " GOOD ":13 (global)\n"
+	    "script_control = false  # " GOOD ":14 (global)\n"
+	    "max_time_limit = 1h  # " GOOD ":15 (global)\n"
+	    "hard_time_limit = 2h  # " GOOD ":16 (global)\n"
+	    "max_header_size = 8192  # " GOOD ":17 (global)\n"
+	    "limit_cpu = 10  # " GOOD ":18 (global)\n"
+	    "limit_memory = 1073741824  # " GOOD ":19 (global)\n"
+	    "limit_nproc = 64  # " GOOD ":20 (global)\n"
+	    "limit_nofile = 256  # " GOOD ":21 (global)\n"
+	    "limit_fsize = 1048576  # " GOOD ":22 (global)\n"
 	    "env_unset = {}  # " GOOD " (script \"/usr/lib/cgi-bin/report.cgi\")\n"
 	    "env_set = {\"LANG=C.UTF-8\", \"EMPTY=\", \"PATH=/usr/bin:/bin\"}  # "
-	    GOOD ":23 (global)\n"
+	    GOOD ":24 (global)\n"
 	    "shutdown \"audit\" { command = {\"/usr/local/bin/cgi-audit\"} "
-	    "timeout = 30s when = {} }  # " GOOD ":24 (global)\n"
+	    "timeout = 30s when = {} }  # " GOOD ":25 (global)\n"
 	    "shutdown \"page\" { command = {\"/usr/local/bin/page\", "
 	    "\"--urgent\"} timeout = 5s when = {\"ABORTED\", "
-	    "\"ABORTED,TIMEOUT\"} }  # " GOOD ":25 (global)\n"
+	    "\"ABORTED,TIMEOUT\"} }  # " GOOD ":26 (global)\n"
 	    "shutdown \"notify\" { command = {\"/usr/local/bin/notify\", "
-	    "\"report\"} timeout = 30s when = {\"TIMEOUT\"} }  # " GOOD ":35 "
+	    "\"report\"} timeout = 30s when = {\"TIMEOUT\"} }  # " GOOD ":36 "
 	    "(script \"/usr/lib/cgi-bin/report.cgi\")\n";
 	char		*text;
 
@@ -144,19 +145,19 @@ explaining(const struct config *c)
 	free(text);
 
 	text = explain(c, "/srv/cgi/a/report.cgi");
-	has(text, "# section script \"*/report.cgi\" at " GOOD ":41\n");
-	has(text, "\nkill_signal = KILL  # " GOOD ":42 "
+	has(text, "# section script \"*/report.cgi\" at " GOOD ":42\n");
+	has(text, "\nkill_signal = KILL  # " GOOD ":43 "
 	    "(script \"*/report.cgi\")\n");
-	has(text, "\nnotify_signal = none  # " GOOD ":43 "
+	has(text, "\nnotify_signal = none  # " GOOD ":44 "
 	    "(script \"*/report.cgi\")\n");
 	has(text, "\nmax_execution_time = 2m  # " GOOD ":6 (global)\n");
 	ok(strstr(text, "notify\"") == NULL, "no other section's command");
 	free(text);
 
 	text = explain(c, "/srv/cgi/other.cgi");
-	has(text, "\nhard_time_limit = 1m  # " GOOD ":47 "
+	has(text, "\nhard_time_limit = 1m  # " GOOD ":48 "
 	    "(script \"/srv/cgi/*\")\n");
-	has(text, "\nmax_execution_time = 5s  # " GOOD ":47 "
+	has(text, "\nmax_execution_time = 5s  # " GOOD ":48 "
 	    "(script \"/srv/cgi/*\")\n");
 	free(text);
 
@@ -188,6 +189,7 @@ explaining_defaults(void)
 	has(text, "\nkill_grace = 3s  # default\n");
 	has(text, "\nnotify_signal = none  # default\n");
 	has(text, "\nclient_watch = 250ms  # default\n");
+	has(text, "\nclient_fin = abort  # default\n");
 	has(text, "\norphans = leave  # default\n");
 	has(text, "\nhard_time_limit = 0  # default\n");
 	has(text, "\nmax_header_size = 65536  # default\n");
