@@ -67,6 +67,14 @@ demo: deps
 test: all units
 	@tests/run.sh build
 
+# The edit-test loop: the units and the tests that play the server
+# themselves (no web server, no fuzzing), in one mode (pipes, as mod_cgi).
+check-quick: all units
+	@CGIWRAP=$(CURDIR)/cgiwrap CGIWRAP_UNITS=$(CURDIR)/build/tests/unit \
+	    HARNESS_MODES=pipes prove -j2 tests/unit/*.t \
+	    $$(grep -l 'use Harness;' tests/integ/core-*.t \
+	    tests/integ/faults-*.t tests/integ/control.t)
+
 sanitize-build:
 	@$(MAKE) --no-print-directory O=build/asan CFLAGS="$(SAN)" \
 	    LDFLAGS="$(SAN)" STATIC= all units
@@ -88,7 +96,7 @@ install: all
 clean:
 	rm -rf build cgiwrap
 
-.PHONY: all units deps check demo test sanitize sanitize-build install clean
+.PHONY: all units deps check check-quick demo test sanitize sanitize-build install clean
 
 # Fuzzing (libFuzzer, clang): make fuzz FUZZ_SECONDS=N
 -include tests/fuzz/fuzz.mk

@@ -19,6 +19,7 @@ use lib "$FindBin::Bin/../lib";
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(time sleep);
 use Server qw(:all parse_env write_file);
+use Harness qw(T);
 
 my $CGIWRAP = cgiwrap_behind_apache();
 
@@ -207,7 +208,7 @@ subtest 'cgiwrap-time-limit: 1 under a 5 s policy' => sub {
 	fields($rec, STATUS => 2, STATUS_NAME => 'TIMEOUT', EXIT_CODE => 'killed',
 	    EXIT_STATUS => 'TERM');
 	my $ms = $rec->{CGIWRAP_ELAPSED_MS} // 0;
-	ok($ms >= 900 && $ms < 2500, "$n: stopped at about 1 s")
+	ok($ms >= 900 && $ms < T(2.5) * 1000, "$n: stopped at about 1 s")
 	    or diag("elapsed_ms $ms");
 };
 

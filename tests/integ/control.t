@@ -267,7 +267,7 @@ SH
 		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' });
 		check_fields($log, { status => 'TIMEOUT' });
 		my $ms = $rec->{CGIWRAP_ELAPSED_MS} // 0;
-		ok($ms >= 900 && $ms < 2500, 'stopped at about 1 s')
+		ok($ms >= 900 && $ms < T(2.5) * 1000, 'stopped at about 1 s')
 		    or diag("elapsed_ms $ms");
 	},
 },
@@ -304,7 +304,7 @@ SH
 		    'alive well past the old deadline (2 s)');
 		cmp_ok($hb - $tw, '>=', 1.5,
 		    'alive until shortly before the new deadline (write + 2 s)');
-		cmp_ok($hb - $tw, '<', 2.6,
+		cmp_ok($hb - $tw, '<', T(2.6),
 		    'stopped soon after the new deadline');
 		# elapsed_ms counts from cgiwrap's start, a little after the
 		# harness forked it.
@@ -331,7 +331,7 @@ SH
 		my ($rec, $log) = ended($c, { STATUS => 2, STATUS_NAME => 'TIMEOUT',
 		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' });
 		my $ms = $rec->{CGIWRAP_ELAPSED_MS} // 0;
-		ok($ms >= 1900 && $ms < 3000, 'stopped near 2 s')
+		ok($ms >= 1900 && $ms < T(3) * 1000, 'stopped near 2 s')
 		    or diag("elapsed_ms $ms");
 		ok(scalar(grep { /time_limit/ && /refus|cap/i } notes($c)),
 		    'the refused time_limit 10 is logged')
@@ -355,7 +355,7 @@ SH
 		my ($rec, $log) = ended($c,
 		    { STATUS => 2, STATUS_NAME => 'TIMEOUT' });
 		my $ms = $rec->{CGIWRAP_ELAPSED_MS} // 0;
-		ok($ms >= 1900 && $ms < 3000,
+		ok($ms >= 1900 && $ms < T(3) * 1000,
 		    'stopped near the 2 s cap (not the 1 s policy, not never)')
 		    or diag("elapsed_ms $ms");
 		ok(scalar(grep { /time_limit/ && /refus|cap/i } notes($c)),
@@ -633,7 +633,7 @@ sub early {
 	    $c->{eof} - $fin, $done - $c->{eof});
 	cmp_ok($c->{eof}, '<', $done - 0.5,
 	    'EOF well before the script completed');
-	cmp_ok($c->{eof} - $fin, '<', 0.8, 'EOF right after finishing');
+	cmp_ok($c->{eof} - $fin, '<', T(0.8), 'EOF right after finishing');
 }
 
 # The client waits for the end of the script.
@@ -720,7 +720,7 @@ SH
 		my ($c, $t, $r) = @_;
 		ok($c->{eof}, 'client saw EOF');
 		my $fin = num($c, 't_fin');
-		ok(defined $fin && $c->{eof} - $fin < 0.5,
+		ok(defined $fin && $c->{eof} - $fin < T(0.5),
 		    'EOF right after finish, not at the timeout')
 		    or diag(sprintf 'EOF %.3f s after finish',
 		    $c->{eof} - ($fin // 0));
@@ -792,7 +792,7 @@ SH
 	    or return;
 	pump_all(T(6), $c);
 	my $fin = num($c, 't_fin');
-	ok($c->{eof} && defined $fin && $c->{eof} - $fin < 1.5,
+	ok($c->{eof} && defined $fin && $c->{eof} - $fin < T(1.5),
 	    'EOF soon after the front continued')
 	    or diag(sprintf 'EOF %.3f s after finish',
 	    ($c->{eof} // 0) - ($fin // 0));

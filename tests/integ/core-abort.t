@@ -54,7 +54,7 @@ SH
 		    'front exits 128+SIGPIPE after the hangup');
 		ok($t->wait_lines('term', T(3)), 'child got TERM');
 		my $ts = first_stamp($t, 'term');
-		ok(defined $ts && $ts - $th < 1.0,
+		ok(defined $ts && $ts - $th < T(1),
 		    'TERM within 1 s of the hangup')
 		    or diag(sprintf 'hangup to TERM: %s s',
 			defined $ts ? sprintf('%.3f', $ts - $th) : 'never');
@@ -95,7 +95,7 @@ SH
 	my $died = time;
 	my $ts = first_stamp($t, 'term');
 	my $grace = defined $ts ? $died - $ts : -1;
-	ok($grace >= 0.9 && $grace < 2.5,
+	ok($grace >= 0.9 && $grace < T(2.5),
 	    'KILL came kill_grace (1 s) after TERM')
 	    or diag(sprintf 'TERM to death: %.3f s', $grace);
 	my ($rec, $log) = $t->outcome(T(5));

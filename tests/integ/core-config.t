@@ -167,7 +167,7 @@ SH
 	my $r = $t->run(mode => $mode, argv => [$prog]);
 	is($r->finish(T(6)), 124, 'timed out (exit 124)');
 	my $took = ($r->exit_time // 0) - $r->started;
-	ok($took < 5, 'after the section\'s 1 s')
+	ok($took < T(5), 'after the section\'s 1 s')
 	    or diag(sprintf 'front exited after %.3f s', $took);
 	my ($rec) = $t->outcome(T(5));
 	check_fields($rec, { STATUS => 2 }, 'CGIWRAP_');

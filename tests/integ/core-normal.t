@@ -185,7 +185,7 @@ SH
 	    'the first line arrived before the child wrote more') or return;
 	my $now = Time::HiRes::time();
 	my ($stamp) = $r->stdout =~ /\r\n\r\n(\d+\.\d+)\n/;
-	ok($now - $stamp < 0.1, 'within 100 ms of its write')
+	ok($now - $stamp < T(0.1), 'within 100 ms of its write')
 	    or diag(sprintf 'latency %.3f ms', 1000 * ($now - $stamp));
 	$t->write_file('go', '');
 	is($r->finish(T(5)), 0, 'front exits 0');

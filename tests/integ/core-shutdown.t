@@ -142,7 +142,7 @@ SH
 	ok($t->wait_lines('slow.pid', T(5)), 'slow command started');
 	ok($t->wait_lines('marks', T(5)), 'the next command ran');
 	my $took = Time::HiRes::time() - (slurp($t->path('slow.start')) // 0);
-	ok($took >= 0.9 && $took < 3.5, 'after the 1 s timeout')
+	ok($took >= 0.9 && $took < T(3.5), 'after the 1 s timeout')
 	    or diag(sprintf '%.3f s', $took);
 	is_deeply([$t->procs($t->path('slownap'))], [],
 	    'its process group was killed');

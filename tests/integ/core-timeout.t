@@ -23,7 +23,7 @@ SH
 	my $r = $t->run(mode => $mode, argv => [$prog]);
 	is($r->finish(T(6)), 124, 'front exits 124');
 	my $took = ($r->exit_time // 0) - $r->started;
-	ok($took >= 0.9 && $took < 3, 'after about 1 s')
+	ok($took >= 0.9 && $took < T(3), 'after about 1 s')
 	    or diag(sprintf 'front exited after %.3f s', $took);
 	my ($head) = $r->response;
 	ok(defined $head, 'a complete CGI header block')

@@ -59,6 +59,7 @@ use lib "$FindBin::Bin/../lib";
 use Cwd qw(abs_path);
 use Time::HiRes qw(time);
 use Server qw(:all write_file parse_env run_cgi);
+use Harness qw(T);
 
 my $CGIWRAP = cgiwrap_behind_servers(servers => [qw(apache lighttpd)]);
 my $ETC = abs_path("$FindBin::Bin/../../etc");
@@ -311,7 +312,7 @@ sub abort_and_timeout {
 	$r = get($srv, $port, "$prefix/slow.cgi?$id", 0, max_time => 10);
 	is($r->{code}, 504, "$name: slow.cgi: 504 after its time limit")
 	    or diag("curl exit $r->{rc}: $r->{err}");
-	cmp_ok($r->{elapsed}, '<', 5, "$name: slow.cgi: answered in "
+	cmp_ok($r->{elapsed}, '<', T(5), "$name: slow.cgi: answered in "
 	    . sprintf('%.2f s', $r->{elapsed}));
 	$rec = wait_record($id, 10) // {};
 	is($rec->{CGIWRAP_STATUS}, '2', "$name: slow.cgi: shutdown command "

@@ -151,7 +151,7 @@ sub apache_case {
 	my $term = state_time('term', $id);
 	ok(defined $term, "$name: silent.cgi was stopped (SIGTERM)");
 	ok(!-e "$t/state/done.$id", "$name: silent.cgi did not run to its end");
-	cmp_ok(($term // 1e10) - $left, '<', 1.0,
+	cmp_ok(($term // 1e10) - $left, '<', T(1),
 	    "$name: stopped within 1 s of the client leaving")
 	    and note(sprintf("$name: stopped %.3f s after the client left",
 	    $term - $left));
@@ -358,7 +358,7 @@ completes('REMOTE_ADDR is not an address', 'noaddr',
 	my $term = state_time('term', 'ownconn');
 	ok(defined $term, 'direct, own connection: stopped when the client '
 	    . 'side closed');
-	cmp_ok(($term // 1e10) - $closed, '<', 1.0,
+	cmp_ok(($term // 1e10) - $closed, '<', T(1),
 	    'direct, own connection: within 1 s');
 	my $rec = record('ownconn', 10) // {};
 	is($rec->{CGIWRAP_STATUS}, '1', 'direct, own connection: '
