@@ -16,7 +16,6 @@
 #include <sys/auxv.h>
 #include <sys/stat.h>
 
-#include <err.h>
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
@@ -28,10 +27,13 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "io.h"
 #include "log.h"
 #include "suexec.h"
 #include "target.h"
 
+#define PASSWD		"/etc/passwd"
+#define GROUP		"/etc/group"
 #define SAFE_PATH	"/usr/local/bin:/usr/bin:/bin"
 #define SAFE_UMASK	022
 
@@ -101,17 +103,25 @@ suexec_mode(const char *argv0)
 	    strcmp(base != NULL ? base + 1 : argv0, "suexec") == 0;
 }
 
-/* One line naming the check, on stderr: Apache's error log. */
+/*
+ * One line naming the check, on stderr: Apache's error log.  Written
+ * whole at once, as Apache makes a log line of each read.
+ */
 static int __attribute__((format(printf, 3, 4)))
 refuse(int code, const char *check, const char *fmt, ...)
 {
-	char	 msg[1024];
+	char	 line[1024];
 	va_list	 ap;
+	int	 n;
 
+	n = snprintf(line, sizeof(line), "cgiwrap: suexec: refused (%s): ",
+	    check);
 	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	(void)vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
-	warnx("suexec: refused (%s): %s", check, msg);
+	n = strlen(line);
+	line[n++] = '\n';
+	(void)write_all(STDERR_FILENO, line, (size_t)n);
 	return code;
 }
 
@@ -165,6 +175,79 @@ number(const char *s, unsigned long *n)
 	return *end != '\0' || errno != 0 || *n >= UINT32_MAX ? -1 : 0;
 }
 
+/*
+ * The entry of /etc/passwd named name, or of uid when name is NULL; it
+ * lives until the next call.  The files are read directly: no NSS module
+ * is loaded into a setuid process (a static binary cannot even load one
+ * safely).
+ */
+static struct passwd *
+pw_find(const char *name, uid_t uid)
+{
+	struct passwd	*pw;
+	FILE		*f;
+
+	if ((f = fopen(PASSWD, "re")) == NULL)
+		return NULL;
+	while ((pw = fgetpwent(f)) != NULL)
+		if (name != NULL ? strcmp(pw->pw_name, name) == 0 :
+		    pw->pw_uid == uid)
+			break;
+	(void)fclose(f);
+	return pw;
+}
+
+/* The same for /etc/group. */
+static struct group *
+gr_find(const char *name, gid_t gid)
+{
+	struct group	*gr;
+	FILE		*f;
+
+	if ((f = fopen(GROUP, "re")) == NULL)
+		return NULL;
+	while ((gr = fgetgrent(f)) != NULL)
+		if (name != NULL ? strcmp(gr->gr_name, name) == 0 :
+		    gr->gr_gid == gid)
+			break;
+	(void)fclose(f);
+	return gr;
+}
+
+/* initgroups(3) from /etc/group alone: gid and the groups naming user. */
+static int
+groups_set(const char *user, gid_t gid)
+{
+	struct group	*gr;
+	gid_t		*v, *nv;
+	char		**m;
+	size_t		 n = 1;
+	FILE		*f;
+	int		 rc = -1;
+
+	if ((v = malloc(sizeof(*v))) == NULL)
+		return -1;
+	v[0] = gid;
+	if ((f = fopen(GROUP, "re")) == NULL)
+		goto out;
+	while ((gr = fgetgrent(f)) != NULL)
+		for (m = gr->gr_mem; gr->gr_gid != gid && *m != NULL; m++)
+			if (strcmp(*m, user) == 0) {
+				if ((nv = reallocarray(v, n + 1,
+				    sizeof(*v))) == NULL)
+					goto out;
+				v = nv;
+				v[n++] = gr->gr_gid;
+				break;
+			}
+	rc = setgroups(n, v);
+out:
+	if (f != NULL)
+		(void)fclose(f);
+	free(v);
+	return rc;
+}
+
 static bool
 listed(const struct strlist *l, const char *name)
 {
@@ -182,7 +265,7 @@ caller(const struct config *cfg)
 	struct passwd	*pw;
 	uid_t		 uid = getuid();
 
-	if ((pw = getpwuid(uid)) == NULL)
+	if ((pw = pw_find(NULL, uid)) == NULL)
 		return refuse(SX_CALLER_UID, "caller", "uid %ld has no user",
 		    (long)uid);
 	if (strcmp(pw->pw_name, cfg->suexec.caller) != 0)
@@ -220,15 +303,15 @@ identity(const struct config *cfg, const char *user, const char *group,
 	if ((id->userdir = *user == '~'))
 		user++;
 	errno = 0;
-	if ((pw = number(user, &n) == 0 ? getpwuid((uid_t)n) :
-	    getpwnam(user)) == NULL)
+	if ((pw = number(user, &n) == 0 ? pw_find(NULL, (uid_t)n) :
+	    pw_find(user, 0)) == NULL)
 		return refuse(SX_USER, "user", "no user '%s'", user);
 	if ((id->user = strdup(pw->pw_name)) == NULL ||
 	    (id->home = strdup(pw->pw_dir)) == NULL)
 		return refuse(SX_USER, "user", "%s", strerror(errno));
 	id->uid = pw->pw_uid;
-	if ((gr = number(group, &n) == 0 ? getgrgid((gid_t)n) :
-	    getgrnam(group)) == NULL)
+	if ((gr = number(group, &n) == 0 ? gr_find(NULL, (gid_t)n) :
+	    gr_find(group, 0)) == NULL)
 		return refuse(SX_GROUP, "group", "no group '%s'", group);
 	id->gid = gr->gr_gid;
 	if (id->uid == 0 || (id->uid < (uid_t)se->min_uid &&
@@ -250,7 +333,7 @@ become(const struct ident *id)
 	gid_t	 rg, eg, sg;
 
 	errno = 0;
-	if (setgid(id->gid) == -1 || initgroups(id->user, id->gid) == -1 ||
+	if (setgid(id->gid) == -1 || groups_set(id->user, id->gid) == -1 ||
 	    getresgid(&rg, &eg, &sg) == -1 ||
 	    rg != id->gid || eg != id->gid || sg != id->gid)
 		return refuse(SX_SETGID, "setgid", "gid %ld: %s", (long)id->gid,
