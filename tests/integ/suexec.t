@@ -317,8 +317,10 @@ unless ($srv) {
 	exit 1;
 }
 my ($port, $p2) = $srv->ports;
-like($srv->error_log, qr/suEXEC mechanism enabled \(wrapper: \Q$SUEXEC_LINK\E\)/,
-    'Apache found the setuid helper');
+# (Logged while the port may already answer.)
+ok(wait_until($T->(5), sub { $srv->error_log =~
+    /suEXEC mechanism enabled \(wrapper: \Q$SUEXEC_LINK\E\)/ }),
+    'Apache found the setuid helper') or diag($srv->error_log);
 
 sub get {
 	my ($path, %o) = @_;
