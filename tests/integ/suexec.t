@@ -22,7 +22,9 @@ use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Cwd ();
+use POSIX ();
 use File::Copy ();
+use File::Path qw(remove_tree);
 use Harness ();
 use Server qw(:all write_file parse_env);
 
@@ -494,11 +496,27 @@ for my $name (sort keys %refusal) {
 	};
 }
 
+# The exit status and output (stderr too) of ARGV, run from DIR.
+sub run_in {
+	my ($dir, @argv) = @_;
+	my $pid = open(my $fh, '-|') // die "fork: $!";
+	if ($pid == 0) {
+		open(STDERR, '>&', \*STDOUT);
+		chdir $dir or die "chdir $dir: $!";
+		exec { $argv[0] } @argv;
+		POSIX::_exit(127);
+	}
+	my $out = do { local $/; <$fh> } // '';
+	close $fh;
+	return ($? >> 8, $out);
+}
+
 # Through Apache's namespace, as Apache would call it but for one thing.
 sub direct {
 	my ($user, $group, @args) = @_;
-	my $out = `nsenter --mount --target @{[ $srv->pid ]} -- setpriv --reuid=$user --regid=$group --clear-groups -- $SUEXEC_LINK @args 2>&1`;
-	return ($? >> 8, $out);
+	return run_in('/', 'nsenter', '--mount', '--target', $srv->pid, '--',
+	    'setpriv', "--reuid=$user", "--regid=$group", '--clear-groups', '--',
+	    $SUEXEC_LINK, @args);
 }
 
 subtest 'refused: a caller other than the configured one' => sub {
@@ -513,6 +531,48 @@ subtest "refused: '..' in the command" => sub {
 	    '../www/cgi-bin/id.cgi');
 	is($rc, 104, "exit 104, as Apache's suexec");
 	like($out, qr/refused \(command\)/, 'naming the check');
+};
+
+subtest '-c is ignored' => sub {
+	write_file("$t/evil.conf", 0644,
+	    "suexec {\n    caller = \"nobody\"\n    docroot = \"/\"\n}\n");
+	my ($rc, $out) = direct('nobody', 'nogroup', '-c', "$t/evil.conf",
+	    "${tag}a", "${tag}a", 'id.cgi');
+	is($rc, 103, 'the caller is still refused');
+	like($out, qr/refused \(caller\): nobody \(uid \d+\) is not www-data/,
+	    '... by the configuration of /etc/cgiwrap.conf');
+};
+
+# A /etc/cgiwrap.conf of its own, in a namespace of its own.
+sub with_conf {
+	my ($text, $mode) = @_;
+	my $u = "$t/etc2-upper";
+	remove_tree($u, "$t/etc2-work");
+	dir_as($_, 0755, 0, 0) for $u, "$t/etc2-work";
+	write_file("$u/cgiwrap.conf", $mode, $text);
+	chmod $mode, "$u/cgiwrap.conf";
+	return run_in($cgi, @wrap[0 .. 7], $u, "$t/etc2-work", 'env',
+	    "CGIWRAP_CONFIG=$t/evil.conf", 'setpriv', '--reuid=www-data',
+	    '--regid=www-data', '--clear-groups', '--', $SUEXEC_LINK, "${tag}a",
+	    "${tag}a", 'id.cgi');
+}
+
+subtest 'refused: a configuration others may write, or none for suexec' => sub {
+	my $conf = slurp("$t/etc-upper/cgiwrap.conf");
+	my ($rc, $out) = with_conf($conf, 0644);
+	is($rc, 0, 'the same file, root\'s alone: the program runs');
+	like($out, qr/^uid=$ua /m, '... as its owner');
+	($rc, $out) = with_conf($conf, 0664);
+	is($rc, 1, 'writable by the group: refused');
+	like($out, qr{refused \(config\): /etc/cgiwrap.conf: not a regular file owned and writable only by root},
+	    '... naming the check');
+	($rc, $out) = with_conf("log = \"$log\"\n", 0644);
+	is($rc, 1, 'no suexec section: refused');
+	like($out, qr/refused \(config\): .*no suexec section/, '... saying so');
+	($rc, $out) = with_conf("suexec {\n    min_uid = 0\n}\n", 0644);
+	is($rc, 1, 'min_uid = 0: refused');
+	like($out, qr/cgiwrap.conf:2: min_uid: 0 is not from 1/,
+	    '... with the line of the error');
 };
 
 ok($srv->stop, 'Apache stops, leaving nothing') or diag($srv->stop_problem);
