@@ -302,7 +302,6 @@ identity(const struct config *cfg, const char *user, const char *group,
 
 	if ((id->userdir = *user == '~'))
 		user++;
-	errno = 0;
 	if ((pw = number(user, &n) == 0 ? pw_find(NULL, (uid_t)n) :
 	    pw_find(user, 0)) == NULL)
 		return refuse(SX_USER, "user", "no user '%s'", user);

@@ -503,7 +503,7 @@ sub run_in {
 	if ($pid == 0) {
 		open(STDERR, '>&', \*STDOUT);
 		chdir $dir or die "chdir $dir: $!";
-		exec { $argv[0] } @argv;
+		{ no warnings 'exec'; exec { $argv[0] } @argv; }
 		POSIX::_exit(127);
 	}
 	my $out = do { local $/; <$fh> } // '';
