@@ -93,10 +93,31 @@ install: all
 	install -m 0644 man/cgiwrap.8 $(DESTDIR)$(MANDIR)/man8/cgiwrap.8
 	install -m 0644 man/cgiwrap.conf.5 $(DESTDIR)$(MANDIR)/man5/cgiwrap.conf.5
 
+# Apache's suEXEC helper (cgiwrap.8, SUEXEC MODE): an alternative for
+# SUEXEC_LINK, below the priorities of Debian's apache2-suexec-* packages,
+# setuid root and runnable by the web server's group only, as Debian's.
+SUEXEC_LINK ?= /usr/lib/apache2/suexec
+SUEXEC_BIN ?= $(PREFIX)/lib/cgiwrap/suexec
+SUEXEC_GROUP ?= www-data
+SUEXEC_PRIORITY ?= 10
+
+install-suexec: all
+	install -d $(DESTDIR)$(dir $(SUEXEC_BIN))
+	install -o root -g $(SUEXEC_GROUP) -m 4754 cgiwrap \
+	    $(DESTDIR)$(SUEXEC_BIN)
+	update-alternatives --install $(SUEXEC_LINK) suexec $(SUEXEC_BIN) \
+	    $(SUEXEC_PRIORITY)
+
+uninstall-suexec:
+	update-alternatives --remove suexec $(SUEXEC_BIN)
+	rm -f $(DESTDIR)$(SUEXEC_BIN)
+	-rmdir --ignore-fail-on-non-empty $(DESTDIR)$(dir $(SUEXEC_BIN))
+
 clean:
 	rm -rf build cgiwrap
 
-.PHONY: all units deps check check-quick demo test sanitize sanitize-build install clean
+.PHONY: all units deps check check-quick demo test sanitize sanitize-build \
+	install install-suexec uninstall-suexec clean
 
 # Fuzzing (libFuzzer, clang): make fuzz FUZZ_SECONDS=N
 -include tests/fuzz/fuzz.mk

@@ -17,6 +17,7 @@
 #include "policy.h"
 #include "relay.h"
 #include "request.h"
+#include "suexec.h"
 #include "target.h"
 
 #define VERSION	"0.1"
@@ -155,6 +156,9 @@ main(int argc, char *argv[])
 	clock_gettime(CLOCK_MONOTONIC, &rq.start);
 	program_invocation_short_name = (char *)"cgiwrap";
 	std_fds();
+	/* Set up by Apache and by root: no option, no CGIWRAP_CONFIG. */
+	if (suexec_mode(argv[0]))
+		return suexec_main(&rq, argc, argv);
 	/* Its messages would start with argv[0]; ours are said below. */
 	opterr = 0;
 

@@ -253,7 +253,7 @@ walk(struct walk *w)
 {
 	enum { W_NAME, W_AFTER, W_TITLE, W_VALUE, W_LIST } st = W_NAME;
 	struct lex	 lx = { .p = ld.text, .line = 1 };
-	int		 title[4], tok;
+	int		 title[4], nameline = 0, tok;
 	size_t		 depth = 0;
 	unsigned	 nclosed = 0;
 
@@ -262,6 +262,7 @@ walk(struct walk *w)
 		if (st == W_NAME && tok == 'S') {
 			w->name = lx.s;
 			w->namelen = lx.len;
+			nameline = lx.tokline;
 			st = W_AFTER;
 		} else if (st == W_NAME && tok == '}' && depth > 0) {
 			depth--;
@@ -276,6 +277,14 @@ walk(struct walk *w)
 			if (depth < nitems(title))
 				title[depth] = lx.tokline;
 			st = W_TITLE;
+		} else if (st == W_AFTER && tok == '{') {
+			/* A section without a title (suexec): named at its name. */
+			w->sec = w->name;
+			w->seclen = w->namelen;
+			if (depth < nitems(title))
+				title[depth] = nameline;
+			depth++;
+			st = W_NAME;
 		} else if (st == W_TITLE && tok == '{') {
 			depth++;
 			st = W_NAME;
@@ -541,11 +550,11 @@ fastcgicb(cfg_t *cfg, cfg_opt_t *o)
 {
 	int64_t	 ms;
 
-	if (seen(cfg, o) == -1 ||
-	    duration(cfg->line, o->name, cfg_opt_getnstr(o, 0), &ms) == -1)
+	if (seen(cfg, o) == -1)
 		return -1;
-	if (ms == 0)
-		return report(cfg->line, "%s: must be more than 0", o->name);
+	if (duration(cfg->line, o->name, cfg_opt_getnstr(o, 0), &ms) == 0 &&
+	    ms == 0)
+		report(cfg->line, "%s: must be more than 0", o->name);
 	return 0;
 }
 
@@ -656,6 +665,54 @@ shutdowncb(cfg_t *cfg, cfg_opt_t *o)
 	if (cfg_size(sec, "command") == 0)
 		report(lineof(sec), "command: missing or empty in "
 		    "shutdown \"%s\"", cfg_title(sec));
+	return 0;
+}
+
+/* The suexec section as a whole: nothing to check but its place. */
+static int
+suexeccb(cfg_t *cfg, cfg_opt_t *o)
+{
+	return closed(cfg, o) == NULL ? -1 : 0;
+}
+
+static int
+suffixcb(cfg_t *cfg, cfg_opt_t *o)
+{
+	const char	*s = cfg_opt_getnstr(o, 0), *p;
+
+	if (seen(cfg, o) == -1)
+		return -1;
+	for (p = s; *p != '\0'; p += strcspn(p, "/"), p += *p == '/')
+		if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0'))
+			break;
+	if (*s == '\0' || *s == '/' || *p != '\0')
+		report(cfg->line, "%s: '%s' is not a path below a home "
+		    "directory", o->name, s);
+	return 0;
+}
+
+/* User and group names, as the caller and the allowed identities. */
+static int
+namecb(cfg_t *cfg, cfg_opt_t *o)
+{
+	const char	*s = last(o);
+
+	if (seen(cfg, o) == -1)
+		return -1;
+	if (s != NULL && *s == '\0')
+		report(cfg->line, "%s: empty name", o->name);
+	return 0;
+}
+
+/* A minimum of 0 would let a program run as root. */
+static int
+idcb(cfg_t *cfg, cfg_opt_t *o)
+{
+	if (seen(cfg, o) == -1)
+		return -1;
+	if (cfg_opt_getnint(o, 0) < 1 || cfg_opt_getnint(o, 0) > INT32_MAX)
+		report(cfg->line, "%s: %ld is not from 1 to %ld",
+		    o->name, cfg_opt_getnint(o, 0), (long)INT32_MAX);
 	return 0;
 }
 
@@ -802,6 +859,37 @@ level_free(struct level *lv)
 	free(lv->glob);
 }
 
+static int
+suexec_copy(cfg_t *top, struct suexec_conf *se)
+{
+	cfg_t	*sec;
+
+	if (cfg_size(top, "suexec") == 0)
+		return 0;
+	sec = cfg_getsec(top, "suexec");
+	se->set = true;
+	se->min_uid = cfg_getint(sec, "min_uid");
+	se->min_gid = cfg_getint(sec, "min_gid");
+	if ((se->caller = strdup(cfg_getstr(sec, "caller"))) == NULL ||
+	    (se->docroot = strdup(cfg_getstr(sec, "docroot"))) == NULL ||
+	    (se->userdir_suffix = strdup(cfg_getstr(sec,
+	    "userdir_suffix"))) == NULL ||
+	    strlist_copy(&se->allow_users, cfg_getopt(sec, "allow_users")) ||
+	    strlist_copy(&se->allow_groups, cfg_getopt(sec, "allow_groups")))
+		return -1;
+	return 0;
+}
+
+static void
+suexec_free(struct suexec_conf *se)
+{
+	free(se->caller);
+	free(se->docroot);
+	free(se->userdir_suffix);
+	strlist_free(&se->allow_users);
+	strlist_free(&se->allow_groups);
+}
+
 /* The plain copy of a parsed (or, without a file, empty) top level. */
 static struct config *
 convert(cfg_t *top, bool file)
@@ -830,6 +918,8 @@ convert(cfg_t *top, bool file)
 	c->fastcgi_timeout = DEFAULT_FASTCGI_TIMEOUT;
 	if ((c->fastcgi_timeout_line = origin(o)) != 0 &&
 	    parse_duration(cfg_opt_getnstr(o, 0), &c->fastcgi_timeout) == -1)
+		goto fail;
+	if (suexec_copy(top, &c->suexec) == -1)
 		goto fail;
 	o = cfg_getopt(top, "script");
 	if (cfg_opt_size(o) > 0 &&
@@ -996,7 +1086,17 @@ config_load(const char *path, bool missing_ok)
 		CFG_STR_LIST("when", NULL, CFGF_NODEFAULT),
 		CFG_END()
 	};
-	cfg_opt_t	 script[OPT_COUNT + 2], top[OPT_COUNT + 6];
+	cfg_opt_t	 suexec[] = {
+		CFG_STR("caller", "www-data", CFGF_NONE),
+		CFG_STR("docroot", "/var/www", CFGF_NONE),
+		CFG_STR("userdir_suffix", "public_html", CFGF_NONE),
+		CFG_INT("min_uid", 1000, CFGF_NONE),
+		CFG_INT("min_gid", 1000, CFGF_NONE),
+		CFG_STR_LIST("allow_users", NULL, CFGF_NODEFAULT),
+		CFG_STR_LIST("allow_groups", NULL, CFGF_NODEFAULT),
+		CFG_END()
+	};
+	cfg_opt_t	 script[OPT_COUNT + 2], top[OPT_COUNT + 7];
 	const cfg_flag_t multi = CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES;
 	struct config	*c = NULL;
 	cfg_t		*cfg;
@@ -1026,7 +1126,14 @@ config_load(const char *path, bool missing_ok)
 	top[OPT_COUNT + 4] = (cfg_opt_t)CFG_STR("fastcgi_timeout", NULL,
 	    CFGF_NODEFAULT);
 	top[OPT_COUNT + 4].validcb = fastcgicb;
-	top[OPT_COUNT + 5] = (cfg_opt_t)CFG_END();
+	top[OPT_COUNT + 5] = (cfg_opt_t)CFG_SEC("suexec", suexec,
+	    CFGF_NODEFAULT);
+	top[OPT_COUNT + 5].validcb = suexeccb;
+	top[OPT_COUNT + 6] = (cfg_opt_t)CFG_END();
+	suexec[0].validcb = suexec[5].validcb = suexec[6].validcb = namecb;
+	suexec[1].validcb = rootscb;
+	suexec[2].validcb = suffixcb;
+	suexec[3].validcb = suexec[4].validcb = idcb;
 
 	if ((cfg = cfg_init(top, CFGF_NONE)) == NULL)
 		report(0, "%s", strerror(errno));
@@ -1059,6 +1166,7 @@ config_free(struct config *c)
 	for (i = 0; i < c->nscript; i++)
 		level_free(&c->script[i]);
 	free(c->script);
+	suexec_free(&c->suexec);
 	free(c);
 }
 

@@ -88,6 +88,17 @@ struct level {
 	size_t		  nshutdown;
 };
 
+/* The suexec section: who may call the suexec mode, for whom, where. */
+struct suexec_conf {
+	bool		  set;		/* the file has the section */
+	char		 *caller;	/* the web server's user */
+	char		 *docroot;
+	char		 *userdir_suffix;	/* of ~user requests */
+	long		  min_uid, min_gid;
+	struct strlist	  allow_users;	/* below min_uid all the same */
+	struct strlist	  allow_groups;	/* below min_gid all the same */
+};
+
 struct config {
 	char		 *path;		/* NULL: built-in defaults */
 	struct strlist	  roots;
@@ -99,6 +110,7 @@ struct config {
 	struct level	  global;
 	struct level	 *script;
 	size_t		  nscript;
+	struct suexec_conf suexec;
 };
 
 /*

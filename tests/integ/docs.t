@@ -141,7 +141,7 @@ for my $name (sort keys %opt) {
 	# An item of its own, or a section in a display: 'name "title" {'.
 	ok($man5 =~ /^(?:\.It Ic \Q$name\E\b|\Q$name\E "[^"]*" \{)/m,
 	    "cgiwrap.conf.5 documents $name");
-	ok($text =~ /^#?[ \t]*\Q$name\E[ \t]*(?:\+?=|")/m,
+	ok($text =~ /^#?[ \t]*\Q$name\E[ \t]*(?:\+?=|"|\{)/m,
 	    "etc/cgiwrap.conf shows $name");
 }
 
@@ -182,7 +182,7 @@ for my $name (sort keys %opt) {
 {
 	my @want8 = ('NAME', 'SYNOPSIS', 'DESCRIPTION', 'ENVIRONMENT', 'FILES',
 	    'EXIT STATUS', 'EXAMPLES', 'DIAGNOSTICS', 'SEE ALSO', 'STANDARDS',
-	    'CAVEATS');
+	    'CAVEATS', 'SECURITY');
 	my @have8 = $man8 =~ /^\.Sh (.+)$/mg;
 	is_deeply(\@have8, \@want8, 'cgiwrap.8 sections');
 	my @have5 = $man5 =~ /^\.Sh (.+)$/mg;

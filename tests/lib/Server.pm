@@ -712,13 +712,15 @@ EOF
 
 # apache_start(mpm => 'prefork'|'event', cgi => 'mod_cgi'|'mod_cgid',
 #   dir => DIR, conf => TEXT, pass_env => [NAMES], timeout => SECONDS,
-#   port => PORT, extra_ports => N)
+#   port => PORT, extra_ports => N, wrap => [ARGV])
 # Start /usr/sbin/apache2 -DFOREGROUND in the background on 127.0.0.1 and
 # a free port (or PORT, then without retries), with a config generated
 # under DIR (made if not given), as root with User/Group www-data.
 # extra_ports => N makes it listen on N more free ports too ($srv->ports
 # lists them all, the main one first); conf may then be a CODE reference,
 # called with the ports, that returns the text (for <VirtualHost>s).
+# wrap is a command that execs the rest of its arguments, Apache's command
+# line (as unshare(1) does), so that the server keeps its pid.
 # Returns a Server object once the ports answer; croaks with the error log
 # when it does not start.
 sub apache_start {
@@ -742,8 +744,8 @@ sub apache_start {
 		    extra => \@extra);
 		close $fh or croak "$conffile: $!";
 		unlink "$dir/error.log", $out;
-		my $pid = spawn([$APACHE, '-d', $dir, '-f', $conffile,
-		    '-DFOREGROUND'], $out);
+		my $pid = spawn([@{ $o{wrap} // [] }, $APACHE, '-d', $dir,
+		    '-f', $conffile, '-DFOREGROUND'], $out);
 		my $self = Server->new(name => "apache-$o{mpm}-$o{cgi}",
 		    pid => $pid, port => $port, ports => [$port, @extra],
 		    dir => $dir,

@@ -347,7 +347,10 @@ bad_many(void)
 	    "5: orphans: unknown value 'bury' (leave or kill)",
 	    "10: env_set: '1X=2' is not NAME=VALUE",
 	    "12: command: missing or empty in shutdown \"audit\"",
-	    "16: kill_grace: unexpected token '='"
+	    "16: fastcgi_timeout: must be more than 0",
+	    "18: min_uid: 0 is not from 1 to 2147483647",
+	    "20: script: bad glob \"x\": does not start with '/' or '*'",
+	    "21: kill_grace: unexpected token '='"
 	};
 	struct config	*c;
 	char		*err, want[1024];
