@@ -1,6 +1,7 @@
 #!/usr/bin/perl
 # The Debian package (debian/), as an administrator gets it on a machine
 # without systemd (the CI: Debian 12, root):
+#  - `make` without the libraries names the missing Debian packages;
 #  - built from this tree with `make deb` (in a copy, under a temporary
 #    directory), linked dynamically, lintian finds no error in it;
 #  - installed with apt-get: the binary, the manual pages, the conffiles;
@@ -99,10 +100,31 @@ unless (is(status(), 'not-installed', 'the package cgiwrap is not '
 ok(!-e $RUN, "$RUN does not exist (cgiwrap's socket goes there)")
     or do { done_testing; exit 1 };
 
+# --- make on a machine without the libraries' -dev packages ---------------
+# (pkg-config looking in an empty directory finds neither library)
+{
+	local $ENV{PKG_CONFIG_LIBDIR} = "$t/nolibs";
+	local $ENV{PKG_CONFIG_PATH} = '';
+	ok(!run_logged("$t/nolibs.log", 'make', '-C', $TOP,
+	    '--no-print-directory', "O=$t/nolibs"), 'make without the '
+	    . 'libraries fails');
+	my $out = slurp("$t/nolibs.log");
+	like($out, qr/missing Debian packages: libconfuse-dev libfcgi-dev\n/,
+	    'make names the missing Debian packages');
+	like($out, qr/make deps/, '... and how to get them');
+	unlike($out, qr/\.h: No such file|-c -o /, '... before any compiler '
+	    . 'ran') or diag($out);
+}
+
 # --- build ---------------------------------------------------------------
 ok(run_logged("$t/build.log", 'make', '-C', $TOP, '--no-print-directory',
     'deb', "DEBDIR=$t/deb", "DEBOUT=$t"), 'make deb builds the package')
     or diag(slurp("$t/build.log"));
+unlike(slurp("$t/build.log"), qr/^(?!dpkg-)\S.*: warning: /m,
+    'it builds without a compiler or linker warning');
+my $dry = `make -C '$TOP' --no-print-directory -n O='$t/dry' 2>&1`;
+like($dry, qr{ -o \S*/dry/cgiwrap }, 'make -n shows the link');
+unlike($dry, qr/-static/, 'make links dynamically by default');
 my ($deb) = glob("$t/cgiwrap_0.1-1_*.deb");
 ok($deb && -f $deb, 'make deb left cgiwrap_0.1-1_ARCH.deb')
     or do { done_testing; exit 1 };
