@@ -13,9 +13,11 @@ PKGS	 = libconfuse fcgi
 WARN	 = -Isrc -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2
 ALL_CFLAGS = $(WARN) -D_GNU_SOURCE $(CFLAGS) \
 	     $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# Linked statically by default: the dynamic loader is the largest single
-# cost of a request (README, "Figures").  STATIC= links dynamically.
-STATIC	?= -static
+# Linked dynamically, as Debian wants; STATIC=-static saves the dynamic
+# loader's work at every request (README, "Install"), but glibc then warns
+# that libconfuse's getpwnam, libfcgi's gethostbyname and our getaddrinfo
+# need its shared NSS modules at run time anyway.
+STATIC	?=
 ALL_LDFLAGS = $(STATIC) $(LDFLAGS)
 ALL_LDLIBS = $(shell pkg-config $(if $(STATIC),--static) --libs $(PKGS) \
 	     2>/dev/null || echo -lconfuse -lfcgi) $(LDLIBS)
@@ -34,9 +36,24 @@ all: $(BIN)
 $(BIN): $(O)/cgiwrap.o $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 
-$(O)/%.o: %.c $(wildcard src/*.h)
+$(O)/%.o: %.c $(wildcard src/*.h) | libs
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+# The libraries' Debian packages (pkg-config name:package), checked before
+# the compiler would stop at a missing header.
+DEBPKGS	 = libconfuse:libconfuse-dev fcgi:libfcgi-dev
+libs:
+	@missing=; command -v pkg-config >/dev/null || missing=" pkg-config"; \
+	for p in $(DEBPKGS); do \
+		pkg-config --exists $${p%%:*} 2>/dev/null || \
+		    missing="$$missing $${p#*:}"; \
+	done; \
+	[ -z "$$missing" ] || { \
+		echo "missing Debian packages:$$missing" >&2; \
+		echo "install them with: make deps (as root)," \
+		    "or apt-get install$$missing" >&2; \
+		exit 1; }
 
 # The unit tests link dynamically, so valgrind can check them.
 $(O)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(OBJS)
@@ -86,6 +103,18 @@ sanitize: deps sanitize-build
 bench: deps all
 	@tests/bench/bench.pl
 
+# The Debian package, built in a copy of the tree (dpkg-buildpackage
+# cleans the tree it builds in and writes beside it), copied to DEBOUT.
+DEBDIR	?= $(O)/deb
+DEBOUT	?= .
+deb:
+	@tests/deps.sh deb
+	rm -rf $(DEBDIR) && mkdir -p $(DEBDIR)/src
+	tar -cf - --exclude=./build --exclude=./cgiwrap --exclude='./*.deb' \
+	    --exclude=./.git . | tar -xf - -C $(DEBDIR)/src
+	cd $(DEBDIR)/src && dpkg-buildpackage -us -uc -b
+	cp $(DEBDIR)/cgiwrap_*.deb $(DEBOUT)/
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5
@@ -116,8 +145,8 @@ uninstall-suexec:
 clean:
 	rm -rf build cgiwrap
 
-.PHONY: all units deps check check-quick demo test sanitize sanitize-build \
-	install install-suexec uninstall-suexec clean
+.PHONY: all units libs deps check check-quick demo test sanitize \
+	sanitize-build deb install install-suexec uninstall-suexec clean
 
 # Fuzzing (libFuzzer, clang): make fuzz FUZZ_SECONDS=N
 -include tests/fuzz/fuzz.mk

@@ -1,24 +1,34 @@
 #!/bin/sh
 # Install the Debian packages that the build and the tests need, only
 # those that are missing (nothing is fetched when all are there).
+# "deps.sh deb": only what building the Debian package needs, that is
+# dpkg-dev and the Build-Depends of debian/control (make deb).
 set -eu
+cd "$(dirname "$0")/.."
 
 pkgs="gcc make pkg-config libconfuse-dev libfcgi-dev perl curl
 apache2 apache2-utils lighttpd nginx fcgiwrap spawn-fcgi mandoc
-clang libclang-rt-dev valgrind"
+clang libclang-rt-dev valgrind dpkg-dev debhelper lintian"
 
 missing=
+builddeps=
+if [ "${1:-}" = deb ]; then
+	pkgs=dpkg-dev
+	command -v dpkg-checkbuilddeps >/dev/null &&
+	    dpkg-checkbuilddeps >/dev/null 2>&1 || builddeps=yes
+fi
 for p in $pkgs; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) || st=
 	[ "$st" = installed ] || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+[ -z "$missing$builddeps" ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
-	echo "deps: missing Debian packages:$missing (run as root to install)" >&2
+	echo "deps: missing Debian packages:$missing${builddeps:+ and the" \
+	    "Build-Depends of debian/control} (run as root to install)" >&2
 	exit 1
 fi
-echo "deps: installing$missing"
+echo "deps: installing$missing${builddeps:+ and the Build-Depends}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # Services must not start on install: the tests start their own.
@@ -28,4 +38,7 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	ln -s policy-rc.d.cgiwrap /usr/sbin/policy-rc.d
 	trap 'rm -f /usr/sbin/policy-rc.d /usr/sbin/policy-rc.d.cgiwrap' EXIT
 fi
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+[ -z "$missing" ] ||
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+[ -z "$builddeps" ] ||
+    apt-get build-dep -y -qq --no-install-recommends ./ >/dev/null

@@ -225,24 +225,11 @@ for my $kind (qw(unix tcp)) {
 }
 
 # --- etc/cgiwrap.socket + etc/cgiwrap.service --------------------------------
-sub unit {
-	my ($file) = @_;
-	my (%k, $sec);
-	for (split /\n/, slurp($file)) {
-		next if /^\s*(?:[#;]|$)/;
-		if (/^\[(\w+)\]\s*$/) {
-			$sec = $1;
-			next;
-		}
-		push @{ $k{"$sec.$1"} }, $2 if defined $sec && /^(\w+)=(.*?)\s*$/;
-	}
-	return \%k;
-}
 {
 	my $f0 = failures();
 	my $tag = 'systemd';
-	my $sock = unit("$TOP/etc/cgiwrap.socket");
-	my $svc = unit("$TOP/etc/cgiwrap.service");
+	my $sock = systemd_unit("$TOP/etc/cgiwrap.socket");
+	my $svc = systemd_unit("$TOP/etc/cgiwrap.service");
 	my $one = sub { my ($u, $k) = @_; return ($u->{$k} // [])->[-1] // '' };
 	is($one->($sock, 'Socket.Accept'), 'no', "$tag: Accept=no (one cgiwrap)");
 	my $listen = $one->($sock, 'Socket.ListenStream');

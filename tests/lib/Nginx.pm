@@ -56,7 +56,7 @@ our @ISA = ('Server');
 
 our @EXPORT_OK = qw(
 	have_nginx nginx_start nginx_snippet cgiwrap_behind_nginx
-	cgiwrap_start cgiwrap_inherit_start
+	cgiwrap_start cgiwrap_inherit_start systemd_unit
 	fcgi_connect fcgi_record fcgi_begin fcgi_params fcgi_pairs
 	fcgi_unpairs fcgi_stdin fcgi_read fcgi_write fcgi_request
 	children_of pgrp_members proc_stat
@@ -343,6 +343,22 @@ sub cgiwrap_start {
 	}
 	$self->wait_workers($o{workers}, $timeout) if $o{workers};
 	return $self;
+}
+
+# The settings of a systemd unit FILE: { "Section.Key" => [values] }.
+sub systemd_unit {
+	my ($file) = @_;
+	my (%k, $sec);
+	croak "systemd_unit: cannot read $file" unless -r $file;
+	for (split /\n/, slurp($file)) {
+		next if /^\s*(?:[#;]|$)/;
+		if (/^\[(\w+)\]\s*$/) {
+			$sec = $1;
+			next;
+		}
+		push @{ $k{"$sec.$1"} }, $2 if defined $sec && /^(\w+)=(.*?)\s*$/;
+	}
+	return \%k;
 }
 
 # cgiwrap_inherit_start(conf => FILE, listen => 'unix:PATH' | 'unix' |
