@@ -27,7 +27,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "io.h"
 #include "log.h"
 #include "suexec.h"
 #include "target.h"
@@ -104,24 +103,19 @@ suexec_mode(const char *argv0)
 }
 
 /*
- * One line naming the check, on stderr: Apache's error log.  Written
- * whole at once, as Apache makes a log line of each read.
+ * One line naming the check, on stderr: Apache's error log.  What the
+ * request named (the command) is escaped as in every message.
  */
 static int __attribute__((format(printf, 3, 4)))
 refuse(int code, const char *check, const char *fmt, ...)
 {
-	char	 line[1024];
+	char	 why[1024];
 	va_list	 ap;
-	int	 n;
 
-	n = snprintf(line, sizeof(line), "cgiwrap: suexec: refused (%s): ",
-	    check);
 	va_start(ap, fmt);
-	(void)vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	(void)vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	n = strlen(line);
-	line[n++] = '\n';
-	(void)write_all(STDERR_FILENO, line, (size_t)n);
+	log_warnx("suexec: refused (%s): %s", check, why);
 	return code;
 }
 
