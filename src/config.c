@@ -569,57 +569,6 @@ whencb(cfg_t *cfg, cfg_opt_t *o)
 	return 0;
 }
 
-/* The closing ']' of the bracket expression at g, or NULL. */
-static const char *
-bracket(const char *g)
-{
-	char	 c;
-
-	g++;
-	if (*g == '!' || *g == '^')
-		g++;
-	if (*g == ']')		/* first, it is a member */
-		g++;
-	for (; *g != '\0'; g++) {
-		if (*g == ']')
-			return g;
-		if (*g == '\\' && g[1] != '\0')
-			g++;
-		else if (*g == '[' && g[1] != '\0' &&
-		    strchr(":.=", g[1]) != NULL) {
-			/* [:class:], [.symbol.], [=equivalence=] */
-			c = g[1];
-			for (g += 2; *g != '\0' && !(g[0] == c && g[1] == ']');
-			    g++)
-				;
-			if (*g == '\0')
-				return NULL;
-			g++;
-		}
-	}
-	return NULL;
-}
-
-/* Why a glob cannot match resolved paths as meant, or NULL. */
-static const char *
-badglob(const char *g)
-{
-	if (*g == '\0')
-		return "empty";
-	if (*g != '/' && *g != '*')
-		return "does not start with '/' or '*'";
-	for (; *g != '\0'; g++) {
-		if (*g == '\\') {
-			if (*++g == '\0')
-				return "ends in a backslash";
-		} else if (*g == ']')
-			return "unbalanced ']'";
-		else if (*g == '[' && (g = bracket(g)) == NULL)
-			return "unbalanced '['";
-	}
-	return NULL;
-}
-
 /*
  * The section a section callback is about: the one just parsed, noted
  * with the line of its title.  Every section has a callback, so that
