@@ -1,24 +1,19 @@
 /*
- * The configuration file, loaded with libconfuse.  Values are checked
- * while libconfuse parses, where the line is known, then copied into the
- * plain structures of config.h; the libconfuse tree is freed before
- * config_load returns.
+ * The configuration file: its libconfuse schema, the checks of its
+ * values and their copy into the plain structures of config.h.  Values
+ * are checked while libconfuse parses, where the line is known (cfgfile.c
+ * reads the file and keeps the lines); the libconfuse tree is freed
+ * before config_load returns.
  */
-#include <sys/stat.h>
-
 #include <confuse.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
+#include "cfgfile.h"
 #include "config.h"
-#include "log.h"
 #include "parse.h"
 #include "status.h"
 
@@ -26,8 +21,6 @@
 #define DEFAULT_LOG	 "syslog"
 #define DEFAULT_TIMEOUT	 30000		/* ms, of a shutdown command */
 #define DEFAULT_FASTCGI_TIMEOUT 60000	/* ms, to read a FastCGI request */
-
-#define nitems(a)	 (sizeof(a) / sizeof((a)[0]))
 
 #define SETTING_AS(o, name, field, kind, min) [o] = { name, kind,	\
 	offsetof(struct settings, field),				\
@@ -83,285 +76,6 @@ static const struct settings defaults = {
 	.max_header_size = 65536
 };
 
-/*
- * libconfuse passes its callbacks no pointer of ours, so the load in
- * progress lives here: config_load is not reentrant, and need not be.
- * Lines are kept beside the libconfuse tree, keyed by the cfg_opt_t of
- * an option (every section has its own) or by the cfg_t of a section.
- */
-static struct {
-	const char	*path;
-	const char	*text;		/* as libconfuse reads it */
-	struct mark {
-		const void	*key;
-		int		 line;
-	}		*mark;
-	size_t		 nmark;
-	size_t		 size;
-	size_t		 nerr;
-	unsigned	 nclosed;	/* sections parsed so far */
-	const void	*cur;		/* the option whose callback runs */
-	char		*lastmsg;	/* its last error */
-} ld;
-
-/* One line on stderr, "cgiwrap: FILE:LINE: MESSAGE". */
-static void __attribute__((format(printf, 2, 0)))
-vreport(int line, const char *fmt, va_list ap)
-{
-	char	*msg;
-
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = NULL;
-	/* libconfuse checks the last value of a list again at its '}' */
-	if (msg != NULL && ld.lastmsg != NULL && strcmp(msg, ld.lastmsg) == 0) {
-		free(msg);
-		return;
-	}
-	if (line > 0)
-		log_warnx("%s:%d: %s", ld.path, line, msg != NULL ? msg : fmt);
-	else
-		log_warnx("%s: %s", ld.path, msg != NULL ? msg : fmt);
-	free(ld.lastmsg);
-	ld.lastmsg = msg;
-	ld.nerr++;
-}
-
-static int __attribute__((format(printf, 2, 3)))
-report(int line, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vreport(line, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static struct mark *
-findmark(const void *key)
-{
-	size_t	 i;
-
-	for (i = 0; i < ld.nmark; i++)
-		if (ld.mark[i].key == key)
-			return &ld.mark[i];
-	return NULL;
-}
-
-/* The line noted for key; 0 if none. */
-static int
-lineof(const void *key)
-{
-	struct mark	*m = findmark(key);
-
-	return m != NULL ? m->line : 0;
-}
-
-static int
-note(const void *key, int line)
-{
-	struct mark	*m;
-	size_t		 size;
-
-	if ((m = findmark(key)) != NULL) {
-		m->line = line;
-		return 0;
-	}
-	if (ld.nmark == ld.size) {
-		size = ld.size != 0 ? ld.size * 2 : 64;
-		if ((m = reallocarray(ld.mark, size, sizeof(*m))) == NULL)
-			return -1;
-		ld.mark = m;
-		ld.size = size;
-	}
-	ld.mark[ld.nmark].key = key;
-	ld.mark[ld.nmark++].line = line;
-	return 0;
-}
-
-/*
- * A token of the text as libconfuse's lexer reads it, comments blanked
- * out: 'S' for a string, quoted or not (its text with the quotes at s,
- * len bytes), one of "{}()=,", '+' for "+=", or 0 at the end.  The
- * characters the lexer drops (a lone '+' or '*') are skipped.
- */
-struct lex {
-	const char	*p;
-	int		 line;		/* of p */
-	const char	*s;
-	size_t		 len;
-	int		 tokline;	/* of s */
-};
-
-static int
-lex(struct lex *lx)
-{
-	const char	*p = lx->p, *e;
-	char		 q;
-	int		 tok = 'S';
-
-	for (;; p++) {
-		if (*p == '\n')
-			lx->line++;
-		else if (*p == '\0' || strchr(" \t\r*+", *p) == NULL ||
-		    (p[0] == '+' && p[1] == '='))
-			break;
-	}
-	lx->s = p;
-	lx->tokline = lx->line;
-	if (*p == '\0')
-		tok = 0;
-	else if (*p == '"' || *p == '\'') {
-		for (q = *p++; *p != '\0' && *p != q; p++) {
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			lx->line += *p == '\n';
-		}
-		if (*p != '\0')
-			p++;
-	} else if (*p == '+') {
-		tok = '+';
-		p += 2;
-	} else if (strchr("{}()=,", *p) != NULL)
-		tok = *p++;
-	else if (p[0] == '$' && p[1] == '{' && (e = strchr(p, '}')) != NULL)
-		p = e + 1;
-	else
-		p += strcspn(p, " \t\r\n*\"'={}()+,");
-	lx->len = p - lx->s;
-	lx->p = p;
-	return tok;
-}
-
-/*
- * The statements of the text followed as libconfuse parses them, up to
- * the end of line upto (if not 0), the close of section number close (if
- * not 0) or the first token out of place, where libconfuse stops too.
- */
-struct walk {
-	int		 upto;
-	unsigned	 close;
-	const char	*name;		/* the last option named */
-	size_t		 namelen;
-	const char	*sec;		/* the last section opened */
-	size_t		 seclen;
-	int		 secline;	/* the title's of the last one closed */
-};
-
-static void
-walk(struct walk *w)
-{
-	enum { W_NAME, W_AFTER, W_TITLE, W_VALUE, W_LIST } st = W_NAME;
-	struct lex	 lx = { .p = ld.text, .line = 1 };
-	int		 title[4], nameline = 0, tok;
-	size_t		 depth = 0;
-	unsigned	 nclosed = 0;
-
-	while ((tok = lex(&lx)) != 0 &&
-	    (w->upto == 0 || lx.tokline <= w->upto)) {
-		if (st == W_NAME && tok == 'S') {
-			w->name = lx.s;
-			w->namelen = lx.len;
-			nameline = lx.tokline;
-			st = W_AFTER;
-		} else if (st == W_NAME && tok == '}' && depth > 0) {
-			depth--;
-			w->secline = depth < nitems(title) ? title[depth] : 0;
-			if (++nclosed == w->close)
-				return;
-		} else if (st == W_AFTER && (tok == '=' || tok == '+'))
-			st = W_VALUE;
-		else if (st == W_AFTER && tok == 'S') {
-			w->sec = w->name;
-			w->seclen = w->namelen;
-			if (depth < nitems(title))
-				title[depth] = lx.tokline;
-			st = W_TITLE;
-		} else if (st == W_AFTER && tok == '{') {
-			/* A section without a title (suexec): named at its name. */
-			w->sec = w->name;
-			w->seclen = w->namelen;
-			if (depth < nitems(title))
-				title[depth] = nameline;
-			depth++;
-			st = W_NAME;
-		} else if (st == W_TITLE && tok == '{') {
-			depth++;
-			st = W_NAME;
-		} else if (st == W_VALUE && (tok == 'S' || tok == '{'))
-			st = tok == 'S' ? W_NAME : W_LIST;
-		else if (st == W_LIST && tok == '}')
-			st = W_NAME;
-		else if (!(st == W_LIST && (tok == 'S' || tok == ',')))
-			return;
-	}
-}
-
-/*
- * libconfuse's own messages take our form, "OPTION: reason".  Those that
- * name the option are reworded; for the others the option is the one
- * libconfuse was parsing when it stopped (for a duplicate title, the
- * section).  The parse ends there.
- */
-static const struct {
-	const char	*fmt;
-	const char	*reason;
-} named[] = {
-	{ "no such option '%s'", "no such option" },
-	{ "invalid boolean value for option '%s'",
-	    "not a boolean (true or false)" },
-	{ "missing equal sign after option '%s'", "missing '='" },
-	{ "attempt to append to non-list option '%s'",
-	    "'+=' on an option that is not a list" },
-	{ "missing opening brace for section '%s'", "missing '{'" },
-	{ "missing title for section '%s'", "missing title" }
-};
-
-static void __attribute__((format(printf, 2, 0)))
-conferr(cfg_t *cfg, const char *fmt, va_list ap)
-{
-	struct walk	 w = { .upto = cfg != NULL ? cfg->line : 0 };
-	char		*msg;
-	size_t		 i;
-
-	for (i = 0; i < nitems(named); i++)
-		if (strcmp(fmt, named[i].fmt) == 0) {
-			report(w.upto, "%s: %s", va_arg(ap, const char *),
-			    named[i].reason);
-			return;
-		}
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = NULL;
-	walk(&w);
-	if (strncmp(fmt, "found duplicate title ", 22) == 0) {
-		w.name = w.sec;
-		w.namelen = w.seclen;
-	}
-	if (w.name != NULL)
-		report(w.upto, "%.*s: %s", (int)w.namelen, w.name,
-		    msg != NULL ? msg : fmt);
-	else
-		report(w.upto, "%s", msg != NULL ? msg : fmt);
-	free(msg);
-}
-
-/*
- * Every callback starts here.  An option's line is that of the last
- * callback for it: where its last assignment ends.
- */
-static int
-seen(cfg_t *cfg, cfg_opt_t *o)
-{
-	if (o != ld.cur) {
-		ld.cur = o;
-		free(ld.lastmsg);
-		ld.lastmsg = NULL;
-	}
-	if (note(o, cfg->line) == -1)
-		return report(cfg->line, "%s", strerror(errno));
-	return 0;
-}
-
 /* The value a list callback is about: the last one so far. */
 static const char *
 last(cfg_opt_t *o)
@@ -389,7 +103,7 @@ static int
 duration(int line, const char *name, const char *s, int64_t *ms)
 {
 	if (parse_duration(s, ms) == -1)
-		return report(line, "%s: bad duration '%s'", name, s);
+		return cfgfile_report(line, "%s: bad duration '%s'", name, s);
 	return 0;
 }
 
@@ -400,7 +114,7 @@ status_bit(int line, const char *s, unsigned *bits)
 	int	 st;
 
 	if ((st = status_parse(s)) == -1)
-		return report(line, "when: unknown status '%s'", s);
+		return cfgfile_report(line, "when: unknown status '%s'", s);
 	*bits |= 1u << st;
 	return 0;
 }
@@ -428,37 +142,37 @@ value(int line, const struct optdesc *d, cfg_opt_t *o, unsigned i,
 		if (d->min == 0 && (*s == '\0' || strcasecmp(s, "none") == 0))
 			*(int *)dst = 0;
 		else if (parse_signal(s, dst) == -1)
-			return report(line, "%s: unknown signal '%s'", d->name,
-			    s);
+			return cfgfile_report(line, "%s: unknown signal '%s'",
+			    d->name, s);
 		break;
 	case OPTK_WORD:
 		for (w = 0; w < 2 && strcmp(s, d->words[w]) != 0; w++)
 			continue;
 		if (w == 2)
-			return report(line, "%s: unknown value '%s' "
+			return cfgfile_report(line, "%s: unknown value '%s' "
 			    "(%s or %s)", d->name, s, d->words[0], d->words[1]);
 		/* An enum of 0 and 1 is stored as an int or unsigned. */
 		*(int *)dst = w;
 		break;
 	case OPTK_NUMBER:
 		if (parse_number(s, &n) == -1)
-			return report(line, "%s: %s '%s'", d->name,
+			return cfgfile_report(line, "%s: %s '%s'", d->name,
 			    *s == '-' && parse_number(s + 1, &n) == 0 ?
 			    "negative value" : "not a number", s);
 		if (n < d->min)
-			return report(line, "%s: %ld is less than %ld",
+			return cfgfile_report(line, "%s: %ld is less than %ld",
 			    d->name, n, d->min);
 		*(long *)dst = n;
 		break;
 	case OPTK_NAMES:
 		if (!envname(s, strlen(s)))
-			return report(line, "%s: bad variable name '%s'",
-			    d->name, s);
+			return cfgfile_report(line,
+			    "%s: bad variable name '%s'", d->name, s);
 		break;
 	case OPTK_ASSIGNS:
 		if ((eq = strchr(s, '=')) == NULL || !envname(s, eq - s))
-			return report(line, "%s: '%s' is not NAME=VALUE",
-			    d->name, s);
+			return cfgfile_report(line,
+			    "%s: '%s' is not NAME=VALUE", d->name, s);
 		break;
 	}
 	return 0;
@@ -472,8 +186,8 @@ islist(const struct optdesc *d)
 
 /*
  * The callbacks report a bad value and let the parse go on, so that -t
- * lists every one: parse() fails when anything was reported.  Only a
- * failure of seen() (memory) ends the parse.
+ * lists every one: cfgfile_open fails when anything was reported.  Only
+ * a failure of cfgfile_seen or cfgfile_closed (memory) ends the parse.
  *
  * Settings come first in every schema, in enum opt order.
  */
@@ -484,7 +198,7 @@ settingcb(cfg_t *cfg, cfg_opt_t *o)
 	struct settings		 scratch;
 	unsigned		 n = cfg_opt_size(o);
 
-	if (seen(cfg, o) == -1)
+	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
 	if (n > 0)
 		value(cfg->line, d, o, n - 1, (char *)&scratch + d->offset);
@@ -495,15 +209,15 @@ static int
 absolute(cfg_t *cfg, cfg_opt_t *o, const char *s)
 {
 	if (s != NULL && *s != '/')
-		return report(cfg->line, "%s: '%s' is not an absolute path",
-		    o->name, s);
+		return cfgfile_report(cfg->line,
+		    "%s: '%s' is not an absolute path", o->name, s);
 	return 0;
 }
 
 static int
 rootscb(cfg_t *cfg, cfg_opt_t *o)
 {
-	if (seen(cfg, o) == -1)
+	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
 	absolute(cfg, o, last(o));
 	return 0;
@@ -513,7 +227,7 @@ rootscb(cfg_t *cfg, cfg_opt_t *o)
 static int
 commandcb(cfg_t *cfg, cfg_opt_t *o)
 {
-	if (seen(cfg, o) == -1)
+	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
 	absolute(cfg, o, cfg_opt_getnstr(o, 0));
 	return 0;
@@ -524,11 +238,11 @@ logcb(cfg_t *cfg, cfg_opt_t *o)
 {
 	const char	*s = cfg_opt_getnstr(o, 0);
 
-	if (seen(cfg, o) == -1)
+	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
 	if (strcmp(s, "syslog") != 0 && strcmp(s, "stderr") != 0 &&
 	    *s != '/')
-		report(cfg->line, "log: '%s' is not syslog, stderr or "
+		cfgfile_report(cfg->line, "log: '%s' is not syslog, stderr or "
 		    "an absolute path", s);
 	return 0;
 }
@@ -538,7 +252,7 @@ timeoutcb(cfg_t *cfg, cfg_opt_t *o)
 {
 	int64_t	 ms;
 
-	if (seen(cfg, o) == -1)
+	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
 	duration(cfg->line, o->name, cfg_opt_getnstr(o, 0), &ms);
 	return 0;
@@ -550,11 +264,11 @@ fastcgicb(cfg_t *cfg, cfg_opt_t *o)
 {
 	int64_t	 ms;
 
-	if (seen(cfg, o) == -1)
+	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
 	if (duration(cfg->line, o->name, cfg_opt_getnstr(o, 0), &ms) == 0 &&
 	    ms == 0)
-		report(cfg->line, "%s: must be more than 0", o->name);
+		cfgfile_report(cfg->line, "%s: must be more than 0", o->name);
 	return 0;
 }
 
@@ -563,82 +277,10 @@ whencb(cfg_t *cfg, cfg_opt_t *o)
 {
 	unsigned	 bits = 0;
 
-	if (seen(cfg, o) == -1)
+	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
 	status_bit(cfg->line, last(o), &bits);
 	return 0;
-}
-
-/* The closing ']' of the bracket expression at g, or NULL. */
-static const char *
-bracket(const char *g)
-{
-	char	 c;
-
-	g++;
-	if (*g == '!' || *g == '^')
-		g++;
-	if (*g == ']')		/* first, it is a member */
-		g++;
-	for (; *g != '\0'; g++) {
-		if (*g == ']')
-			return g;
-		if (*g == '\\' && g[1] != '\0')
-			g++;
-		else if (*g == '[' && g[1] != '\0' &&
-		    strchr(":.=", g[1]) != NULL) {
-			/* [:class:], [.symbol.], [=equivalence=] */
-			c = g[1];
-			for (g += 2; *g != '\0' && !(g[0] == c && g[1] == ']');
-			    g++)
-				;
-			if (*g == '\0')
-				return NULL;
-			g++;
-		}
-	}
-	return NULL;
-}
-
-/* Why a glob cannot match resolved paths as meant, or NULL. */
-static const char *
-badglob(const char *g)
-{
-	if (*g == '\0')
-		return "empty";
-	if (*g != '/' && *g != '*')
-		return "does not start with '/' or '*'";
-	for (; *g != '\0'; g++) {
-		if (*g == '\\') {
-			if (*++g == '\0')
-				return "ends in a backslash";
-		} else if (*g == ']')
-			return "unbalanced ']'";
-		else if (*g == '[' && (g = bracket(g)) == NULL)
-			return "unbalanced '['";
-	}
-	return NULL;
-}
-
-/*
- * The section a section callback is about: the one just parsed, noted
- * with the line of its title.  Every section has a callback, so that
- * they are counted as walk() counts them.
- */
-static cfg_t *
-closed(cfg_t *cfg, cfg_opt_t *o)
-{
-	struct walk	 w = { .close = ++ld.nclosed };
-	cfg_t		*sec = cfg_opt_getnsec(o, cfg_opt_size(o) - 1);
-
-	if (seen(cfg, o) == -1)
-		return NULL;
-	walk(&w);
-	if (note(sec, w.secline) == -1) {
-		report(cfg->line, "%s", strerror(errno));
-		return NULL;
-	}
-	return sec;
 }
 
 static int
@@ -647,11 +289,11 @@ scriptcb(cfg_t *cfg, cfg_opt_t *o)
 	const char	*why;
 	cfg_t		*sec;
 
-	if ((sec = closed(cfg, o)) == NULL)
+	if ((sec = cfgfile_closed(cfg, o)) == NULL)
 		return -1;
 	if ((why = badglob(cfg_title(sec))) != NULL)
-		report(lineof(sec), "script: bad glob \"%s\": %s",
-		    cfg_title(sec), why);
+		cfgfile_report(cfgfile_secline(sec),
+		    "script: bad glob \"%s\": %s", cfg_title(sec), why);
 	return 0;
 }
 
@@ -660,11 +302,12 @@ shutdowncb(cfg_t *cfg, cfg_opt_t *o)
 {
 	cfg_t	*sec;
 
-	if ((sec = closed(cfg, o)) == NULL)
+	if ((sec = cfgfile_closed(cfg, o)) == NULL)
 		return -1;
 	if (cfg_size(sec, "command") == 0)
-		report(lineof(sec), "command: missing or empty in "
-		    "shutdown \"%s\"", cfg_title(sec));
+		cfgfile_report(cfgfile_secline(sec),
+		    "command: missing or empty in shutdown \"%s\"",
+		    cfg_title(sec));
 	return 0;
 }
 
@@ -672,7 +315,7 @@ shutdowncb(cfg_t *cfg, cfg_opt_t *o)
 static int
 suexeccb(cfg_t *cfg, cfg_opt_t *o)
 {
-	return closed(cfg, o) == NULL ? -1 : 0;
+	return cfgfile_closed(cfg, o) == NULL ? -1 : 0;
 }
 
 static int
@@ -680,13 +323,13 @@ suffixcb(cfg_t *cfg, cfg_opt_t *o)
 {
 	const char	*s = cfg_opt_getnstr(o, 0), *p;
 
-	if (seen(cfg, o) == -1)
+	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
 	for (p = s; *p != '\0'; p += strcspn(p, "/"), p += *p == '/')
 		if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0'))
 			break;
 	if (*s == '\0' || *s == '/' || *p != '\0')
-		report(cfg->line, "%s: '%s' is not a path below a home "
+		cfgfile_report(cfg->line, "%s: '%s' is not a path below a home "
 		    "directory", o->name, s);
 	return 0;
 }
@@ -697,10 +340,10 @@ namecb(cfg_t *cfg, cfg_opt_t *o)
 {
 	const char	*s = last(o);
 
-	if (seen(cfg, o) == -1)
+	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
 	if (s != NULL && *s == '\0')
-		report(cfg->line, "%s: empty name", o->name);
+		cfgfile_report(cfg->line, "%s: empty name", o->name);
 	return 0;
 }
 
@@ -708,10 +351,10 @@ namecb(cfg_t *cfg, cfg_opt_t *o)
 static int
 idcb(cfg_t *cfg, cfg_opt_t *o)
 {
-	if (seen(cfg, o) == -1)
+	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
 	if (cfg_opt_getnint(o, 0) < 1 || cfg_opt_getnint(o, 0) > INT32_MAX)
-		report(cfg->line, "%s: %ld is not from 1 to %ld",
+		cfgfile_report(cfg->line, "%s: %ld is not from 1 to %ld",
 		    o->name, cfg_opt_getnint(o, 0), (long)INT32_MAX);
 	return 0;
 }
@@ -777,25 +420,13 @@ strlist_free(struct strlist *l)
 	free(l->v);
 }
 
-/* The line option o was set on in its section, -1 if unknown, or 0. */
-static int
-origin(cfg_opt_t *o)
-{
-	int	 line;
-
-	if ((line = lineof(o)) != 0)
-		return line;
-	/* "name = {}" runs no callback: libconfuse knows it is set, no more */
-	return (o->flags & CFGF_MODIFIED) != 0 ? -1 : 0;
-}
-
 static int
 command(cfg_t *sec, struct shutdown_cmd *sc)
 {
 	cfg_opt_t	*when = cfg_getopt(sec, "when");
 	unsigned	 i;
 
-	sc->line = lineof(sec);
+	sc->line = cfgfile_secline(sec);
 	sc->timeout = DEFAULT_TIMEOUT;
 	if ((sc->name = strdup(cfg_title(sec))) == NULL ||
 	    strlist_copy(&sc->argv, cfg_getopt(sec, "command")) == -1)
@@ -823,7 +454,7 @@ level(cfg_t *sec, struct level *lv)
 	for (i = 0; i < OPT_COUNT; i++) {
 		d = &config_opts[i];
 		o = &sec->opts[i];
-		if ((lv->origin[i] = origin(o)) == 0)
+		if ((lv->origin[i] = cfgfile_origin(o)) == 0)
 			continue;
 		dst = (char *)&lv->set + d->offset;
 		if (islist(d) ? strlist_copy((struct strlist *)dst, o) :
@@ -890,9 +521,12 @@ suexec_free(struct suexec_conf *se)
 	strlist_free(&se->allow_groups);
 }
 
-/* The plain copy of a parsed (or, without a file, empty) top level. */
+/*
+ * The plain copy of a parsed top level, read from path, or empty and
+ * with path NULL when there was no file.
+ */
 static struct config *
-convert(cfg_t *top, bool file)
+convert(cfg_t *top, const char *path)
 {
 	struct config	*c;
 	struct level	*lv;
@@ -903,20 +537,20 @@ convert(cfg_t *top, bool file)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->global.set = defaults;
-	if (file && (c->path = strdup(ld.path)) == NULL)
+	if (path != NULL && (c->path = strdup(path)) == NULL)
 		goto fail;
 	o = cfg_getopt(top, "roots");
-	if ((c->roots_line = origin(o)) != 0 ? strlist_copy(&c->roots, o) :
-	    strlist_add(&c->roots, DEFAULT_ROOT))
+	if ((c->roots_line = cfgfile_origin(o)) != 0 ?
+	    strlist_copy(&c->roots, o) : strlist_add(&c->roots, DEFAULT_ROOT))
 		goto fail;
 	o = cfg_getopt(top, "log");
-	c->log_line = origin(o);
+	c->log_line = cfgfile_origin(o);
 	if ((c->log = strdup(c->log_line != 0 ? cfg_opt_getnstr(o, 0) :
 	    DEFAULT_LOG)) == NULL || level(top, &c->global) == -1)
 		goto fail;
 	o = cfg_getopt(top, "fastcgi_timeout");
 	c->fastcgi_timeout = DEFAULT_FASTCGI_TIMEOUT;
-	if ((c->fastcgi_timeout_line = origin(o)) != 0 &&
+	if ((c->fastcgi_timeout_line = cfgfile_origin(o)) != 0 &&
 	    parse_duration(cfg_opt_getnstr(o, 0), &c->fastcgi_timeout) == -1)
 		goto fail;
 	if (suexec_copy(top, &c->suexec) == -1)
@@ -928,7 +562,7 @@ convert(cfg_t *top, bool file)
 	for (i = 0; i < cfg_opt_size(o); i++) {
 		sec = cfg_opt_getnsec(o, i);
 		lv = &c->script[c->nscript++];
-		lv->line = lineof(sec);
+		lv->line = cfgfile_secline(sec);
 		if ((lv->glob = strdup(cfg_title(sec))) == NULL ||
 		    level(sec, lv) == -1)
 			goto fail;
@@ -939,144 +573,6 @@ fail:
 	return NULL;
 }
 
-/*
- * Make the text fit for libconfuse 3.3, skipping strings as its lexer
- * does.  Comments are blanked out, newlines kept: it counts two lines
- * too many for each "#" or "//" comment and one for each block comment,
- * and refuses a comment in a list.  It also takes the end of the file
- * for the end of an open section, so a truncated file would pass for a
- * whole one: the outermost '{' left open is returned, or NULL.
- */
-static const char *
-prepare(char *s)
-{
-	const char	*open = NULL;
-	char		*end, q;
-	int		 depth = 0;
-
-	while (*s != '\0') {
-		if (*s == '"' || *s == '\'') {
-			for (q = *s++; *s != '\0' && *s != q; s++)
-				if (*s == '\\' && s[1] != '\0')
-					s++;
-			if (*s != '\0')
-				s++;
-		} else if (*s == '#' || (s[0] == '/' && s[1] == '/')) {
-			for (; *s != '\0' && *s != '\n'; s++)
-				*s = ' ';
-		} else if (s[0] == '/' && s[1] == '*' &&
-		    (end = strstr(s + 2, "*/")) != NULL) {
-			for (; s < end + 2; s++)
-				if (*s != '\n')
-					*s = ' ';
-		} else {
-			if (*s == '{' && depth++ == 0)
-				open = s;
-			else if (*s == '}' && depth > 0)
-				depth--;
-			s++;
-		}
-	}
-	return depth > 0 ? open : NULL;
-}
-
-static int
-parse(cfg_t *top, char *text)
-{
-	static char	*noenv[] = { NULL };
-	char		**env = environ;
-	const char	*open, *p;
-	int		 rc, line;
-
-	open = prepare(text);
-	/*
-	 * libconfuse expands ${NAME} from the environment, which is the
-	 * request's: HTTP_* variables are the client's to choose.  The
-	 * policy must not depend on the request, so give it none.
-	 */
-	environ = noenv;
-	ld.text = text;
-	rc = cfg_parse_buf(top, text);
-	environ = env;
-	if (rc != CFG_SUCCESS) {
-		/* A failure libconfuse did not explain, as lack of memory. */
-		if (ld.nerr == 0)
-			report(0, "cannot be parsed");
-		return -1;
-	}
-	if (open != NULL) {
-		for (line = 1, p = text; p < open; p++)
-			line += *p == '\n';
-		report(line, "'{' not closed at the end of the file");
-	}
-	return ld.nerr == 0 ? 0 : -1;
-}
-
-/* The rest of the file at fd, NUL-terminated. */
-static char *
-slurp(int fd)
-{
-	char	*text = NULL, *p;
-	size_t	 len = 0, size = 0;
-	ssize_t	 n;
-
-	for (;;) {
-		if (size - len < 2) {
-			size = size != 0 ? size * 2 : 4096;
-			if ((p = realloc(text, size)) == NULL)
-				break;
-			text = p;
-		}
-		if ((n = read(fd, text + len, size - len - 1)) > 0)
-			len += n;
-		else if (n == 0) {
-			text[len] = '\0';
-			if (memchr(text, '\0', len) == NULL)
-				return text;
-			report(0, "contains a NUL byte");
-			free(text);
-			return NULL;
-		} else if (errno != EINTR)
-			break;
-	}
-	report(0, "%s", strerror(errno));
-	free(text);
-	return NULL;
-}
-
-/*
- * Read the whole file, refusing one that others could have written.
- * *text stays NULL for a missing file when that is allowed.
- */
-static int
-readconf(const char *path, bool missing_ok, char **text)
-{
-	struct stat	 st;
-	int		 fd;
-
-	*text = NULL;
-	/* O_NONBLOCK: a FIFO must not hang us before it is refused. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		if (errno == ENOENT && missing_ok)
-			return 0;
-		return report(0, "%s", strerror(errno));
-	}
-	if (fstat(fd, &st) == -1)
-		report(0, "%s", strerror(errno));
-	else if (!S_ISREG(st.st_mode))
-		report(0, "not a regular file");
-	else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-		report(0, "writable by group or others, refused");
-	else
-		*text = slurp(fd);
-	(void)close(fd);
-	return *text != NULL ? 0 : -1;
-}
-
-/*
- * libconfuse reads the text of the descriptor we checked, and no
- * include() is offered: every file read must pass that check.
- */
 struct config *
 config_load(const char *path, bool missing_ok)
 {
@@ -1098,14 +594,9 @@ config_load(const char *path, bool missing_ok)
 	};
 	cfg_opt_t	 script[OPT_COUNT + 2], top[OPT_COUNT + 7];
 	const cfg_flag_t multi = CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES;
-	struct config	*c = NULL;
+	struct config	*c;
 	cfg_t		*cfg;
-	char		*text;
-
-	memset(&ld, 0, sizeof(ld));
-	ld.path = path;
-	if (readconf(path, missing_ok, &text) == -1)
-		goto out;
+	bool		 found;
 
 	shut[0].validcb = commandcb;
 	shut[1].validcb = timeoutcb;
@@ -1135,20 +626,11 @@ config_load(const char *path, bool missing_ok)
 	suexec[2].validcb = suffixcb;
 	suexec[3].validcb = suexec[4].validcb = idcb;
 
-	if ((cfg = cfg_init(top, CFGF_NONE)) == NULL)
-		report(0, "%s", strerror(errno));
-	else {
-		(void)cfg_set_error_function(cfg, conferr);
-		if ((text == NULL || parse(cfg, text) == 0) &&
-		    (c = convert(cfg, text != NULL)) == NULL)
-			report(0, "%s", strerror(errno));
-		cfg_free(cfg);
-	}
-	free(text);
-out:
-	free(ld.mark);
-	free(ld.lastmsg);
-	memset(&ld, 0, sizeof(ld));
+	if ((cfg = cfgfile_open(path, missing_ok, top, &found)) == NULL)
+		return NULL;
+	if ((c = convert(cfg, found ? path : NULL)) == NULL)
+		cfgfile_report(0, "%s", strerror(errno));
+	cfgfile_close(cfg);
 	return c;
 }
 

@@ -129,6 +129,56 @@ signal_name(int sig)
 	return buf;
 }
 
+/* The closing ']' of the bracket expression at g, or NULL. */
+static const char *
+bracket(const char *g)
+{
+	char	 c;
+
+	g++;
+	if (*g == '!' || *g == '^')
+		g++;
+	if (*g == ']')		/* first, it is a member */
+		g++;
+	for (; *g != '\0'; g++) {
+		if (*g == ']')
+			return g;
+		if (*g == '\\' && g[1] != '\0')
+			g++;
+		else if (*g == '[' && g[1] != '\0' &&
+		    strchr(":.=", g[1]) != NULL) {
+			/* [:class:], [.symbol.], [=equivalence=] */
+			c = g[1];
+			for (g += 2; *g != '\0' && !(g[0] == c && g[1] == ']');
+			    g++)
+				;
+			if (*g == '\0')
+				return NULL;
+			g++;
+		}
+	}
+	return NULL;
+}
+
+const char *
+badglob(const char *g)
+{
+	if (*g == '\0')
+		return "empty";
+	if (*g != '/' && *g != '*')
+		return "does not start with '/' or '*'";
+	for (; *g != '\0'; g++) {
+		if (*g == '\\') {
+			if (*++g == '\0')
+				return "ends in a backslash";
+		} else if (*g == ']')
+			return "unbalanced ']'";
+		else if (*g == '[' && (g = bracket(g)) == NULL)
+			return "unbalanced '['";
+	}
+	return NULL;
+}
+
 /* The next blank-separated word at *p into buf; -1 if it does not fit. */
 static int
 take_word(const char **p, char *buf, size_t len)

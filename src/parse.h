@@ -34,6 +34,12 @@ int		 parse_signal(const char *, int *);
 /* Name of a signal without "SIG" ("TERM"), or its number as text. */
 const char	*signal_name(int);
 
+/*
+ * Why a glob of a script section cannot match resolved paths as meant
+ * ("empty", "unbalanced '['", ...), or NULL when it can.
+ */
+const char	*badglob(const char *);
+
 /* A control line of a script, as the supervisor applies it. */
 enum control_op { CTL_TIME_LIMIT = 1, CTL_IGNORE_USER_ABORT, CTL_FINISH };
 

@@ -24,8 +24,9 @@ FUZZ_LDLIBS	 = $(shell pkg-config --libs libconfuse 2>/dev/null || \
 		   echo -lconfuse)
 
 # What the harnesses reach, with coverage instrumentation.
-FUZZ_LIBSRC	 = src/parse.c src/cgihdr.c src/config.c src/status.c \
-		   src/policy.c src/target.c src/env.c src/log.c src/io.c
+FUZZ_LIBSRC	 = src/parse.c src/cgihdr.c src/config.c src/cfgfile.c \
+		   src/status.c src/policy.c src/target.c src/env.c src/log.c \
+		   src/io.c
 FUZZ_LIBOBJ	 = $(FUZZ_LIBSRC:%.c=$(FUZZ_O)/obj/%.o)
 FUZZ_BINS	 = $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)
 

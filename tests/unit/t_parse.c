@@ -1,4 +1,4 @@
-/* Durations, numbers and signals, as the config and scripts write them. */
+/* Durations, numbers, signals and globs, as config and scripts write them. */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -90,6 +90,38 @@ controls(void)
 	bad_control("Time_Limit 3");
 	bad_control("set_time_limit 3");
 	bad_control("time_limit 99999999999999999999999999999999999999999");
+}
+
+/* Glob checks of script sections: why a glob is bad, or NULL. */
+static void
+globs(void)
+{
+	static const struct {
+		const char	*glob;
+		const char	*why;
+	} t[] = {
+	    { "/usr/lib/cgi-bin/*.cgi", NULL },
+	    { "*/report.cgi", NULL },
+	    { "/a/[]b]/c", NULL },
+	    { "/a/[!x]", NULL },
+	    { "/a/[[:digit:]]", NULL },
+	    { "/a/[[.].]]", NULL },
+	    { "/a/\\[", NULL },
+	    { "", "empty" },
+	    { "report.cgi", "does not start with '/' or '*'" },
+	    { "/a/\\", "ends in a backslash" },
+	    { "/a/b]", "unbalanced ']'" },
+	    { "/usr/lib/cgi-bin/[ab.cgi", "unbalanced '['" },
+	    { "/a/[[:digit:]", "unbalanced '['" },
+	    { "/a/[[:digit]", "unbalanced '['" }
+	};
+	char	 name[64];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		(void)snprintf(name, sizeof(name), "glob '%s'", t[i].glob);
+		is_str(badglob(t[i].glob), t[i].why, name);
+	}
 }
 
 int
@@ -191,5 +223,6 @@ main(void)
 	}
 	is_int(sig, 32, "signal_name reads back for 1..31");
 	controls();
+	globs();
 	return done_testing();
 }
