@@ -103,7 +103,8 @@ dropped(const char *entry, const struct strlist *unset)
 	    !named(entry, "CGIWRAP_CONFIG", 14))
 		return true;
 	for (i = 0; unset != NULL && i < unset->n; i++)
-		if (strlen(unset->v[i]) == len && named(entry, unset->v[i], len))
+		if (strlen(unset->v[i]) == len &&
+		    named(entry, unset->v[i], len))
 			return true;
 	return false;
 }

@@ -23,7 +23,11 @@ struct env {
 struct script {
 	bool	 set;		/* the four below replace the server's */
 	bool	 peel;		/* undo one internal redirect (an Action) */
-	char	*name, *filename, *path_info, *path_translated; /* NULL: unset */
+	/*
+	 * SCRIPT_NAME, SCRIPT_FILENAME, PATH_INFO and PATH_TRANSLATED;
+	 * NULL: unset.
+	 */
+	char	*name, *filename, *path_info, *path_translated;
 	char	*redirect_url, *redirect_query;	/* NULL: as peeled */
 };
 

@@ -248,22 +248,20 @@ by_arg(struct target *t, const struct config *cfg, char *const *cgi,
 }
 
 /*
- * The indirection through a handler is not the script's business: the
- * child sees the redirects before the Action's as if it had been
- * redirected to directly.  Their URL and query (an ErrorDocument's
- * failed request) are no longer in the environment then; the first
- * request of the chain is REQUEST_URI, which has both.
+ * Through an Action, the URL and query of a redirect before it (an
+ * ErrorDocument's failed request) are no longer in the environment;
+ * the first request of the chain is REQUEST_URI, which has both.
  */
 static int
 earlier_redirect(struct target *t, char *const *cgi)
 {
 	const char *uri = env_lookup(cgi, "REQUEST_URI"), *q;
 
-	t->script.peel = true;
 	if (env_lookup(cgi, "REDIRECT_REDIRECT_STATUS") == NULL || uri == NULL)
 		return 0;
 	q = strchrnul(uri, '?');
-	if ((t->script.redirect_url = strndup(uri, (size_t)(q - uri))) == NULL ||
+	t->script.redirect_url = strndup(uri, (size_t)(q - uri));
+	if (t->script.redirect_url == NULL ||
 	    (*q == '?' && (t->script.redirect_query = strdup(q + 1)) == NULL))
 		return refuse(t, 500, "out of memory");
 	return 0;
@@ -289,6 +287,8 @@ by_action(struct target *t, const struct config *cfg, char *const *cgi,
 		return refuse(t, 404, "%s: PATH_INFO does not end with %s",
 		    pi, pt + used);
 	plen -= strlen(pt + used);
+	/* The indirection through a handler is not the script's business. */
+	t->script.peel = true;
 	if (script_vars(t, cgi, pi, plen, pt + used) == -1 ||
 	    earlier_redirect(t, cgi) == -1)
 		return -1;
