@@ -1,3 +1,9 @@
+/*
+ * The child's environment in one pass: each variable of the server is
+ * kept, peeled or left out once, then the policy's and the target's are
+ * put in.  Whatever a later part names again is left out where it came
+ * first, so nothing is edited after it is put in.
+ */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +48,8 @@ push(struct env *e, char *s)
 	return 0;
 }
 
-void
+/* Remove NAME, every copy of it. */
+static void
 env_unset(struct env *e, const char *name)
 {
 	size_t i, kept = 0, len = namelen(name);
@@ -58,43 +65,19 @@ env_unset(struct env *e, const char *name)
 		e->v[kept] = NULL;
 }
 
-int
-env_unredirect(struct env *e)
+static char *
+pair(const char *name, const char *value)
 {
-	static const char pre[] = "REDIRECT_";
-	const size_t len = sizeof(pre) - 1;
-	size_t i = 0;
-	char *peeled;
+	char *s;
 
-	while (i < e->n) {
-		if (strncmp(e->v[i], pre, len) != 0) {
-			i++;
-			continue;
-		}
-		if (strncmp(e->v[i] + len, pre, len) != 0) {
-			free(e->v[i]);
-			memmove(&e->v[i], &e->v[i + 1],
-			    (e->n - i) * sizeof(*e->v));
-			e->n--;
-			continue;
-		}
-		if ((peeled = strdup(e->v[i] + len)) == NULL)
-			return -1;
-		free(e->v[i]);
-		e->v[i++] = peeled;
-	}
-	return 0;
+	return asprintf(&s, "%s=%s", name, value) == -1 ? NULL : s;
 }
 
 int
 env_set(struct env *e, const char *name, const char *value)
 {
-	char *s;
-
 	env_unset(e, name);
-	if (asprintf(&s, "%s=%s", name, value) == -1)
-		return -1;
-	return push(e, s);
+	return push(e, pair(name, value));
 }
 
 const char *
@@ -110,7 +93,7 @@ env_lookup(char *const *v, const char *name)
 
 /* Variables no child may see: httpoxy, and cgiwrap's own status. */
 static bool
-dropped(const char *entry, const struct settings *s)
+dropped(const char *entry, const struct strlist *unset)
 {
 	size_t i, len = namelen(entry);
 
@@ -119,27 +102,97 @@ dropped(const char *entry, const struct settings *s)
 	if (strncmp(entry, "CGIWRAP_", 8) == 0 &&
 	    !named(entry, "CGIWRAP_CONFIG", 14))
 		return true;
-	for (i = 0; i < s->env_unset.n; i++)
-		if (strlen(s->env_unset.v[i]) == len &&
-		    named(entry, s->env_unset.v[i], len))
+	for (i = 0; unset != NULL && i < unset->n; i++)
+		if (strlen(unset->v[i]) == len &&
+		    named(entry, unset->v[i], len))
+			return true;
+	return false;
+}
+
+/* The entry as peeling leaves it: itself, one prefix less, or NULL. */
+static const char *
+peeled(const char *entry, const struct env_parts *p)
+{
+	static const char pre[] = "REDIRECT_";
+	const size_t len = sizeof(pre) - 1;
+
+	if (p->script == NULL || !p->script->peel ||
+	    strncmp(entry, pre, len) != 0)
+		return entry;
+	return strncmp(entry + len, pre, len) == 0 ? entry + len : NULL;
+}
+
+struct var {
+	const char	*name, *value;	/* value NULL: unset */
+};
+
+#define MAX_SCRIPT_VARS	6
+
+/* The script's variables, in the order they are put in. */
+static size_t
+from_script(const struct script *sc, struct var *v)
+{
+	size_t n = 0;
+
+	if (sc == NULL)
+		return 0;
+	if (sc->redirect_url != NULL)
+		v[n++] = (struct var){ "REDIRECT_URL", sc->redirect_url };
+	if (sc->redirect_query != NULL)
+		v[n++] = (struct var){ "REDIRECT_QUERY_STRING",
+		    sc->redirect_query };
+	if (sc->set) {
+		v[n++] = (struct var){ "SCRIPT_NAME", sc->name };
+		v[n++] = (struct var){ "SCRIPT_FILENAME", sc->filename };
+		v[n++] = (struct var){ "PATH_INFO", sc->path_info };
+		v[n++] = (struct var){ "PATH_TRANSLATED",
+		    sc->path_translated };
+	}
+	return n;
+}
+
+/*
+ * Is the entry's name given again later: by set from its entry next on,
+ * or by the script?  The later one is what the child gets.
+ */
+static bool
+replaced(const char *entry, const struct env_parts *p, size_t next)
+{
+	struct var sv[MAX_SCRIPT_VARS];
+	size_t i, n = from_script(p->script, sv), len = namelen(entry);
+	const char *s;
+
+	for (i = next; p->set != NULL && i < p->set->n; i++)
+		if ((s = peeled(p->set->v[i], p)) != NULL &&
+		    named(s, entry, len))
+			return true;
+	for (i = 0; i < n; i++)
+		if (strlen(sv[i].name) == len && named(entry, sv[i].name, len))
 			return true;
 	return false;
 }
 
 int
-env_child(struct env *e, char *const *from, const struct settings *s)
+env_build(struct env *e, const struct env_parts *p)
 {
-	size_t i;
+	struct var sv[MAX_SCRIPT_VARS];
+	size_t i, n = from_script(p->script, sv);
+	const char *s;
 
-	for (; *from != NULL; from++)
-		if (strchr(*from, '=') != NULL && !dropped(*from, s) &&
-		    push(e, strdup(*from)) == -1)
+	for (i = 0; p->from != NULL && p->from[i] != NULL; i++)
+		if (strchr(p->from[i], '=') != NULL &&
+		    !dropped(p->from[i], p->unset) &&
+		    (s = peeled(p->from[i], p)) != NULL &&
+		    !replaced(s, p, 0) && push(e, strdup(s)) == -1)
 			return -1;
-	for (i = 0; i < s->env_set.n; i++) {
-		env_unset(e, s->env_set.v[i]);
-		if (push(e, strdup(s->env_set.v[i])) == -1)
+	for (i = 0; p->set != NULL && i < p->set->n; i++)
+		if ((s = peeled(p->set->v[i], p)) != NULL &&
+		    !replaced(s, p, i + 1) && push(e, strdup(s)) == -1)
 			return -1;
-	}
+	for (i = 0; i < n; i++)
+		if (sv[i].value != NULL &&
+		    push(e, pair(sv[i].name, sv[i].value)) == -1)
+			return -1;
 	return 0;
 }
 

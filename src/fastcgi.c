@@ -295,8 +295,8 @@ take_request(FCGX_Request *req, const struct config *cfg, int workers)
 			    "body", sf ? sf : "request");
 		break;
 	case ADMIT_REFUSED:
-		log_line("role=%s note=\"refused: FastCGI role other than "
-		    "RESPONDER\"", role_name(role, buf, sizeof(buf)));
+		log_note("refused: FastCGI role other than RESPONDER", "role",
+		    role_name(role, buf, sizeof(buf)), NULL);
 		/* FALLTHROUGH */
 	case ADMIT_GONE:
 		close(req->ipcFd);

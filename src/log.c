@@ -17,6 +17,8 @@
 
 #include "io.h"
 #include "log.h"
+#include "parse.h"
+#include "status.h"
 
 enum { TO_SYSLOG, TO_STDERR, TO_FILE };
 
@@ -143,6 +145,51 @@ log_kv(char *buf, size_t len, const char *key, const char *value)
 	if (quote)
 		buf[at++] = '"';
 	buf[at] = '\0';
+}
+
+void
+log_record(const struct log_record *r)
+{
+	char line[4096] = "", num[32], ex[64], sigs[128] = "";
+	int i;
+
+	log_kv(line, sizeof(line), "target", r->target);
+	log_kv(line, sizeof(line), "status", status_name(r->status));
+	exit_status(r->wstatus, num, sizeof(num));
+	snprintf(ex, sizeof(ex), "%s:%s", exit_code(r->wstatus), num);
+	log_kv(line, sizeof(line), "exit", ex);
+	snprintf(num, sizeof(num), "%lld", (long long)r->elapsed_ms);
+	log_kv(line, sizeof(line), "elapsed_ms", num);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->bytes_in);
+	log_kv(line, sizeof(line), "in", num);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->bytes_out);
+	log_kv(line, sizeof(line), "out", num);
+	for (i = 0; i < r->nsigs; i++)
+		snprintf(sigs + strlen(sigs), sizeof(sigs) - strlen(sigs),
+		    "%s%s", i ? "," : "", signal_name(r->sigs[i]));
+	log_kv(line, sizeof(line), "signals", r->nsigs ? sigs : "-");
+	snprintf(num, sizeof(num), "%d", r->http);
+	log_kv(line, sizeof(line), "http", r->http >= 0 ? num : "-");
+	snprintf(num, sizeof(num), "%d", (int)r->pid);
+	log_kv(line, sizeof(line), "pid", num);
+	if (r->error != NULL && r->error[0] != '\0')
+		log_kv(line, sizeof(line), "error", r->error);
+	log_line("%s", line + 1);
+}
+
+void
+log_note(const char *text, ...)
+{
+	char line[2048] = "";
+	const char *key;
+	va_list ap;
+
+	va_start(ap, text);
+	while ((key = va_arg(ap, const char *)) != NULL)
+		log_kv(line, sizeof(line), key, va_arg(ap, const char *));
+	va_end(ap);
+	log_kv(line, sizeof(line), "note", text);
+	log_line("%s", line + 1);
 }
 
 size_t

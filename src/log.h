@@ -6,8 +6,11 @@
 #ifndef CGIWRAP_LOG_H
 #define CGIWRAP_LOG_H
 
+#include <sys/types.h>
+
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * The longest message: one write(2) of at most PIPE_BUF bytes to a pipe
@@ -20,6 +23,29 @@ void	 log_init(const char *dest);
 
 /* Write one line (no newline) to the log; falls back to stderr. */
 void	 log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* What the line of a request that is over says. */
+struct log_record {
+	const char	*target;
+	int		 status;	/* ST_* bits */
+	int		 wstatus;	/* the child's wait status */
+	int64_t		 elapsed_ms;
+	uint64_t	 bytes_in, bytes_out;
+	const int	*sigs;		/* the signals sent, in order */
+	int		 nsigs;
+	int		 http;		/* -1: no header came */
+	pid_t		 pid;
+	const char	*error;		/* why the response failed, or "" */
+};
+
+/* Write the request's line: target=... status=... exit=... and so on. */
+void	 log_record(const struct log_record *);
+
+/*
+ * Write a note: the pairs of the arguments (key, value, ..., NULL),
+ * then note=TEXT.
+ */
+void	 log_note(const char *text, ...) __attribute__((sentinel));
 
 /* Does the log go to the server's stderr? */
 int	 log_to_stderr(void);

@@ -97,8 +97,8 @@ request_start(struct request *rq, const struct config *cfg,
 	rq->cgi = cgi;
 	rq->dir = t->dir;
 	policy_resolve(cfg, t->path, &rq->pol);
-	if (env_child(&rq->env, cgi, &rq->pol.set) == -1 ||
-	    target_env(t, &rq->env) == -1)
+	if (env_build(&rq->env, &(struct env_parts){ cgi,
+	    &rq->pol.set.env_unset, &rq->pol.set.env_set, &t->script }) == -1)
 		code = request_fail(rq, "environment");
 	else
 		code = request_run(rq);

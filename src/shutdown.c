@@ -34,12 +34,7 @@ struct run {
 static void
 say(const struct run *r, const char *what)
 {
-	char line[2048] = "";
-
-	log_kv(line, sizeof(line), "target", r->rq->target);
-	log_kv(line, sizeof(line), "shutdown", r->cmd->name);
-	log_kv(line, sizeof(line), "note", what);
-	log_line("%s", line + 1);
+	log_note(what, "target", r->rq->target, "shutdown", r->cmd->name, NULL);
 }
 
 static void
@@ -194,19 +189,21 @@ status_env(struct env *e, const struct request *rq, const struct outcome *o)
 void
 shutdown_run(const struct request *rq, const struct outcome *o)
 {
-	static const struct settings none;
-	struct env e = { 0 };
+	struct env st = { 0 }, e = { 0 };
 	struct run r = { .rq = rq };
 	size_t lvl, i;
+	int rc;
 
 	/*
 	 * The program's environment, as the page says; filtered again
 	 * only to drop its CGIWRAP_CONTROL_FD, which is no command's.
 	 */
-	if (env_child(&e, rq->env.v, &none) == -1 ||
-	    status_env(&e, rq, o) == -1) {
-		log_line("target=%s note=\"shutdown: out of memory\"",
-		    rq->target);
+	if ((rc = status_env(&st, rq, o)) == 0)
+		rc = env_build(&e, &(struct env_parts){ .from = rq->env.v,
+		    .set = &(struct strlist){ st.v, st.n } });
+	env_free(&st);
+	if (rc == -1) {
+		log_note("shutdown: out of memory", "target", rq->target, NULL);
 		env_free(&e);
 		return;
 	}

@@ -494,31 +494,9 @@ loop(struct sup *s)
 static void
 log_request(struct sup *s, const struct outcome *o)
 {
-	char line[4096] = "", num[32], ex[64], sigs[128] = "";
-	int i;
-
-	log_kv(line, sizeof(line), "target", s->rq->target);
-	log_kv(line, sizeof(line), "status", status_name(o->status));
-	exit_status(o->wstatus, num, sizeof(num));
-	snprintf(ex, sizeof(ex), "%s:%s", exit_code(o->wstatus), num);
-	log_kv(line, sizeof(line), "exit", ex);
-	snprintf(num, sizeof(num), "%lld", (long long)o->elapsed_ms);
-	log_kv(line, sizeof(line), "elapsed_ms", num);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)o->bytes_in);
-	log_kv(line, sizeof(line), "in", num);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)o->bytes_out);
-	log_kv(line, sizeof(line), "out", num);
-	for (i = 0; i < s->nsigs; i++)
-		snprintf(sigs + strlen(sigs), sizeof(sigs) - strlen(sigs),
-		    "%s%s", i ? "," : "", signal_name(s->sigs[i]));
-	log_kv(line, sizeof(line), "signals", s->nsigs ? sigs : "-");
-	snprintf(num, sizeof(num), "%d", o->http);
-	log_kv(line, sizeof(line), "http", o->http >= 0 ? num : "-");
-	snprintf(num, sizeof(num), "%d", (int)o->pid);
-	log_kv(line, sizeof(line), "pid", num);
-	if (s->fault[0] != '\0')
-		log_kv(line, sizeof(line), "error", s->fault);
-	log_line("%s", line + 1);
+	log_record(&(struct log_record){ s->rq->target, o->status, o->wstatus,
+	    o->elapsed_ms, o->bytes_in, o->bytes_out, s->sigs, s->nsigs,
+	    o->http, o->pid, s->fault });
 }
 
 /* Setting up failed: the front answers and names the cause (errno). */

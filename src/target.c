@@ -16,8 +16,6 @@
 
 #include "target.h"
 
-enum { T_EXPLICIT, T_ARG, T_ACTION, T_ALIAS };
-
 static int	refuse(struct target *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
@@ -190,8 +188,8 @@ walk(struct target *t, const char *base, const char *rel, size_t *used)
 			return refuse(t, 404, "%s: %s", path, strerror(errno));
 		if (!S_ISDIR(st.st_mode)) {
 			*used = (size_t)(end - rel);
-			t->script_filename = strndup(path, len);
-			return t->script_filename ? 0 : refuse(t, 500,
+			t->script.filename = strndup(path, len);
+			return t->script.filename ? 0 : refuse(t, 500,
 			    "out of memory");
 		}
 		p = end;
@@ -220,17 +218,19 @@ script_vars(struct target *t, char *const *cgi, const char *prefix,
 {
 	const char *docroot = env_lookup(cgi, "DOCUMENT_ROOT");
 
-	if (asprintf(&t->script_name, "%.*s", (int)plen, prefix) == -1)
-		t->script_name = NULL;
+	t->script.set = true;
+	if (asprintf(&t->script.name, "%.*s", (int)plen, prefix) == -1)
+		t->script.name = NULL;
 	if (*rest != '\0') {
-		t->path_info = strdup(rest);
-		if (docroot != NULL && asprintf(&t->path_translated, "%s%s",
-		    docroot, rest) == -1)
-			t->path_translated = NULL;
+		t->script.path_info = strdup(rest);
+		if (docroot != NULL && asprintf(&t->script.path_translated,
+		    "%s%s", docroot, rest) == -1)
+			t->script.path_translated = NULL;
 	}
-	if (t->script_name == NULL || (*rest != '\0' && t->path_info == NULL))
+	if (t->script.name == NULL ||
+	    (*rest != '\0' && t->script.path_info == NULL))
 		return refuse(t, 500, "out of memory");
-	return set_dir(t, t->script_filename);
+	return set_dir(t, t->script.filename);
 }
 
 static int
@@ -239,13 +239,32 @@ by_arg(struct target *t, const struct config *cfg, char *const *cgi,
 {
 	const char *sf = env_lookup(cgi, "SCRIPT_FILENAME");
 
-	t->mode = T_ARG;
 	if (sf == NULL || strcmp(sf, arg) != 0)
 		return refuse(t, 403, "%s: argument is not SCRIPT_FILENAME",
 		    arg);
 	if (set_dir(t, arg) == -1)
 		return -1;
 	return vet(t, cfg, arg);
+}
+
+/*
+ * Through an Action, the URL and query of a redirect before it (an
+ * ErrorDocument's failed request) are no longer in the environment;
+ * the first request of the chain is REQUEST_URI, which has both.
+ */
+static int
+earlier_redirect(struct target *t, char *const *cgi)
+{
+	const char *uri = env_lookup(cgi, "REQUEST_URI"), *q;
+
+	if (env_lookup(cgi, "REDIRECT_REDIRECT_STATUS") == NULL || uri == NULL)
+		return 0;
+	q = strchrnul(uri, '?');
+	t->script.redirect_url = strndup(uri, (size_t)(q - uri));
+	if (t->script.redirect_url == NULL ||
+	    (*q == '?' && (t->script.redirect_query = strdup(q + 1)) == NULL))
+		return refuse(t, 500, "out of memory");
+	return 0;
 }
 
 static int
@@ -255,7 +274,6 @@ by_action(struct target *t, const struct config *cfg, char *const *cgi,
 	const char *pi = env_lookup(cgi, "PATH_INFO");
 	size_t used, plen;
 
-	t->mode = T_ACTION;
 	/* An Action always has the original URI path as PATH_INFO. */
 	if (pi == NULL)
 		return refuse(t, 404, "%s: PATH_TRANSLATED without PATH_INFO",
@@ -269,9 +287,12 @@ by_action(struct target *t, const struct config *cfg, char *const *cgi,
 		return refuse(t, 404, "%s: PATH_INFO does not end with %s",
 		    pi, pt + used);
 	plen -= strlen(pt + used);
-	if (script_vars(t, cgi, pi, plen, pt + used) == -1)
+	/* The indirection through a handler is not the script's business. */
+	t->script.peel = true;
+	if (script_vars(t, cgi, pi, plen, pt + used) == -1 ||
+	    earlier_redirect(t, cgi) == -1)
 		return -1;
-	return vet(t, cfg, t->script_filename);
+	return vet(t, cfg, t->script.filename);
 }
 
 static int
@@ -283,7 +304,6 @@ by_alias(struct target *t, const struct config *cfg, char *const *cgi,
 	size_t i, used;
 	int rc = refuse(t, 404, "%s: no roots configured", pi);
 
-	t->mode = T_ALIAS;
 	for (i = 0; i < cfg->roots.n && rc == -1; i++)
 		rc = walk(t, cfg->roots.v[i], pi, &used);
 	if (rc == -1)
@@ -292,7 +312,7 @@ by_alias(struct target *t, const struct config *cfg, char *const *cgi,
 		return refuse(t, 500, "out of memory");
 	rc = script_vars(t, cgi, name, strlen(name), pi + used);
 	free(name);
-	return rc == -1 ? -1 : vet(t, cfg, t->script_filename);
+	return rc == -1 ? -1 : vet(t, cfg, t->script.filename);
 }
 
 int
@@ -319,59 +339,9 @@ target_argv(const struct target *t, const char *arg, char *const *words,
 
 	if ((v = calloc((size_t)n + 2, sizeof(*v))) == NULL)
 		return NULL;
-	v[0] = (char *)(arg ? arg : t->script_filename);
+	v[0] = (char *)(arg ? arg : t->script.filename);
 	memcpy(v + 1, words, (size_t)n * sizeof(*v));
 	return v;
-}
-
-static int
-set_or_unset(struct env *e, const char *name, const char *value)
-{
-	if (value == NULL) {
-		env_unset(e, name);
-		return 0;
-	}
-	return env_set(e, name, value);
-}
-
-/*
- * Through an Action, the URL and query of a redirect before it (an
- * ErrorDocument's failed request) are no longer in the environment;
- * the first request of the chain is REQUEST_URI, which has both.
- */
-static int
-earlier_redirect(struct env *e)
-{
-	const char *uri = env_lookup(e->v, "REQUEST_URI");
-	char *path;
-	int rc;
-
-	if (env_lookup(e->v, "REDIRECT_STATUS") == NULL || uri == NULL)
-		return 0;
-	if ((path = strndup(uri, strcspn(uri, "?"))) == NULL)
-		return -1;
-	rc = env_set(e, "REDIRECT_URL", path);
-	free(path);
-	if (rc == 0 && strchr(uri, '?') != NULL)
-		rc = env_set(e, "REDIRECT_QUERY_STRING", strchr(uri, '?') + 1);
-	return rc;
-}
-
-int
-target_env(const struct target *t, struct env *e)
-{
-	if (t->mode == T_EXPLICIT || t->mode == T_ARG)
-		return 0;
-	/* The indirection through a handler is not the script's business. */
-	if (t->mode == T_ACTION && (env_unredirect(e) == -1 ||
-	    earlier_redirect(e) == -1))
-		return -1;
-	if (set_or_unset(e, "SCRIPT_NAME", t->script_name) == -1 ||
-	    set_or_unset(e, "SCRIPT_FILENAME", t->script_filename) == -1 ||
-	    set_or_unset(e, "PATH_INFO", t->path_info) == -1 ||
-	    set_or_unset(e, "PATH_TRANSLATED", t->path_translated) == -1)
-		return -1;
-	return 0;
 }
 
 void
@@ -379,10 +349,12 @@ target_free(struct target *t)
 {
 	free(t->path);
 	free(t->dir);
-	free(t->script_name);
-	free(t->script_filename);
-	free(t->path_info);
-	free(t->path_translated);
+	free(t->script.name);
+	free(t->script.filename);
+	free(t->script.path_info);
+	free(t->script.path_translated);
+	free(t->script.redirect_url);
+	free(t->script.redirect_query);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -8,13 +8,12 @@
 #include "env.h"
 
 struct target {
-	int	 mode;		/* how the program was named */
 	char	*path;		/* resolved program path */
 	char	*dir;		/* its directory as the server named it */
 	int	 code;		/* on refusal: 403 or 404 */
 	char	 why[512];	/* on refusal: the exact reason */
-	/* Script variables as the server would have set them; NULL = unset. */
-	char	*script_name, *script_filename, *path_info, *path_translated;
+	/* Its variables as the server would have set them running it. */
+	struct script script;
 };
 
 /*
@@ -27,7 +26,8 @@ int	 target_explicit(struct target *, const char *program);
 /*
  * Handler modes: the target named by the request, vetted as
  * cgiwrap(8) says under Targets.  arg is the first argument the server gave (lighttpd's
- * cgi.assign), or NULL.  Returns -1 with code and why on refusal.
+ * cgi.assign), or NULL.  Returns -1 with code and why on refusal; else
+ * script is what the program's environment needs of the target.
  */
 int	 target_handler(struct target *, const struct config *,
 	    char *const *cgi, const char *arg);
@@ -39,9 +39,6 @@ int	 target_handler(struct target *, const struct config *,
  */
 char	**target_argv(const struct target *, const char *arg,
 	    char *const *words, int n);
-
-/* Put the script variables into the child's environment. */
-int	 target_env(const struct target *, struct env *);
 
 void	 target_free(struct target *);
 

@@ -2,7 +2,7 @@
  * libFuzzer harness for handler mode: what cgiwrap does with the
  * request's environment and argv before the program starts, as main
  * and request_start do it: target_isindex, target_handler, target_argv,
- * policy_resolve, env_child and target_env.
+ * policy_resolve and env_build.
  *
  * An input is lines: "argv:WORD" is an argument (after argv[0]), any
  * other line an environment entry (REDIRECT_STATUS=200, PATH_INFO=...,
@@ -214,14 +214,14 @@ accepted(const struct target *t, char *const *cgi, const char *arg,
 	check(t->path != NULL && t->dir != NULL);
 	check(strncmp(t->path, root, strlen(root)) == 0 &&
 	    t->path[strlen(root)] == '/');
-	check(arg != NULL || (t->script_filename && t->script_name));
+	check(arg != NULL || (t->script.filename && t->script.name));
 	check((argv = target_argv(t, arg, words, nwords)) != NULL);
 	check(argv[0] != NULL && argv[nwords + 1] == NULL);
 	free(argv);
 
 	policy_resolve(cfg, t->path, &pol);
-	check(env_child(&e, cgi, &pol.set) == 0);
-	check(target_env(t, &e) == 0);
+	check(env_build(&e, &(struct env_parts){ cgi, &pol.set.env_unset,
+	    &pol.set.env_set, &t->script }) == 0);
 	for (i = 0; i < e.n; i++)
 		check(strchr(e.v[i], '=') != NULL);
 	check(e.v[e.n] == NULL);
