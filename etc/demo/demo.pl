@@ -22,7 +22,7 @@ use File::Copy qw(copy);
 use POSIX ();
 use Time::HiRes qw(time sleep);
 use Server qw(apache_start have_apache make_tempdir instantiate write_file
-    chown_www wait_until slurp curl_get);
+    chown_www wait_for slurp curl_get);
 
 $| = 1;
 my $TOP = abs_path("$FindBin::Bin/../..");
@@ -111,11 +111,11 @@ unless ($srv) {
 sub line_about {
 	my ($file, $name, $timeout) = @_;
 	my $line;
-	wait_until($timeout, sub {
+	wait_for(sub {
 		($line) = grep { m{target=\S*/\Q$name\E(?:\s|$)} }
 		    split /\n/, slurp($file);
 		return defined $line;
-	});
+	}, $timeout);
 	return $line;
 }
 
@@ -167,7 +167,7 @@ printf "   the client left after %.2f s (curl exit %d), having received:\n",
 print map { "     | $_\n" } split /\n/, $r->{body};
 print "   ... the report keeps working without its client ...\n";
 my $report = "$dir/var/report.txt";
-my $finished = wait_until(15, sub { -s $report });
+my $finished = wait_for(sub { -s $report }, 15);
 my $work = slurp($report);
 chomp $work;
 if ($finished) {

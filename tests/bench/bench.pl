@@ -95,7 +95,7 @@ sub start_cgi {
 
 sub stamp_of {
 	my ($f) = @_;
-	wait_for_file($f, 10) or return undef;
+	wait_for_data($f, T(10)) or return undef;
 	open(my $fh, '<', $f) or return undef;
 	my $v = <$fh>;
 	return $v + 0;
@@ -111,7 +111,7 @@ sub b3 {
 		    "$dir/waitsig", $f, 'header');
 		my $hdr;
 		sysread($r, $hdr, 100);
-		wait_for_file("$f.start", 10);
+		wait_for_data("$f.start", T(10));
 		my $t0 = clock_gettime(CLOCK_MONOTONIC);
 		close $r;
 		my $t1 = stamp_of($f);
@@ -178,7 +178,7 @@ sub b5 {
 	    $secs * 1000);
 	my $hdr;
 	sysread($r, $hdr, 100);
-	my $sup = wait_until(5, sub { supervisor_of($pid) });
+	my $sup = wait_for(sub { supervisor_of($pid) }, T(5));
 	my $t = time;
 	my $c0 = cpu_ns($pid) + cpu_ns($sup);
 	sleep($secs - 0.5);
@@ -205,15 +205,15 @@ sub b6 {
 		exec($cgiwrap, '-c', $conf, '--', "$dir/produce",
 		    1 << 30, 2000) or POSIX::_exit(127);
 	}
-	my $sup = wait_until(5, sub { supervisor_of($pid) });
+	my $sup = wait_for(sub { supervisor_of($pid) }, T(5));
 	# The child's 2 s sleep after its output: both are done with data.
 	my ($f, $s) = (0, 0);
-	wait_until(60, sub {
+	wait_for(sub {
 		my ($a, $b) = (hwm_kib($pid), hwm_kib($sup));
 		$f = $a if $a > $f;
 		$s = $b if $b > $s;
 		return waitpid($pid, WNOHANG) != 0;
-	});
+	}, T(60));
 	my $max = $f > $s ? $f : $s;
 	row('B6', 'peak RSS, front / supervisor (KiB)',
 	    sprintf('%d / %d', $f, $s), '<= 2048 each', $max <= 2048);

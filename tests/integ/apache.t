@@ -44,14 +44,14 @@ sub records {
 sub wait_record {
 	my ($dir, $seen, $id, $timeout) = @_;
 	my @found;
-	wait_until($timeout, sub {
+	wait_for(sub {
 		my @new = grep { !$seen->{$_} } records($dir);
 		return 0 unless @new;
 		my @recs = map { [parse_env(slurp("$dir/$_")), $_] } @new;
 		my ($m) = grep { ($_->[0]{QUERY_STRING} // '') eq $id } @recs;
 		@found = @{ $m // $recs[0] };
 		return 1;
-	});
+	}, $timeout);
 	$seen->{$found[1]} = 1 if @found;
 	return @found;
 }
@@ -60,12 +60,12 @@ sub wait_record {
 sub wait_log_line {
 	my ($log, $target, $status, $timeout) = @_;
 	my $line;
-	wait_until($timeout, sub {
+	wait_for(sub {
 		($line) = grep { /(?:^|\s)target=\Q$target\E(?:\s|$)/
 		    && /(?:^|\s)status=\Q$status\E(?:\s|$)/ }
 		    split /\n/, slurp($log);
 		return defined $line;
-	});
+	}, $timeout);
 	return $line;
 }
 
@@ -127,11 +127,11 @@ EOF
 	# A normal request.
 	my $f0 = failures();
 	my $id = "id=hello-$mpm";
-	my $r = curl_get($srv->url("/cgi-bin/hello.cgi?$id"), max_time => 10);
+	my $r = curl_get($srv->url("/cgi-bin/hello.cgi?$id"), max_time => T(10));
 	is($r->{code}, 200, "$mpm: hello.cgi answers 200")
 	    or diag("curl exit $r->{rc}: $r->{err}");
 	is($r->{body}, $PROG_BODY, "$mpm: hello.cgi body is exact");
-	my ($rec) = wait_record("$t/rec", \%seen, $id, 10);
+	my ($rec) = wait_record("$t/rec", \%seen, $id, T(10));
 	ok($rec, "$mpm: hello: shutdown command ran (record in $t/rec)");
 	$rec //= {};
 	is($rec->{QUERY_STRING}, $id,
@@ -145,7 +145,7 @@ EOF
 	    "$mpm: hello: CGIWRAP_EXIT_STATUS=0");
 	is($rec->{CGIWRAP_TARGET}, "$t/prog/hello",
 	    "$mpm: hello: CGIWRAP_TARGET is the program");
-	my $line = wait_log_line($log, "$t/prog/hello", 'NORMAL', 5);
+	my $line = wait_log_line($log, "$t/prog/hello", 'NORMAL', T(5));
 	ok($line, "$mpm: hello: log line with status=NORMAL");
 	like($line // '', qr/(?:^|\s)exit=exited:0(?:\s|$)/,
 	    "$mpm: hello: log line has exit=exited:0");
@@ -161,7 +161,7 @@ EOF
 	    or diag("curl exit $r->{rc} code $r->{code}: $r->{err}");
 	like($r->{body}, qr/\Atick 0\ntick 1\n/,
 	    "$mpm: ticker: lines were streamed before the client left");
-	($rec) = wait_record("$t/rec", \%seen, $id, 10);
+	($rec) = wait_record("$t/rec", \%seen, $id, T(10));
 	my $reaction = time - $left;
 	ok($rec, "$mpm: ticker: shutdown command ran (record in $t/rec)");
 	note(sprintf("%s: ticker: record %.2f s after the client left",
@@ -177,10 +177,10 @@ EOF
 	like($rec->{CGIWRAP_EXIT_STATUS} // '', qr/\A(?:TERM|KILL)\z/,
 	    "$mpm: ticker: CGIWRAP_EXIT_STATUS is TERM or KILL");
 	# TERM, then KILL after kill_grace = 1s: a few seconds at most.
-	ok(wait_until(5, sub { !prog_pids($prog) }),
+	ok(wait_for(sub { !prog_pids($prog) }, T(5)),
 	    "$mpm: ticker: no process of the program is left")
 	    or diag("left:\n" . show_pids(prog_pids($prog)));
-	$line = wait_log_line($log, $prog, 'ABORTED', 5);
+	$line = wait_log_line($log, $prog, 'ABORTED', T(5));
 	ok($line, "$mpm: ticker: log line with status=ABORTED");
 	dump_logs($srv, $t, "$mpm ticker") if failures() > $f0;
 
@@ -190,7 +190,7 @@ EOF
 	ok($srv->stop, "$mpm: Apache stopped gracefully")
 	    or diag($srv->stop_problem);
 	my $mine = qr/\Q$t\E/;
-	ok(wait_until(5, sub { !pids_matching($mine) }),
+	ok(wait_for(sub { !pids_matching($mine) }, T(5)),
 	    "$mpm: no process of this test left")
 	    or diag("left:\n" . show_pids(pids_matching($mine)));
 	dump_logs(undef, $t, "$mpm stop") if failures() > $f0;

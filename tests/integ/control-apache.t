@@ -19,7 +19,7 @@ use lib "$FindBin::Bin/../lib";
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(time sleep);
 use Server qw(:all parse_env write_file);
-use Harness qw(T);
+use Harness qw(T check_fields);
 
 my $CGIWRAP = cgiwrap_behind_apache();
 
@@ -115,7 +115,7 @@ for my $n (sort keys %prog) {
 	$req{$n} = { pid => $pid, start => time };
 }
 # Reap the curls as they end (bounded), noting when.
-wait_until(15, sub {
+wait_for(sub {
 	for my $r (grep { !defined $_->{end} } values %req) {
 		if (waitpid($r->{pid}, WNOHANG) == $r->{pid}) {
 			$r->{end} = time;
@@ -123,7 +123,7 @@ wait_until(15, sub {
 		}
 	}
 	return !grep { !defined $_->{end} } values %req;
-});
+}, T(15));
 for my $r (grep { !defined $_->{end} } values %req) {
 	kill 'KILL', $r->{pid};
 	waitpid($r->{pid}, 0);
@@ -145,15 +145,8 @@ sub num {
 # The shutdown record of program N (waited for).
 sub record {
 	my ($n) = @_;
-	wait_for_file("$t/rec/$n", 10) or return {};
+	wait_for_data("$t/rec/$n", T(10)) or return {};
 	return parse_env(slurp("$t/rec/$n"));
-}
-
-sub fields {
-	my ($rec, %want) = @_;
-	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	is($rec->{"CGIWRAP_$_"}, $want{$_}, "CGIWRAP_$_=$want{$_}")
-	    for sort keys %want;
 }
 
 # Compare long strings by length and first difference, not byte dumps.
@@ -194,8 +187,9 @@ subtest 'CGIWrap-Time-Limit: 3 under a 1 s policy' => sub {
 	headers_clean($n);
 	is($req{$n}{body}, "started\nworked\n", "$n: whole body");
 	my $rec = record($n);
-	fields($rec, STATUS => 0, STATUS_NAME => 'NORMAL', EXIT_CODE => 'exited',
-	    EXIT_STATUS => 0);
+	check_fields($rec, {
+	    STATUS => 0, STATUS_NAME => 'NORMAL', EXIT_CODE => 'exited',
+	    EXIT_STATUS => 0 }, 'CGIWRAP_');
 	cmp_ok($rec->{CGIWRAP_ELAPSED_MS} // 0, '>=', 1900,
 	    "$n: ran its 2 s, past the 1 s policy");
 };
@@ -205,8 +199,9 @@ subtest 'cgiwrap-time-limit: 1 under a 5 s policy' => sub {
 	headers_clean($n);
 	is($req{$n}{body}, "started\n", "$n: body cut at the timeout");
 	my $rec = record($n);
-	fields($rec, STATUS => 2, STATUS_NAME => 'TIMEOUT', EXIT_CODE => 'killed',
-	    EXIT_STATUS => 'TERM');
+	check_fields($rec, {
+	    STATUS => 2, STATUS_NAME => 'TIMEOUT', EXIT_CODE => 'killed',
+	    EXIT_STATUS => 'TERM' }, 'CGIWRAP_');
 	my $ms = $rec->{CGIWRAP_ELAPSED_MS} // 0;
 	ok($ms >= 900 && $ms < T(2.5) * 1000, "$n: stopped at about 1 s")
 	    or diag("elapsed_ms $ms");
@@ -220,8 +215,9 @@ sub finish_case {
 	curl_ok($n);
 	same($r->{body}, $BODY, "$n: the whole body, nothing else");
 	my $rec = record($n);
-	fields($rec, STATUS => 0, STATUS_NAME => 'NORMAL', EXIT_CODE => 'exited',
-	    EXIT_STATUS => 0);
+	check_fields($rec, {
+	    STATUS => 0, STATUS_NAME => 'NORMAL', EXIT_CODE => 'exited',
+	    EXIT_STATUS => 0 }, 'CGIWRAP_');
 	my ($fin, $done) = (num("$t/var/$n.t_fin"), num("$t/var/$n.t_done"));
 	ok(defined $fin && defined $done, "$n: the script recorded its times")
 	    or return;
@@ -252,7 +248,7 @@ if (grep({ !$_ } Test::More->builder->summary) > $f0) {
 }
 ok($srv->stop, 'Apache stopped gracefully') or diag($srv->stop_problem);
 my $mine = qr/\Q$t\E/;
-ok(wait_until(5, sub { !pids_matching($mine) }), 'no process of this test left')
+ok(wait_for(sub { !pids_matching($mine) }, T(5)), 'no process of this test left')
     or diag(join "\n", map { "$_: " . (proc_cmdline($_) // '') }
     pids_matching($mine));
 kill 'KILL', pids_matching($mine);

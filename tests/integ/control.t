@@ -81,7 +81,7 @@ sub pump_all {
 		}
 		return 1 unless $open;
 		return 0 if time >= $deadline;
-		sleep $Harness::POLL;
+		sleep $Poll::POLL;
 	}
 }
 
@@ -106,7 +106,7 @@ sub sup_pid {
 # has taken a line off the control pipe.
 sub rchar {
 	my ($pid) = @_;
-	my $s = slurp("/proc/$pid/io") // return undef;
+	my $s = slurp_or_undef("/proc/$pid/io") // return undef;
 	return $s =~ /^rchar:\s*(\d+)/m ? $1 : undef;
 }
 
@@ -138,7 +138,7 @@ sub line_then_leave {
 # VmRSS and VmHWM of PID in KiB.
 sub vm {
 	my ($pid) = @_;
-	my $s = slurp("/proc/$pid/status") // return ();
+	my $s = slurp_or_undef("/proc/$pid/status") // return ();
 	my ($rss) = $s =~ /^VmRSS:\s+(\d+)/m;
 	my ($hwm) = $s =~ /^VmHWM:\s+(\d+)/m;
 	return ($rss // 0, $hwm // 0);
@@ -177,16 +177,6 @@ sub exits {
 	my ($r, $code, $seconds) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	is($r->finish(T($seconds)), $code, "front exits $code");
-}
-
-# The end of a case (Harness::outcome, within SECONDS, default 5) and the
-# fields WANT of its shutdown record; returns (record, log line).
-sub ended {
-	my ($c, $want, $seconds) = @_;
-	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	my ($rec, $log) = $c->{t}->outcome(T($seconds // 5));
-	check_fields($rec, $want, 'CGIWRAP_');
-	return ($rec, $log);
 }
 
 # Run the act or the check of a case: it gets the case, its Harness and
@@ -236,7 +226,8 @@ SH
 		exits($r, 0, 8);
 		is($r->stdout, "${CT}X-Kept: yes\r\n\r\nstarted\nworked\n",
 		    'control header removed, everything else byte for byte');
-		my ($rec, $log) = ended($c, { STATUS => 0, STATUS_NAME => 'NORMAL',
+		my ($rec, $log) = $c->{t}->ended({
+		    STATUS => 0, STATUS_NAME => 'NORMAL',
 		    EXIT_CODE => 'exited', EXIT_STATUS => 0 });
 		check_fields($log, { status => 'NORMAL' });
 		ok(($rec->{CGIWRAP_ELAPSED_MS} // 0) >= 1900,
@@ -263,7 +254,8 @@ SH
 		exits($r, 124, 8);
 		is($r->stdout, "${CT}\r\nstarted\n",
 		    'control header removed, response cut (no 504 after output)');
-		my ($rec, $log) = ended($c, { STATUS => 2, STATUS_NAME => 'TIMEOUT',
+		my ($rec, $log) = $c->{t}->ended({
+		    STATUS => 2, STATUS_NAME => 'TIMEOUT',
 		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' });
 		check_fields($log, { status => 'TIMEOUT' });
 		my $ms = $rec->{CGIWRAP_ELAPSED_MS} // 0;
@@ -290,7 +282,8 @@ SH
 	check => sub {
 		my ($c, $t, $r) = @_;
 		exits($r, 124, 10);
-		my ($rec, $log) = ended($c, { STATUS => 2, STATUS_NAME => 'TIMEOUT',
+		my ($rec, $log) = $c->{t}->ended({
+		    STATUS => 2, STATUS_NAME => 'TIMEOUT',
 		    EXIT_CODE => 'killed' });
 		my ($t0, $tw, $hb) = (num($c, 't_start'), num($c, 't_write'),
 		    num($c, 'hb'));
@@ -328,7 +321,8 @@ SH
 	check => sub {
 		my ($c, $t, $r) = @_;
 		exits($r, 124, 12);
-		my ($rec, $log) = ended($c, { STATUS => 2, STATUS_NAME => 'TIMEOUT',
+		my ($rec, $log) = $c->{t}->ended({
+		    STATUS => 2, STATUS_NAME => 'TIMEOUT',
 		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' });
 		my $ms = $rec->{CGIWRAP_ELAPSED_MS} // 0;
 		ok($ms >= 1900 && $ms < T(3) * 1000, 'stopped near 2 s')
@@ -352,8 +346,8 @@ SH
 		my ($c, $t, $r) = @_;
 		exits($r, 124, 12);
 		is($r->stdout, "${CT}\r\nstarted\n", 'control header removed');
-		my ($rec, $log) = ended($c,
-		    { STATUS => 2, STATUS_NAME => 'TIMEOUT' });
+		my ($rec, $log) = $c->{t}->ended({
+		    STATUS => 2, STATUS_NAME => 'TIMEOUT' });
 		my $ms = $rec->{CGIWRAP_ELAPSED_MS} // 0;
 		ok($ms >= 1900 && $ms < T(3) * 1000,
 		    'stopped near the 2 s cap (not the 1 s policy, not never)')
@@ -383,7 +377,8 @@ SH
 		is($r->stdout, "${CT}CGIWrap-Time-Limit: 1\r\n"
 		    . "cgiwrap-ignore-user-abort: on\r\n\r\nstarted\nworked\n",
 		    'control headers reach the client untouched');
-		my ($rec, $log) = ended($c, { STATUS => 0, STATUS_NAME => 'NORMAL',
+		my ($rec, $log) = $c->{t}->ended({
+		    STATUS => 0, STATUS_NAME => 'NORMAL',
 		    EXIT_STATUS => 0 });
 		ok(($rec->{CGIWRAP_ELAPSED_MS} // 0) >= 1400,
 		    'the 1 s header had no effect');
@@ -418,7 +413,7 @@ SH
 		exits($r, 0, 8);
 		is($r->stdout, "${CT}\r\nstarted\nafter\n",
 		    'header removed; "finish now" did not end the response');
-		ended($c, { STATUS => 0, STATUS_NAME => 'NORMAL',
+		$c->{t}->ended({ STATUS => 0, STATUS_NAME => 'NORMAL',
 		    EXIT_STATUS => 0 });
 		my @n = notes($c);
 		for my $w (qw(bogus soon maybe finish later)) {
@@ -469,7 +464,7 @@ SH
 	check => sub {
 		my ($c, $t) = @_;
 		ok(wait_for_file($t->path('done'), T(5)), 'the script finished');
-		ended($c, { STATUS => 1, STATUS_NAME => 'ABORTED',
+		$c->{t}->ended({ STATUS => 1, STATUS_NAME => 'ABORTED',
 		    EXIT_CODE => 'exited', EXIT_STATUS => 0 });
 		unlike($c->{r}->stdout, qr/CGIWrap/i, 'control header removed');
 	},
@@ -486,7 +481,7 @@ SH
 	check => sub {
 		my ($c, $t) = @_;
 		ok(wait_for_file($t->path('done'), T(5)), 'the script finished');
-		ended($c, { STATUS => 1, STATUS_NAME => 'ABORTED',
+		$c->{t}->ended({ STATUS => 1, STATUS_NAME => 'ABORTED',
 		    EXIT_CODE => 'exited', EXIT_STATUS => 0 });
 	},
 },
@@ -502,7 +497,7 @@ SH
 	act => line_then_leave("ignore_user_abort off\n"),
 	check => sub {
 		my ($c, $t) = @_;
-		ended($c, { STATUS => 1, STATUS_NAME => 'ABORTED',
+		$c->{t}->ended({ STATUS => 1, STATUS_NAME => 'ABORTED',
 		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' });
 		ok(!-e $t->path('done'), 'the script was stopped');
 	},
@@ -522,8 +517,9 @@ SH
 	act => \&leave_then_go,
 	check => sub {
 		my ($c, $t, $r) = @_;
-		my ($rec, $log) = ended($c, { STATUS => 1, STATUS_NAME => 'ABORTED',
-		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' }, 8);
+		my ($rec, $log) = $c->{t}->ended({
+		    STATUS => 1, STATUS_NAME => 'ABORTED',
+		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' }, undef, within => 8);
 		ok(!-e $t->path('done'), 'the script was stopped');
 		my $off = num($c, 't_off');
 		ok(defined $off, 'the script sent off') or return;
@@ -552,7 +548,8 @@ SH
 	check => sub {
 		my ($c, $t) = @_;
 		ok(wait_for_file($t->path('done'), T(5)), 'the script finished');
-		my ($rec, $log) = ended($c, { STATUS => 1, EXIT_CODE => 'exited',
+		my ($rec, $log) = $c->{t}->ended({
+		    STATUS => 1, EXIT_CODE => 'exited',
 		    EXIT_STATUS => 0 });
 		is(scalar(my @l = $t->file_lines('usr1')), 1, 'USR1 exactly once');
 		like($log->{signals} // '', qr/USR1/, 'the log names USR1');
@@ -578,7 +575,7 @@ SH
 		my ($c, $t, $r) = @_;
 		exits($r, 0, 5);
 		like($r->stdout, qr/ready\nbye\n\z/, 'whole response');
-		ended($c, { STATUS => 0, EXIT_STATUS => 0 });
+		$c->{t}->ended({ STATUS => 0, EXIT_STATUS => 0 });
 		ok(-e $t->path('done'), 'the script finished');
 		ok(!-e $t->path('usr1'), 'no USR1');
 	},
@@ -624,7 +621,7 @@ sub early {
 	is(($t->file_lines('late_rc'))[0], 0,
 	    'output after finish was taken (and dropped)')
 	    if $c->{name} =~ /finish_line/;
-	ended($c, { STATUS => 0, STATUS_NAME => 'NORMAL',
+	$c->{t}->ended({ STATUS => 0, STATUS_NAME => 'NORMAL',
 	    EXIT_CODE => 'exited', EXIT_STATUS => 0 });
 	my ($fin, $done) = (num($c, 't_fin'), num($c, 't_done'));
 	ok(defined $fin && defined $done, 'the script recorded its times')
@@ -642,7 +639,7 @@ sub late {
 	ok($c->{eof}, 'client saw EOF') or return;
 	same($r->stdout, $CT . "\r\n" . $BODY, 'the full response');
 	is($r->wait_exit(T(5)), 0, 'front exits 0');
-	ended($c, { STATUS => 0, EXIT_STATUS => 0 });
+	$c->{t}->ended({ STATUS => 0, EXIT_STATUS => 0 });
 	my $done = num($c, 't_done');
 	ok(defined $done, 'the script recorded its end') or return;
 	cmp_ok($c->{eof}, '>=', $done, 'EOF only after the script completed');
@@ -701,7 +698,7 @@ SH
 		ok(wait_for_file($t->path('done'), T(2)),
 		    'the script wrote 4 MiB after finish without blocking');
 		is(($t->file_lines('late_rc'))[0], 0, 'its writes succeeded');
-		ended($c, { STATUS => 0, STATUS_NAME => 'NORMAL',
+		$c->{t}->ended({ STATUS => 0, STATUS_NAME => 'NORMAL',
 		    EXIT_CODE => 'exited', EXIT_STATUS => 0 });
 	},
 },
@@ -726,7 +723,7 @@ SH
 		    $c->{eof} - ($fin // 0));
 		is($r->stdout, "${CT}\r\nbody\n", 'no 504, nothing appended');
 		is($r->wait_exit(T(5)), 124, 'front exits 124');
-		ended($c, { STATUS => 2, STATUS_NAME => 'TIMEOUT',
+		$c->{t}->ended({ STATUS => 2, STATUS_NAME => 'TIMEOUT',
 		    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' });
 		ok(!-e $t->path('done'), 'stopped by the time limit');
 	},
@@ -755,7 +752,7 @@ SH
 		is($r->stdout, "${CT}\r\nbody\n", 'the response');
 		ok(wait_for_file($t->path('done'), T(5)), 'the script finished');
 		is($r->wait_exit(T(5)), 0, 'front exits 0');
-		ended($c, { STATUS => 0, STATUS_NAME => 'NORMAL',
+		$c->{t}->ended({ STATUS => 0, STATUS_NAME => 'NORMAL',
 		    EXIT_STATUS => 0 });
 		ok(!-e $t->path('usr1'), 'no USR1');
 	},
@@ -802,7 +799,7 @@ SH
 	    'then 4 MiB of output did not block the script');
 	is(($t->file_lines('late_rc'))[0], 0, 'its writes succeeded');
 	is($r->wait_exit(T(5)), 0, 'front exits 0');
-	ended($c, { STATUS => 0, STATUS_NAME => 'NORMAL',
+	$c->{t}->ended({ STATUS => 0, STATUS_NAME => 'NORMAL',
 	    EXIT_CODE => 'exited', EXIT_STATUS => 0 });
 	$t->cleanup;
 }
@@ -870,7 +867,7 @@ SH
 	ok(defined $fin && defined $done && $c->{eof} < $done - 0.3,
 	    '"finish" after the flood still works')
 	    or diag(sprintf 'EOF %.3f, done %.3f', $c->{eof} // 0, $done // 0);
-	ended($c, { STATUS => 0, STATUS_NAME => 'NORMAL',
+	$c->{t}->ended({ STATUS => 0, STATUS_NAME => 'NORMAL',
 	    EXIT_CODE => 'exited', EXIT_STATUS => 0 });
 	my @n = notes($c);
 	ok(@n >= 1 && @n <= 1011, 'at most one note per bad line')
@@ -919,7 +916,7 @@ SH
 sub part {
 	my ($name, $code) = @_;
 	return if $ENV{CONTROL_ONLY} && $name !~ /$ENV{CONTROL_ONLY}/;
-	local $Harness::DEGRADED = 0;
+	local $Poll::DEGRADED = 0;
 	subtest $name => $code;
 }
 
@@ -927,7 +924,7 @@ sub part {
 # another one failed (Harness shortens every wait after a timeout).
 sub case_test {
 	my ($name, $code) = @_;
-	local $Harness::DEGRADED = 0;
+	local $Poll::DEGRADED = 0;
 	subtest $name => $code;
 }
 

@@ -58,13 +58,12 @@ SH
 		    'TERM within 1 s of the hangup')
 		    or diag(sprintf 'hangup to TERM: %s s',
 			defined $ts ? sprintf('%.3f', $ts - $th) : 'never');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, {
+		my ($rec, $log) = $t->ended({
 			STATUS => 1, STATUS_NAME => 'ABORTED',
 			EXIT_CODE => 'killed', EXIT_STATUS => 'TERM',
 			PID => $cpid,
-		}, 'CGIWRAP_');
-		check_fields($log, { status => 'ABORTED', exit => 'killed:TERM',
+		},
+		    { status => 'ABORTED', exit => 'killed:TERM',
 		    signals => 'TERM', pid => $cpid });
 		ok(!-e $t->path('survived'), 'child did not go on');
 		is(scalar(my @l = $t->file_lines('term')), 1, 'one TERM');
@@ -98,12 +97,11 @@ SH
 	ok($grace >= 0.9 && $grace < T(2.5),
 	    'KILL came kill_grace (1 s) after TERM')
 	    or diag(sprintf 'TERM to death: %.3f s', $grace);
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, {
+	my ($rec, $log) = $t->ended({
 		STATUS => 1, STATUS_NAME => 'ABORTED',
 		EXIT_CODE => 'killed', EXIT_STATUS => 'KILL', PID => $cpid,
-	}, 'CGIWRAP_');
-	check_fields($log, { status => 'ABORTED', exit => 'killed:KILL',
+	},
+	    { status => 'ABORTED', exit => 'killed:KILL',
 	    signals => 'TERM,KILL' });
 	is(scalar(my @l = $t->file_lines('term')), 1, 'TERM was sent once');
 };

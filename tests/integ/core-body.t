@@ -34,10 +34,9 @@ SH
 	is($r->body_written, $SIZE, 'the harness wrote the whole body');
 	is($r->stdout, "Content-Type: text/plain\r\n\r\n$sum\n",
 	    'the child read exactly the body (SHA-256)');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, BYTES_IN => $SIZE,
-	    EXIT_STATUS => 0 }, 'CGIWRAP_');
-	check_fields($log, { in => $SIZE, status => 'NORMAL' });
+	my ($rec, $log) = $t->ended({ STATUS => 0, BYTES_IN => $SIZE,
+	    EXIT_STATUS => 0 },
+	    { in => $SIZE, status => 'NORMAL' });
 };
 
 both_modes 'no more than CONTENT_LENGTH bytes' => sub {
@@ -53,8 +52,7 @@ SH
 	is($r->finish(T(5)), 0, 'front exits 0');
 	is($r->stdout, "Content-Type: text/plain\r\n\r\n600\n",
 	    'the child read 600 bytes, then EOF');
-	my ($rec) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, BYTES_IN => 600 }, 'CGIWRAP_');
+	my ($rec) = $t->ended({ STATUS => 0, BYTES_IN => 600 });
 };
 
 both_modes 'without CONTENT_LENGTH: the body to EOF' => sub {
@@ -69,8 +67,7 @@ SH
 	is($r->finish(T(5)), 0, 'front exits 0');
 	is($r->stdout, "Content-Type: text/plain\r\n\r\n100000\n",
 	    'the child read the whole body, then EOF');
-	my ($rec) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, BYTES_IN => 100000 }, 'CGIWRAP_');
+	my ($rec) = $t->ended({ STATUS => 0, BYTES_IN => 100000 });
 };
 
 both_modes 'a child that never reads stdin hangs nothing' => sub {
@@ -87,10 +84,9 @@ SH
 	is($r->finish(T(5)), 0, 'front exits 0, in bounded time');
 	is($r->stdout, "Content-Type: text/plain\r\n\r\nnot reading\n",
 	    'the response arrived');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, EXIT_CODE => 'exited',
-	    EXIT_STATUS => 0 }, 'CGIWRAP_');
-	check_fields($log, { status => 'NORMAL' });
+	my ($rec, $log) = $t->ended({ STATUS => 0, EXIT_CODE => 'exited',
+	    EXIT_STATUS => 0 },
+	    { status => 'NORMAL' });
 };
 
 both_modes 'child writes 1 MiB before reading the body: no deadlock' => sub {
@@ -110,8 +106,7 @@ SH
 	my (undef, $body) = $r->response;
 	is(length($body // ''), (1 << 20) + 1 + 65, 'all output arrived');
 	is(substr($body // '', -65), "$sum\n", 'and the body reached the child');
-	my ($rec) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, BYTES_IN => 4 << 20 }, 'CGIWRAP_');
+	my ($rec) = $t->ended({ STATUS => 0, BYTES_IN => 4 << 20 });
 };
 
 done_testing;

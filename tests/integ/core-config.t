@@ -169,8 +169,7 @@ SH
 	my $took = ($r->exit_time // 0) - $r->started;
 	ok($took < T(5), 'after the section\'s 1 s')
 	    or diag(sprintf 'front exited after %.3f s', $took);
-	my ($rec) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 2 }, 'CGIWRAP_');
+	my ($rec) = $t->ended({ STATUS => 2 });
 };
 
 both_modes 'script section: other targets keep the global level' => sub {
@@ -184,8 +183,7 @@ SH
 	my $r = $t->run(mode => $mode, argv => [$prog]);
 	is($r->finish(T(6)), 0, 'ran its 1.5 s (exit 0)');
 	is($r->stdout, "Content-Type: text/plain\r\n\r\nok\n", 'response');
-	my ($rec) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, EXIT_STATUS => 0 }, 'CGIWRAP_');
+	my ($rec) = $t->ended({ STATUS => 0, EXIT_STATUS => 0 });
 };
 
 done_testing;

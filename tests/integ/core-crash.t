@@ -25,12 +25,11 @@ SH
 	is($r->stdout, "Content-Type: text/plain\r\n\r\npartial\n",
 	    'what the child wrote arrived');
 	my $cpid = $t->read_pidfile('child.pid');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, {
+	my ($rec, $log) = $t->ended({
 		STATUS => 0, EXIT_CODE => ['dumped', 'killed'],
 		EXIT_STATUS => 'SEGV', PID => $cpid, HTTP_STATUS => 200,
-	}, 'CGIWRAP_');
-	check_fields($log, { exit => qr/^(dumped|killed):SEGV\z/,
+	},
+	    { exit => qr/^(dumped|killed):SEGV\z/,
 	    status => 'NORMAL', pid => $cpid });
 };
 
@@ -44,10 +43,9 @@ SH
 	my $r = $t->run(mode => $mode, argv => [$prog]);
 	is($r->finish(T(5)), 128 + 11, 'front exits 128+SIGSEGV');
 	like(($r->response)[0] // '', qr/^Status: 502\b/m, 'Status: 502');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { EXIT_CODE => ['dumped', 'killed'],
-	    EXIT_STATUS => 'SEGV' }, 'CGIWRAP_');
-	check_fields($log, { exit => qr/^(dumped|killed):SEGV\z/,
+	my ($rec, $log) = $t->ended({ EXIT_CODE => ['dumped', 'killed'],
+	    EXIT_STATUS => 'SEGV' },
+	    { exit => qr/^(dumped|killed):SEGV\z/,
 	    error => qr/./ });
 };
 

@@ -31,8 +31,7 @@ sub check_502 {
 	like($head // '', qr/^Status: 502\b/m, 'Status: 502');
 	unlike($r->stdout, $leak, 'nothing of the child\'s output leaked')
 	    if $leak;
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($log, { error => qr/./, status => 'NORMAL' });
+	my ($rec, $log) = $t->ended(undef, { error => qr/./, status => 'NORMAL' });
 	return ($rec, $log);
 }
 
@@ -104,8 +103,7 @@ SH
 	like(($r->response)[0] // '', qr/^Status: 502\b/m, 'Status: 502');
 	unlike($r->stdout, qr/X-Pad/, 'nothing of the child\'s output leaked');
 	ok(defined $r->finish(T(8)), 'front exits');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($log, { error => qr/./ });
+	my ($rec, $log) = $t->ended(undef, { error => qr/./ });
 };
 
 both_modes 'header block just under max_header_size passes' => sub {
@@ -142,9 +140,8 @@ SH
 	is($r->finish(T(5)), 0, 'front exits 0');
 	is($r->stdout, "Content-Type: text/plain\r\nStatus: 201 Created\r\n\r\nbody\n",
 	    'stdout is exactly what the child wrote');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { HTTP_STATUS => 201 }, 'CGIWRAP_');
-	check_fields($log, { http => 201 });
+	my ($rec, $log) = $t->ended({ HTTP_STATUS => 201 },
+	    { http => 201 });
 };
 
 both_modes 'nph- program: output passes untouched' => sub {
@@ -185,10 +182,9 @@ for my $what (sort keys %NPH) {
 		is($r->finish(T(5)), 0, 'front exits 0');
 		is($r->stdout, $head . $body,
 		    'stdout is exactly what the child wrote');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, { STATUS => 0, HTTP_STATUS => $code,
-		    BYTES_OUT => length $body }, 'CGIWRAP_');
-		check_fields($log, { http => $code, out => length $body });
+		my ($rec, $log) = $t->ended({ STATUS => 0, HTTP_STATUS => $code,
+		    BYTES_OUT => length $body },
+		    { http => $code, out => length $body });
 		ok(!exists $log->{error}, 'no error in the log');
 	};
 }
@@ -206,10 +202,8 @@ both_modes 'nph- program with a large body: its length recorded' => sub {
 	is(substr($out, 0, length $head), $head, 'the head untouched');
 	is(Digest::SHA::sha256_hex(substr($out, length $head)), $sum,
 	    'the body untouched');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { HTTP_STATUS => 200, BYTES_OUT => 3 << 20 },
-	    'CGIWRAP_');
-	check_fields($log, { http => 200, out => 3 << 20 });
+	my ($rec, $log) = $t->ended({ HTTP_STATUS => 200, BYTES_OUT => 3 << 20 },
+	    { http => 200, out => 3 << 20 });
 };
 
 # Without a complete head there is no status to tell nor a body to
@@ -233,10 +227,9 @@ for my $what (sort keys %NPH_HEADLESS) {
 		my $r = $t->run(mode => $mode, argv => [$prog]);
 		is($r->finish(T(5)), 0, 'front exits 0');
 		is($r->stdout, $out, 'stdout is exactly what the child wrote');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, { STATUS => 0, HTTP_STATUS => '',
-		    BYTES_OUT => length $out }, 'CGIWRAP_');
-		check_fields($log, { http => '-', out => length $out });
+		my ($rec, $log) = $t->ended({ STATUS => 0, HTTP_STATUS => '',
+		    BYTES_OUT => length $out },
+		    { http => '-', out => length $out });
 	};
 }
 

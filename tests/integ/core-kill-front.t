@@ -60,13 +60,12 @@ for my $moment ('before any output', 'after the header', 'mid-body') {
 		ok($r->kill_front('KILL'), 'SIGKILL sent to the front');
 		ok(defined $r->wait_exit(T(2)), 'front is gone');
 		is($r->exit_signal, 9, 'front died of SIGKILL');
-		my ($rec, $log) = $t->outcome(T(5));
-		check_fields($rec, {
+		my ($rec, $log) = $t->ended({
 			STATUS => 1, STATUS_NAME => 'ABORTED',
 			EXIT_CODE => 'killed', EXIT_STATUS => ['TERM', 'KILL'],
 			PID => $cpid,
-		}, 'CGIWRAP_');
-		check_fields($log, { status => 'ABORTED', pid => $cpid,
+		},
+		    { status => 'ABORTED', pid => $cpid,
 		    exit => qr/^killed:(TERM|KILL)\z/ });
 		is_deeply([pids_alive($cpid)], [], 'child is gone');
 	};
@@ -83,12 +82,11 @@ both_modes 'front SIGKILLed after the child closed stdout: still NORMAL' => sub 
 	ok(defined $r->wait_exit(T(2)), 'front is gone');
 	$t->write_file('go', '');
 	ok(wait_for_file($t->path('finished'), T(5)), 'child finished');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, {
+	my ($rec, $log) = $t->ended({
 		STATUS => 0, STATUS_NAME => 'NORMAL', EXIT_CODE => 'exited',
 		EXIT_STATUS => 0, PID => $cpid,
-	}, 'CGIWRAP_');
-	check_fields($log, { status => 'NORMAL', exit => 'exited:0' });
+	},
+	    { status => 'NORMAL', exit => 'exited:0' });
 };
 
 both_modes 'front SIGKILLed with ignore_user_abort: child runs on' => sub {
@@ -119,10 +117,9 @@ SH
 	$t->write_file('go', '');
 	ok(wait_for_file($t->path('finished'), T(5)), 'child finished');
 	ok(!-e $t->path('fail'), 'its writes did not fail');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 1, EXIT_CODE => 'exited',
-	    EXIT_STATUS => 5, PID => $cpid }, 'CGIWRAP_');
-	check_fields($log, { status => 'ABORTED', exit => 'exited:5' });
+	my ($rec, $log) = $t->ended({ STATUS => 1, EXIT_CODE => 'exited',
+	    EXIT_STATUS => 5, PID => $cpid },
+	    { status => 'ABORTED', exit => 'exited:5' });
 	is(scalar(my @l = $t->file_lines('usr1')), 1, 'USR1 once');
 };
 
@@ -143,10 +140,9 @@ SH
 	$r->kill_front('TERM');
 	is($r->wait_exit(T(2)), 143, 'front exits 128+SIGTERM');
 	ok($t->wait_lines('term', T(3)), 'child got TERM');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 1, STATUS_NAME => 'ABORTED',
-	    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' }, 'CGIWRAP_');
-	check_fields($log, { status => 'ABORTED', exit => 'killed:TERM' });
+	my ($rec, $log) = $t->ended({ STATUS => 1, STATUS_NAME => 'ABORTED',
+	    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' },
+	    { status => 'ABORTED', exit => 'killed:TERM' });
 };
 
 done_testing;

@@ -33,8 +33,7 @@ SH
 	is($soft{'Max processes'}, 500, 'limit_nproc');
 	is($soft{'Max open files'}, 64, 'limit_nofile');
 	is($soft{'Max file size'}, 1000000, 'limit_fsize (bytes)');
-	my ($rec) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0 }, 'CGIWRAP_');
+	my ($rec) = $t->ended({ STATUS => 0 });
 };
 
 both_modes 'limit_fsize: a write past it fails in the child' => sub {
@@ -66,12 +65,11 @@ SH
 	my $took = ($r->exit_time // 0) - $r->started;
 	ok($took < 19, 'ended by the 1 s CPU limit, not the 20 s wall limit')
 	    or diag(sprintf '%.3f s', $took);
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, {
+	my ($rec, $log) = $t->ended({
 		STATUS => 2, STATUS_NAME => 'TIMEOUT',
 		EXIT_CODE => ['killed', 'dumped'], EXIT_STATUS => ['XCPU', 'KILL'],
-	}, 'CGIWRAP_');
-	check_fields($log, { status => 'TIMEOUT',
+	},
+	    { status => 'TIMEOUT',
 	    exit => qr/^(killed|dumped):(XCPU|KILL)\z/ });
 };
 

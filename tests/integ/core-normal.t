@@ -37,14 +37,13 @@ SH
 	is(sha256_hex($body // ''), $sum, 'body SHA-256 equals the data\'s');
 	is($r->stderr, '', 'nothing on stderr');
 	my $cpid = $t->read_pidfile('child.pid');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, {
+	my ($rec, $log) = $t->ended({
 		STATUS => 0, STATUS_NAME => 'NORMAL', EXIT_CODE => 'exited',
 		EXIT_STATUS => 0, PID => $cpid, TARGET => realpath($prog),
 		HTTP_STATUS => 200, BYTES_IN => 0,
 		BYTES_OUT => [ $SIZE, length $r->stdout ],
 		ELAPSED_MS => qr/^\d+\z/,
-	}, 'CGIWRAP_');
+	});
 	is($rec->{HTTP_X_HARNESS}, 'x-' . (split m{/}, $t->dir)[-1],
 	    'shutdown command gets the CGI variables');
 	is($rec->{REQUEST_METHOD}, 'GET', 'REQUEST_METHOD passed too');
@@ -74,10 +73,9 @@ SH
 	is($r->finish(T(5)), 3, 'front exits 3');
 	is($r->stdout, "Content-Type: text/plain\r\n\r\nthree\n",
 	    'response passed through');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, EXIT_CODE => 'exited',
-	    EXIT_STATUS => 3 }, 'CGIWRAP_');
-	check_fields($log, { status => 'NORMAL', exit => 'exited:3' });
+	my ($rec, $log) = $t->ended({ STATUS => 0, EXIT_CODE => 'exited',
+	    EXIT_STATUS => 3 },
+	    { status => 'NORMAL', exit => 'exited:3' });
 };
 
 both_modes 'Status header and LF-only header block pass unchanged' => sub {
@@ -92,9 +90,8 @@ SH
 	my $r = $t->run(mode => $mode, argv => [$prog]);
 	is($r->finish(T(5)), 0, 'front exits 0');
 	is($r->stdout, $out, 'stdout is exactly what the child wrote');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, HTTP_STATUS => 404 }, 'CGIWRAP_');
-	check_fields($log, { status => 'NORMAL', http => 404 });
+	my ($rec, $log) = $t->ended({ STATUS => 0, HTTP_STATUS => 404 },
+	    { status => 'NORMAL', http => 404 });
 };
 
 # A server may pass a name twice (nginx does for a repeated header): a
@@ -164,9 +161,8 @@ SH
 	}
 	is_deeply(\@held, [], 'child holds no descriptor of the server')
 	    or diag("server: @{[ $r->server_fds ]}\nchild:\n$fds");
-	my ($rec) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, PID => qr/^\d+\z/,
-	    EXIT_CODE => 'exited' }, 'CGIWRAP_');
+	my ($rec) = $t->ended({ STATUS => 0, PID => qr/^\d+\z/,
+	    EXIT_CODE => 'exited' });
 	isnt($rec->{CGIWRAP_PID}, 1, 'request cannot forge CGIWRAP_PID');
 };
 

@@ -141,7 +141,8 @@ SH
 	is($r->finish(T(5)), 0, 'front exits 0');
 	ok($t->wait_lines('slow.pid', T(5)), 'slow command started');
 	ok($t->wait_lines('marks', T(5)), 'the next command ran');
-	my $took = Time::HiRes::time() - (slurp($t->path('slow.start')) // 0);
+	my $took = Time::HiRes::time()
+	    - (slurp_or_undef($t->path('slow.start')) // 0);
 	ok($took >= 0.9 && $took < T(3.5), 'after the 1 s timeout')
 	    or diag(sprintf '%.3f s', $took);
 	is_deeply([$t->procs($t->path('slownap'))], [],
@@ -161,7 +162,7 @@ SH
 
 sub entries {
 	my ($t, $name) = @_;
-	return split /\0/, slurp($t->path($name)) // '';
+	return split /\0/, slurp($t->path($name));
 }
 
 # The status variables cgiwrap adds for a shutdown command.

@@ -30,12 +30,11 @@ SH
 	    or diag('stdout: ' . $r->stdout);
 	like($head // '', qr/^Status: 504\b/m, 'Status: 504');
 	my $cpid = $t->read_pidfile('child.pid');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, {
+	my ($rec, $log) = $t->ended({
 		STATUS => 2, STATUS_NAME => 'TIMEOUT', EXIT_CODE => 'killed',
 		EXIT_STATUS => 'TERM', PID => $cpid,
-	}, 'CGIWRAP_');
-	check_fields($log, { status => 'TIMEOUT', exit => 'killed:TERM',
+	},
+	    { status => 'TIMEOUT', exit => 'killed:TERM',
 	    signals => 'TERM', pid => $cpid });
 };
 
@@ -53,11 +52,10 @@ SH
 	is($r->finish(T(6)), 124, 'front exits 124');
 	is($r->stdout, "Content-Type: text/plain\r\n\r\npartial\n",
 	    'client got exactly what the child wrote, nothing added');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 2, STATUS_NAME => 'TIMEOUT',
+	my ($rec, $log) = $t->ended({ STATUS => 2, STATUS_NAME => 'TIMEOUT',
 	    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM',
-	    HTTP_STATUS => 200 }, 'CGIWRAP_');
-	check_fields($log, { status => 'TIMEOUT', http => 200 });
+	    HTTP_STATUS => 200 },
+	    { status => 'TIMEOUT', http => 200 });
 };
 
 both_modes 'timeout: child ignoring TERM gets KILL after kill_grace' => sub {
@@ -74,9 +72,8 @@ SH
 	my $r = $t->run(mode => $mode, argv => [$prog]);
 	is($r->finish(T(8)), 124, 'front exits 124');
 	like(($r->response)[0] // '', qr/^Status: 504\b/m, 'Status: 504');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 2, EXIT_CODE => 'killed',
-	    EXIT_STATUS => 'KILL' }, 'CGIWRAP_');
+	my ($rec, $log) = $t->ended({ STATUS => 2, EXIT_CODE => 'killed',
+	    EXIT_STATUS => 'KILL' });
 	ok(($rec->{CGIWRAP_ELAPSED_MS} // 0) >= 1900,
 	    'killed after limit + grace') or diag("elapsed_ms: "
 	    . ($rec->{CGIWRAP_ELAPSED_MS} // 'undef'));
@@ -95,10 +92,9 @@ SH
 	my $r = $t->run(mode => $mode, argv => [$prog]);
 	is($r->finish(T(5)), 0, 'front exits 0');
 	is($r->stdout, "Content-Type: text/plain\r\n\r\nfine\n", 'response');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, EXIT_CODE => 'exited',
-	    EXIT_STATUS => 0 }, 'CGIWRAP_');
-	check_fields($log, { status => 'NORMAL', signals => '-' });
+	my ($rec, $log) = $t->ended({ STATUS => 0, EXIT_CODE => 'exited',
+	    EXIT_STATUS => 0 },
+	    { status => 'NORMAL', signals => '-' });
 };
 
 both_modes 'finish early (stdout closed), then the time limit: status 2' => sub {
@@ -118,10 +114,9 @@ SH
 	is($r->stdout, "Content-Type: text/plain\r\n\r\ncomplete\n",
 	    'the whole response, no 504');
 	ok(defined $r->wait_exit(T(5)), 'front exits');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 2, STATUS_NAME => 'TIMEOUT',
-	    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' }, 'CGIWRAP_');
-	check_fields($log, { status => 'TIMEOUT' });
+	my ($rec, $log) = $t->ended({ STATUS => 2, STATUS_NAME => 'TIMEOUT',
+	    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM' },
+	    { status => 'TIMEOUT' });
 };
 
 # Without hard_time_limit this script runs for ever: every "time_limit 2"
@@ -149,11 +144,10 @@ SH
 	    'the script renewed its time limit every second');
 	like(($r->response)[0] // '', qr/^Status: 504\b/m, 'Status: 504');
 	my $cpid = $t->read_pidfile('child.pid');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, {
+	my ($rec, $log) = $t->ended({
 		STATUS => 2, STATUS_NAME => 'TIMEOUT', EXIT_CODE => 'killed',
 		EXIT_STATUS => 'TERM', PID => $cpid, HTTP_STATUS => '',
-	}, 'CGIWRAP_');
+	});
 	ok(($rec->{CGIWRAP_ELAPSED_MS} // 0) >= 3000, 'elapsed_ms >= 3000')
 	    or diag('elapsed_ms ' . ($rec->{CGIWRAP_ELAPSED_MS} // 'undef'));
 	check_fields($log, { status => 'TIMEOUT', exit => 'killed:TERM',
@@ -177,10 +171,9 @@ SH
 	is($r->finish(T(8)), 124, 'front exits 124');
 	is($r->stdout, "Content-Type: text/plain\r\n\r\npartial\n",
 	    'client got exactly what the child wrote, nothing added');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 2, STATUS_NAME => 'TIMEOUT',
+	my ($rec, $log) = $t->ended({ STATUS => 2, STATUS_NAME => 'TIMEOUT',
 	    EXIT_CODE => 'killed', EXIT_STATUS => 'KILL',
-	    HTTP_STATUS => 200 }, 'CGIWRAP_');
+	    HTTP_STATUS => 200 });
 	my $ms = $rec->{CGIWRAP_ELAPSED_MS} // 0;
 	ok($ms >= 1900 && $ms < T(5) * 1000,
 	    'killed after the hard limit + grace, long before 30 s')

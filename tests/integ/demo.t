@@ -34,7 +34,7 @@ sub gone {
 	my ($dir, $name) = @_;
 	ok(defined $dir, "$name: the demo named its directory");
 	return unless defined $dir;
-	ok(wait_until(10, sub { !pids_matching(qr/\Q$dir\E/) }),
+	ok(wait_for(sub { !pids_matching(qr/\Q$dir\E/) }, T(10)),
 	    "$name: no process of the demo is left (Apache, scripts)")
 	    or diag(join "\n", map { "  $_: " . (proc_cmdline($_) // '') }
 	    pids_matching(qr/\Q$dir\E/));
@@ -47,7 +47,7 @@ sub gone {
 
 my $port = free_port();
 my $t0 = time;
-my $r = run_cgi(argv => \@MAKE, timeout => 60,
+my $r = run_cgi(argv => \@MAKE, timeout => T(60),
     env => { %ENV, CGIWRAP => $CGIWRAP, DEMO_KEEP => 0, DEMO_PORT => $port });
 my $out = $r->{stdout};
 note(sprintf('make demo (DEMO_KEEP=0) took %.1f s', time - $t0));
@@ -97,25 +97,25 @@ if ($pid == 0) {
 	delete $ENV{DEMO_KEEP};
 	exec @MAKE or POSIX::_exit(127);
 }
-my $serving = wait_until(60, sub { slurp("$log") =~ /Apache keeps serving/ });
+my $serving = wait_for(sub { slurp("$log") =~ /Apache keeps serving/ }, T(60));
 ok($serving, 'DEMO_KEEP unset: it keeps serving after the walk-through')
     or diag(slurp("$log"));
 my $dir = demo_dir(slurp("$log"));
 if ($serving) {
-	my $q = curl_get("http://127.0.0.1:$port/cgi-bin/quick.cgi", max_time => 10);
+	my $q = curl_get("http://127.0.0.1:$port/cgi-bin/quick.cgi", max_time => T(10));
 	is($q->{code}, 200, 'a request after the walk-through is served');
 	like($q->{body}, qr/Hello from quick\.cgi/, 'by quick.cgi');
-	ok(wait_until(10, sub { slurp("$log") =~ /^\s+record: .*quick\.cgi status=0/m }),
+	ok(wait_for(sub { slurp("$log") =~ /^\s+record: .*quick\.cgi status=0/m }, T(10)),
 	    'the request\'s shutdown record is shown as it comes');
 }
 my $t1 = time;
 kill 'INT', -$pid;	# Ctrl-C in a terminal
 my $st;
-my $ended = wait_until(20, sub {
+my $ended = wait_for(sub {
 	return 0 unless waitpid($pid, WNOHANG) == $pid;
 	$st = $?;
 	return 1;
-});
+}, T(20));
 ok($ended, sprintf('Ctrl-C ends it (%.1f s)', time - $t1));
 unless ($ended) {
 	kill 'KILL', -$pid;

@@ -16,7 +16,7 @@ use File::Temp qw(tempdir);
 use Test::More;
 use Time::HiRes qw(time sleep);
 use lib "$FindBin::Bin/../lib";
-use Harness qw(T);
+use Harness qw(T wait_for slurp slurp_or_undef);
 
 my $TOP = abs_path("$FindBin::Bin/../..");
 my $BIN = $ENV{CGIWRAP} || "$TOP/cgiwrap";
@@ -24,13 +24,6 @@ my $MAN8 = "$TOP/man/cgiwrap.8";
 my $MAN5 = "$TOP/man/cgiwrap.conf.5";
 my $SAMPLE = "$TOP/etc/cgiwrap.conf";
 my $TMP = tempdir('cgiwrap-docs.XXXXXX', TMPDIR => 1, CLEANUP => 1);
-
-sub slurp {
-	my ($path) = @_;
-	open(my $fh, '<', $path) or return undef;
-	local $/;
-	return scalar <$fh>;
-}
 
 sub write_conf {
 	my ($name, $text) = @_;
@@ -127,7 +120,7 @@ my @options = sort keys %default;
 cmp_ok(scalar(@options), '>=', 20, 'cgiwrap -e lists the settings')
     or diag(join(' ', @options));
 my %opt = map { $_ => 1 } @options;
-my $src = slurp("$TOP/src/config.c") // '';
+my $src = slurp("$TOP/src/config.c");
 $opt{$1} = 1 while $src =~ /\bCFG_(?:STR|STR_LIST|BOOL|INT|SEC)\(\s*"(\w+)"/g;
 $opt{$1} = 1 while $src =~ /\bSETTING\(\s*OPT_\w+\s*,\s*(\w+)/g;
 $opt{$1} = 1 while $src =~ /\bSETTING_AS\(\s*OPT_\w+\s*,\s*"(\w+)"/g;
@@ -167,7 +160,7 @@ for my $name (sort keys %opt) {
 	}
 	my %var;
 	for my $c (glob("$TOP/cgiwrap.c $TOP/src/*.c")) {
-		my $s = slurp($c) // next;
+		my $s = slurp_or_undef($c) // next;
 		$var{$1} = 1 while $s =~ /"(CGIWRAP_[A-Z_]+)"/g;
 	}
 	cmp_ok(scalar(keys %var), '>=', 10, 'CGIWRAP_* variables in the code');
@@ -208,7 +201,7 @@ for my $name (sort keys %opt) {
 			return;
 		}
 		return unless -f $_ && -T $_;
-		my $text = slurp($_) // return;
+		my $text = slurp_or_undef($_) // return;
 		push @bad, "$_: $1" while $text =~
 		    /(SPEC\.md|\.\.\/shared|\bR-[A-Z]{2,}(?:-\d+)?\b)/g;
 	} }, $TOP);
@@ -218,10 +211,10 @@ for my $name (sort keys %opt) {
 
 # 7. The systemd unit runs the binary where the README installs it.
 {
-	my $readme = slurp("$TOP/README") // '';
+	my $readme = slurp("$TOP/README");
 	my ($prefix) = $readme =~ /make install PREFIX=(\S+)/;
 	ok(defined $prefix, 'the README installs with make install PREFIX=');
-	my ($exec) = (slurp("$TOP/etc/cgiwrap.service") // '')
+	my ($exec) = slurp("$TOP/etc/cgiwrap.service")
 	    =~ /^ExecStart=(\S+)/m;
 	is($exec, ($prefix // '') . '/bin/cgiwrap',
 	    'etc/cgiwrap.service runs the binary the README installs');
@@ -261,10 +254,8 @@ for my $args (['-q'], ['-c'], ['--'], ['-w', 'x']) {
 	    . "shutdown \"$name\" { command = {\"$TMP/audit.sh\"} }\n");
 	my ($out, $rc) = run($BIN, '-c', $conf, '--', $prog);
 	is($rc, 0, 'the example program ran') or diag($out);
-	my $deadline = time + T(10);
-	sleep 0.05 until (slurp($log) // '') =~ /shutdown=/
-	    || time > $deadline;
-	my @got = grep { /note=/ } split /\n/, slurp($log) // '';
+	wait_for(sub { slurp($log) =~ /shutdown=/ }, T(10));
+	my @got = grep { /note=/ } split /\n/, slurp($log);
 	s/^target=\Q$prog\E /target=\/usr\/lib\/cgi-bin\/report.cgi /,
 	    s/ pid=\d+ / pid=4242 / for @got;
 	is_deeply(\@got, \@want, 'the notes of cgiwrap.8 are those cgiwrap '

@@ -17,7 +17,7 @@ use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Time::HiRes qw(time);
-use Server qw(curl_get wait_until wait_for_file slurp parse_env write_file);
+use Server qw(T curl_get wait_for wait_for_data slurp parse_env write_file);
 use Nginx qw(:all);
 
 my $CGIWRAP = cgiwrap_behind_nginx();
@@ -64,18 +64,18 @@ sub drain_finishes {
 	my ($cw, $ng) = start_pair($fx, $kind, $tag, 2) or return;
 	my $f0 = failures();
 	my $s = http_open($ng->port, '/cgi-bin/silent?id=drain');
-	ok(wait_for_file("$fx->{run}/drain.pid", 20),
+	ok(wait_for_data("$fx->{run}/drain.pid", T(20)),
 	    "$tag: the program started");
 	my $sock = $cw->socket;
 	kill 'TERM', $cw->pid;
 	my $t1 = time;
 	# The idle worker leaves at once: the master has passed SIGTERM on.
-	ok(wait_until(10, sub { scalar(my @w = $cw->workers) == 1 }),
+	ok(wait_for(sub { scalar(my @w = $cw->workers) == 1 }, T(10)),
 	    "$tag: after SIGTERM the idle worker is gone, the busy one stays");
 	ok(kill(0, $cw->pid), "$tag: the master waits for the running request");
 	# A request arriving now is not taken (it waits in the backlog and
 	# fails when the master is gone).
-	my $late = fcgi_connect($sock, 5);
+	my $late = fcgi_connect($sock, T(5));
 	fcgi_write($late, fcgi_begin(1) . fcgi_params(1, fcgi_pairs(
 	    SCRIPT_FILENAME => "$fx->{prog}/hello", REQUEST_METHOD => 'GET',
 	    QUERY_STRING => 'id=late')) . fcgi_stdin(1, '')) if $late;
@@ -84,9 +84,9 @@ sub drain_finishes {
 	like($reply, qr{\AHTTP/1\.1 200 .*\r\n\r\nreleased drain\n\z}s,
 	    "$tag: the running request finished with its full response")
 	    or diag("reply: $reply");
-	my $rec = wait_record($fx, 'drain', 10) // {};
+	my $rec = wait_record($fx, 'drain', T(10)) // {};
 	is($rec->{CGIWRAP_STATUS}, '0', "$tag: ... with CGIWRAP_STATUS=0");
-	ok($cw->wait_exit(15), "$tag: then the master exits");
+	ok($cw->wait_exit(T(15)), "$tag: then the master exits");
 	note(sprintf("$tag: master gone %.2f s after SIGTERM", time - $t1));
 	is($cw->exit_status, 0, "$tag: exit status 0");
 	my $r = $late ? fcgi_read($late, 10) : { stdout => 'no connection' };
@@ -97,7 +97,7 @@ sub drain_finishes {
 		(my $path = $sock) =~ s/^unix://;
 		ok(!-e $path, "$tag: the master removed its socket file");
 	}
-	ok(no_scripts_left($fx, 10), "$tag: no process of the program left")
+	ok(no_scripts_left($fx, T(10)), "$tag: no process of the program left")
 	    or diag(show_pids(script_pids($fx)));
 	dump_logs($tag, $fx, $cw, $ng) if failures() > $f0;
 	$ng->stop;
@@ -112,12 +112,12 @@ sub drain_aborts {
 	my ($cw, $ng) = start_pair($fx, $kind, $tag, 2) or return;
 	my $f0 = failures();
 	my $s = http_open($ng->port, '/cgi-bin/silent?id=past');
-	ok(wait_for_file("$fx->{run}/past.pid", 20),
+	ok(wait_for_data("$fx->{run}/past.pid", T(20)),
 	    "$tag: the program started");
 	my $pid = pid_in("$fx->{run}/past.pid");
 	kill 'TERM', $cw->pid;
 	my $t1 = time;
-	my $rec = wait_record($fx, 'past', 20) // {};
+	my $rec = wait_record($fx, 'past', T(20)) // {};
 	my $after = time - $t1;
 	is($rec->{CGIWRAP_STATUS}, '1', "$tag: the request running past "
 	    . 'kill_grace ends with CGIWRAP_STATUS=1');
@@ -127,11 +127,11 @@ sub drain_aborts {
 	note(sprintf("$tag: record %.2f s after SIGTERM", $after));
 	ok(!-e "$fx->{run}/past.done", "$tag: the program did not finish");
 	ok($pid && !kill(0, $pid), "$tag: the program is gone");
-	ok($cw->wait_exit(15), "$tag: the master exits");
+	ok($cw->wait_exit(T(15)), "$tag: the master exits");
 	is($cw->exit_status, 0, "$tag: exit status 0");
 	my $reply = $s ? http_read($s, 10) : '';
 	note("$tag: the client got: " . (($reply =~ /\A(.*?)\r?\n/)[0] // '(nothing)'));
-	ok(no_scripts_left($fx, 10), "$tag: no process of the program left")
+	ok(no_scripts_left($fx, T(10)), "$tag: no process of the program left")
 	    or diag(show_pids(script_pids($fx)));
 	dump_logs($tag, $fx, $cw, $ng) if failures() > $f0;
 	$ng->stop;
@@ -149,7 +149,7 @@ EOF
 	my ($cw, $ng) = start_pair($fx, $kind, $tag, 1) or return;
 	my $f0 = failures();
 	my $gen = sub {
-		my $r = curl_get($ng->url('/cgi-bin/env?id=probe'), max_time => 20);
+		my $r = curl_get($ng->url('/cgi-bin/env?id=probe'), max_time => T(20));
 		return $r->{code} eq '200' ? parse_env($r->{body})->{CONF_GEN} // ''
 		    : "HTTP $r->{code}";
 	};
@@ -166,12 +166,12 @@ script "*/timeout" {
 EOF
 	kill 'HUP', $cw->pid;
 	my $g = '';
-	ok(wait_until(15, sub { ($g = $gen->()) eq '2' }),
+	ok(wait_for(sub { ($g = $gen->()) eq '2' }, T(15)),
 	    "$tag: after SIGHUP the new configuration is in force")
 	    or diag("CONF_GEN=$g");
-	my $r = curl_get($ng->url('/cgi-bin/timeout?id=to1'), max_time => 30);
+	my $r = curl_get($ng->url('/cgi-bin/timeout?id=to1'), max_time => T(30));
 	is($r->{code}, 504, "$tag: the new max_execution_time = 1s: 504");
-	my $rec = wait_record($fx, 'to1', 10) // {};
+	my $rec = wait_record($fx, 'to1', T(10)) // {};
 	is($rec->{CGIWRAP_STATUS}, '2', "$tag: ... and CGIWRAP_STATUS=2");
 	is_deeply([$cw->workers], \@w, "$tag: the same worker (no restart)");
 
@@ -182,7 +182,7 @@ env_set = {"CONF_GEN=3"}
 EOF
 	my $conf = $fx->{conf};
 	kill 'HUP', $cw->pid;
-	ok(wait_until(15, sub { $cw->out =~ /not reloaded/ }),
+	ok(wait_for(sub { $cw->out =~ /not reloaded/ }, T(15)),
 	    "$tag: a broken configuration is refused with a stderr line")
 	    or diag($cw->out);
 	like($cw->out, qr/^cgiwrap: \Q$conf\E: not reloaded, the old/m,
@@ -191,21 +191,21 @@ EOF
 	    "$tag: ... and the error (file, line, option)");
 	ok(kill(0, $cw->pid), "$tag: the master still runs");
 	is($gen->(), '2', "$tag: the program still gets the old configuration");
-	$r = curl_get($ng->url('/cgi-bin/timeout?id=to2'), max_time => 30);
+	$r = curl_get($ng->url('/cgi-bin/timeout?id=to2'), max_time => T(30));
 	is($r->{code}, 504, "$tag: the old time limit still applies (504)");
-	$rec = wait_record($fx, 'to2', 10) // {};
+	$rec = wait_record($fx, 'to2', T(10)) // {};
 	is($rec->{CGIWRAP_STATUS}, '2', "$tag: ... CGIWRAP_STATUS=2");
 	# A worker that replaces a dead one gets the good configuration too.
 	kill 'KILL', @w;
-	ok(wait_until(10, sub {
+	ok(wait_for(sub {
 		my @n = $cw->workers;
 		return @n == 1 && $n[0] != $w[0];
-	}), "$tag: a killed worker is replaced");
+	}, T(10)), "$tag: a killed worker is replaced");
 	is($gen->(), '2', "$tag: the new worker has the last good configuration");
 	dump_logs($tag, $fx, $cw, $ng) if failures() > $f0;
 	ok($ng->stop, "$tag: nginx stopped") or diag($ng->stop_problem);
 	ok($cw->stop, "$tag: cgiwrap stopped cleanly") or diag($cw->stop_problem);
-	ok(no_scripts_left($fx, 10), "$tag: no process of the program left");
+	ok(no_scripts_left($fx, T(10)), "$tag: no process of the program left");
 }
 
 for my $kind (qw(unix tcp)) {

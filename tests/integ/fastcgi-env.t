@@ -11,7 +11,7 @@ use warnings;
 use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
-use Server qw(curl_get write_file);
+use Server qw(T curl_get write_file);
 use Nginx qw(:all);
 
 cgiwrap_behind_nginx(tools => [qw(curl)]);
@@ -65,7 +65,7 @@ is_deeply([grep { /^HTTP_X_SET=/ } @got], ['HTTP_X_SET=config'],
     'env_set: the program sees only the config\'s value');
 is_deeply([grep { /^HTTP_X_GONE=/ } @got], [],
     'env_unset: the program sees no copy');
-my $rec = wait_record($fx, 'environ', 10) // {};
+my $rec = wait_record($fx, 'environ', T(10)) // {};
 is($rec->{HTTP_X_SET}, 'config', 'the shutdown command: the config\'s value');
 ok(!exists $rec->{HTTP_X_GONE}, 'the shutdown command: no HTTP_X_GONE');
 

@@ -23,7 +23,7 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Socket qw(SHUT_WR);
 use Time::HiRes qw(time);
-use Server qw(curl_get wait_until wait_for_file slurp);
+use Server qw(T curl_get wait_for wait_for_data slurp);
 use Nginx qw(:all);
 
 my $CGIWRAP = cgiwrap_behind_nginx();
@@ -69,7 +69,7 @@ sub asan_reports {
 # back (TIMEOUT). Returns what fcgi_read returns.
 sub raw {
 	my ($addr, $bytes, %o) = @_;
-	my $s = fcgi_connect($addr, 5)
+	my $s = fcgi_connect($addr, T(5))
 	    or return { connect_error => "$!", stdout => '' };
 	fcgi_write($s, $bytes);
 	if ($o{close}) {
@@ -77,7 +77,7 @@ sub raw {
 		return { closed_by_us => 1, stdout => '', stderr => '' };
 	}
 	shutdown($s, SHUT_WR);
-	my $r = fcgi_read($s, $o{timeout} // 10);
+	my $r = fcgi_read($s, $o{timeout} // T(10));
 	close $s;
 	return $r;
 }
@@ -115,7 +115,7 @@ sub run_kind {
 		return;
 	}
 	my $addr = $cw->socket;
-	my @pool = $cw->wait_workers(2, 10);
+	my @pool = $cw->wait_workers(2, T(10));
 	is(scalar @pool, 2, "$kind: 2 workers");
 	my $n = 0;
 
@@ -127,12 +127,12 @@ sub run_kind {
 		my ($what, $todo) = @_;
 		$n++;
 		my $r = fcgi_request($addr, params => [params($fx, 'hello',
-		    "after-$n")], timeout => 20);
+		    "after-$n")], timeout => T(20));
 		my $ok = ok($r->{end} && $r->{stdout} =~ /\r\n\r\nhello from cgiwrap\n\z/,
 		    "$kind: $what: then a normal request is served")
 		    or diag(describe($r));
 		$ok &= ok(kill(0, $cw->pid), "$kind: $what: the master runs");
-		my @now = $cw->wait_workers(2, 10);
+		my @now = $cw->wait_workers(2, T(10));
 		$ok &= is(scalar @now, 2, "$kind: $what: 2 workers (alive or "
 		    . 'replaced)');
 		if (defined $todo) {
@@ -185,7 +185,7 @@ sub run_kind {
 
 	# Well-formed, but a 1 MiB variable cannot be passed to a program.
 	$r = fcgi_request($addr, params => [params($fx, 'hello', 'bigparam',
-	    HTTP_X_BIG => 'x' x (1 << 20))], timeout => 20);
+	    HTTP_X_BIG => 'x' x (1 << 20))], timeout => T(20));
 	ok($r->{end} && $r->{stdout} =~ /\AStatus: 5\d\d /,
 	    "$kind: a 1 MiB param: a clean error response (5xx)")
 	    or diag(describe($r));
@@ -194,7 +194,7 @@ sub run_kind {
 	$pool_ok->('1 MiB param');
 
 	$r = fcgi_request($addr, params => [params($fx, undef, 'nosf')],
-	    timeout => 20);
+	    timeout => T(20));
 	ok($r->{end}, "$kind: no SCRIPT_FILENAME: the request ends "
 	    . '(FCGI_END_REQUEST)') or diag(describe($r));
 	like($r->{stdout}, qr/\AStatus: 404 /, "$kind: no SCRIPT_FILENAME: "
@@ -204,7 +204,7 @@ sub run_kind {
 	$pool_ok->('no SCRIPT_FILENAME');
 
 	$r = fcgi_request($addr, params => [params($fx, '/bin/sh', 'outside')],
-	    timeout => 20);
+	    timeout => T(20));
 	like($r->{stdout}, qr/\AStatus: 40[34] /, "$kind: SCRIPT_FILENAME "
 	    . 'outside the roots: 403 or 404') or diag(describe($r));
 	$pool_ok->('outside the roots');
@@ -225,15 +225,15 @@ sub run_kind {
 	$pool_ok->('FCGI_GET_VALUES');
 
 	# FCGI_ABORT_REQUEST while the program is silent.
-	my $s = fcgi_connect($addr, 5);
+	my $s = fcgi_connect($addr, T(5));
 	fcgi_write($s, fcgi_begin(1) . fcgi_params(1, fcgi_pairs(params($fx,
 	    'silent', 'abort'))) . fcgi_stdin(1, '')) if $s;
-	ok(wait_for_file("$fx->{run}/abort.pid", 20),
+	ok(wait_for_data("$fx->{run}/abort.pid", T(20)),
 	    "$kind: abort: the program started");
 	my $pid = slurp("$fx->{run}/abort.pid") =~ /(\d+)/ ? $1 : 0;
 	fcgi_write($s, fcgi_record(FCGI_ABORT_REQUEST, 1, '')) if $s;
 	my $t1 = time;
-	my $rec = wait_record($fx, 'abort', 15) // {};
+	my $rec = wait_record($fx, 'abort', T(15)) // {};
 	is($rec->{CGIWRAP_STATUS}, '1', "$kind: FCGI_ABORT_REQUEST: "
 	    . 'CGIWRAP_STATUS=1');
 	is($rec->{CGIWRAP_EXIT_CODE}, 'killed', "$kind: abort: the program "
@@ -261,29 +261,29 @@ sub run_kind {
 	ok($ng, "$kind: nginx started") or diag($@);
 	if ($ng) {
 		my $h = curl_get($ng->url('/cgi-bin/hello?id=nginx'),
-		    max_time => 20);
+		    max_time => T(20));
 		is("$h->{code} $h->{body}", "200 hello from cgiwrap\n",
 		    "$kind: a request through nginx is served");
 		$ng->stop;
 	}
-	ok(no_scripts_left($fx, 10), "$kind: no process of the programs left")
+	ok(no_scripts_left($fx, T(10)), "$kind: no process of the programs left")
 	    or diag(show_pids(script_pids($fx)));
 
 	# A peer that connected and has sent nothing yet when SIGTERM comes.
-	my $idle = fcgi_connect($addr, 5);
+	my $idle = fcgi_connect($addr, T(5));
 	my @w = $cw->workers;
 	# Synchronise on a worker holding the accepted connection: it has
 	# one more socket open than an idle worker.
 	my %socks = map { $_ => scalar grep { (readlink($_) // '') =~ /^socket:/ }
 	    glob("/proc/$_/fd/*") } @w;
 	my $min = (sort { $a <=> $b } values %socks)[0] // 0;
-	ok(wait_until(10, sub {
+	ok(wait_for(sub {
 		grep { $_ > $min } map { scalar grep { (readlink($_) // '') =~
 		    /^socket:/ } glob("/proc/$_/fd/*") } @w;
-	}), "$kind: idle peer: a worker accepted the connection");
+	}, T(10)), "$kind: idle peer: a worker accepted the connection");
 	kill 'TERM', $cw->pid;
 	my $t2 = time;
-	ok($cw->wait_exit(10), "$kind: idle peer: the master exits after "
+	ok($cw->wait_exit(T(10)), "$kind: idle peer: the master exits after "
 	    . 'SIGTERM') or diag(join("\n", map { my @st = proc_stat($_);
 	    "worker $_ state " . ($st[2] // 'gone') } @w));
 	note(sprintf("$kind: idle peer: master gone %.2f s after SIGTERM",

@@ -20,7 +20,7 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Socket qw(SHUT_WR);
 use Harness qw(T);
-use Server qw(slurp wait_until);
+use Server qw(slurp wait_for);
 use Nginx qw(:all);
 
 use constant { FCGI_GET_VALUES => 9, FCGI_GET_VALUES_RESULT => 10,
@@ -38,7 +38,7 @@ sub describe {
 # (cgiwrap would take that for the server gone), read the answer.
 sub exchange {
 	my ($addr, $bytes, %o) = @_;
-	my $s = fcgi_connect($addr, 5)
+	my $s = fcgi_connect($addr, T(5))
 	    or return { connect_error => "$!", stdout => '' };
 	fcgi_write($s, $bytes);
 	shutdown($s, SHUT_WR) unless $o{request};
@@ -108,11 +108,11 @@ sub run_kind {
 		is($r->{stdout}, '', "$what: nothing on FCGI_STDOUT");
 		ok($r->{eof} || $r->{end}, "$what: the connection ends");
 		my $lines;
-		ok(wait_until(T(5), sub {
+		ok(wait_for(sub {
 			$lines = () = (slurp($fx->{log}) // '') =~
 			    /^role=\Q$name{$role}\E .*refused/mg;
 			return $lines;
-		}), "$what: a log line names the role");
+		}, T(5)), "$what: a log line names the role");
 		is($lines, 1, "$what: one log line");
 		ok(!wait_record($fx, $id, T(1)), "$what: the program did not run");
 	}

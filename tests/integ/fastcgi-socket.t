@@ -24,7 +24,7 @@ use Cwd qw(abs_path);
 use IO::Socket::UNIX;
 use Socket qw(SOCK_STREAM SOMAXCONN);
 use Time::HiRes qw(time);
-use Server qw(curl_get wait_until slurp parse_env write_file spawn
+use Server qw(T curl_get wait_for slurp parse_env write_file spawn
     chown_www www_user instantiate proc_cmdline);
 use Nginx qw(:all);
 
@@ -52,7 +52,7 @@ sub hello_ok {
 	my ($addr) = @_;
 	my $r = fcgi_request($addr, params => [SCRIPT_FILENAME =>
 	    "$fx->{prog}/hello", REQUEST_METHOD => 'GET',
-	    QUERY_STRING => 'id=direct'], timeout => 20);
+	    QUERY_STRING => 'id=direct'], timeout => T(20));
 	return $r->{end} && $r->{stdout} =~ /\r?\n\r?\nhello from cgiwrap\n\z/;
 }
 
@@ -61,7 +61,7 @@ sub refused {
 	my ($tag, @args) = @_;
 	my $cw = cgiwrap_start(bin => $CGIWRAP, conf => $fx->{conf},
 	    dir => $fx->{var}, tag => $tag, wait => 0, @args);
-	my $gone = $cw->wait_exit(10);
+	my $gone = $cw->wait_exit(T(10));
 	$cw->stop unless $gone;
 	return ($gone ? $cw->exit_status : undef, $cw->out);
 }
@@ -157,13 +157,13 @@ sub through_nginx {
 	}) };
 	ok($ng, "$tag: nginx started") or diag($@);
 	return ('', undef) unless $ng;
-	my $r = curl_get($ng->url("/cgi-bin/hello?id=$id"), max_time => 20);
+	my $r = curl_get($ng->url("/cgi-bin/hello?id=$id"), max_time => T(20));
 	is($r->{code}, 200, "$tag: a request through nginx: 200")
 	    or diag("curl: $r->{err}\n" . $ng->error_log);
 	is($r->{body}, "hello from cgiwrap\n", "$tag: the body");
-	my $rec = wait_record($fx, $id, 10) // {};
+	my $rec = wait_record($fx, $id, T(10)) // {};
 	is($rec->{CGIWRAP_STATUS}, '0', "$tag: the shutdown record, status 0");
-	$r = curl_get($ng->url("/cgi-bin/whoami?id=$id-who"), max_time => 20);
+	$r = curl_get($ng->url("/cgi-bin/whoami?id=$id-who"), max_time => T(20));
 	$ng->stop;
 	return ($r->{code} eq '200' ? $r->{body} : "HTTP $r->{code}", $rec);
 }
@@ -175,7 +175,7 @@ for my $kind (qw(unix tcp)) {
 	my $tag = "inherit-$kind";
 	my $cw = cgiwrap_inherit_start(bin => $CGIWRAP, conf => $fx->{conf},
 	    listen => $kind, dir => $fx->{var}, tag => $tag);
-	my @w = $cw->wait_workers($ncpu, 15);
+	my @w = $cw->wait_workers($ncpu, T(15));
 	is(scalar @w, $ncpu, "$tag: cgiwrap -c CONF (no -f) serves with "
 	    . "$ncpu workers, the CPU count") or diag($cw->out);
 	ok(hello_ok($cw->socket), "$tag: a FastCGI request is served");
@@ -204,11 +204,11 @@ for my $kind (qw(unix tcp)) {
 	    leftover => qr/^\Q$CGIWRAP\E -c \Q$fx->{conf}\E /);
 	# (A probe connection is closed at once: an idle one would sit in
 	# libfcgi's 2 s wait for data, see fastcgi-malformed.t.)
-	my $up = wait_until(15, sub {
+	my $up = wait_for(sub {
 		my $c = fcgi_connect($cw->socket, 1) or return 0;
 		close $c;
 		return 1;
-	});
+	}, T(15));
 	ok($up, "$tag: cgiwrap answers on the socket") or diag(slurp($out));
 	my @st = stat "$t/var/spawn.sock";
 	is(sprintf('%04o', ($st[2] // 0) & 07777), '0660', "$tag: mode 0660");
@@ -276,7 +276,7 @@ for my $kind (qw(unix tcp)) {
 	for my $i (0 .. $#args - 1) {
 		$n = $args[$i + 1] if $args[$i] eq '-w';
 	}
-	ok(wait_until(15, sub { scalar(my @x = $cw->workers) == ($n || $ncpu) }),
+	ok(wait_for(sub { scalar(my @x = $cw->workers) == ($n || $ncpu) }, T(15)),
 	    "$tag: cgiwrap started with the socket on descriptor 0, "
 	    . ($n || $ncpu) . ' workers') or diag($cw->out);
 	my ($who) = through_nginx($tag, $cw->socket, $tag);
@@ -286,7 +286,7 @@ for my $kind (qw(unix tcp)) {
 	diag("---- $tag output:\n" . $cw->out) if failures() > $f0;
 }
 
-ok(no_scripts_left($fx, 10), 'no process of the programs left')
+ok(no_scripts_left($fx, T(10)), 'no process of the programs left')
     or diag(show_pids(script_pids($fx)));
 note(sprintf('fastcgi-socket.t took %.1f s', time - $T0));
 done_testing;

@@ -41,7 +41,7 @@ sub params {
 # A connection that sent BYTES and nothing more.
 sub silent {
 	my ($addr, $bytes) = @_;
-	my $s = fcgi_connect($addr, 5) or return undef;
+	my $s = fcgi_connect($addr, T(5)) or return undef;
 	fcgi_write($s, $bytes);
 	return $s;
 }
@@ -60,7 +60,7 @@ sub closed_after {
 sub trickle {
 	my ($addr, $head, $bytes, $gap) = @_;
 	my $t0 = time;
-	my $s = fcgi_connect($addr, 5) or return (undef, 0);
+	my $s = fcgi_connect($addr, T(5)) or return (undef, 0);
 	fcgi_write($s, $head);
 	my $sel = IO::Select->new($s);
 	for my $i (0 .. length($bytes) - 1) {

@@ -31,7 +31,7 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Digest::SHA;
 use Time::HiRes qw(time);
-use Server qw(curl_get wait_until wait_for_file slurp proc_cmdline parse_env
+use Server qw(T curl_get wait_for wait_for_data slurp proc_cmdline parse_env
     write_file);
 use Nginx qw(:all);
 
@@ -76,7 +76,7 @@ sub dump_logs {
 
 sub check_gone {
 	my ($what) = @_;
-	ok(no_scripts_left($fx, 10), "$KIND: $what: no process of the "
+	ok(no_scripts_left($fx, T(10)), "$KIND: $what: no process of the "
 	    . 'program is left') or diag("left:\n" . show_pids(script_pids($fx)));
 }
 
@@ -111,7 +111,7 @@ unless ($cw && $ng) {
 	done_testing;
 	exit;
 }
-my @workers = $cw->wait_workers(4, 10);
+my @workers = $cw->wait_workers(4, T(10));
 is(scalar @workers, 4, "$KIND: 4 workers") or diag(show_pids($cw->workers));
 note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 
@@ -119,10 +119,10 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 {
 	note(sprintf('%.1f s: A normal request', time - $T0));
 	my $f0 = failures();
-	my $r = curl_get($ng->url('/cgi-bin/hello?id=hello'), max_time => 20);
+	my $r = curl_get($ng->url('/cgi-bin/hello?id=hello'), max_time => T(20));
 	is($r->{code}, 200, "$KIND: hello: 200") or diag("curl: $r->{err}");
 	is($r->{body}, "hello from cgiwrap\n", "$KIND: hello: exact body");
-	my $rec = wait_record($fx, 'hello', 10) // {};
+	my $rec = wait_record($fx, 'hello', T(10)) // {};
 	is($rec->{CGIWRAP_STATUS}, '0', "$KIND: hello: shutdown record with "
 	    . 'CGIWRAP_STATUS=0');
 	is($rec->{CGIWRAP_STATUS_NAME}, 'NORMAL', "$KIND: hello: NORMAL");
@@ -135,27 +135,27 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 	    "$KIND: hello: CGIWRAP_BYTES_OUT is the body");
 	is($rec->{SCRIPT_NAME}, '/cgi-bin/hello',
 	    "$KIND: hello: the record has the request's variables");
-	ok(wait_until(10, sub { slurp($fx->{log}) =~
-	    m{^target=\Q$fx->{prog}\E/hello status=NORMAL exit=exited:0 }m }),
+	ok(wait_for(sub { slurp($fx->{log}) =~
+	    m{^target=\Q$fx->{prog}\E/hello status=NORMAL exit=exited:0 }m }, T(10)),
 	    "$KIND: hello: log line status=NORMAL");
 
 	# The program's stderr reaches nginx's error log (R-IO-1), every time.
 	my @ids = map { "err-$_" } 1 .. 30;
 	my $served = grep { curl_get($ng->url("/cgi-bin/errline?id=$_"),
-	    max_time => 20)->{code} eq '200' } @ids;
+	    max_time => T(20))->{code} eq '200' } @ids;
 	is($served, 30, "$KIND: errline: 30 requests served");
 	my @missing;
-	wait_until(5, sub {
+	wait_for(sub {
 		my $log = $ng->error_log;
 		@missing = grep { $log !~ /FastCGI sent in stderr: "errline-stderr id=\Q$_\E"/ }
 		    @ids;
 		return !@missing;
-	});
+	}, T(5));
 	is("@missing", '', "$KIND: errline: the stderr line of each of the 30 "
 	    . "requests is in nginx's error log");
 
 	$r = curl_get($ng->url('/cgi-bin/env/more/path?id=env&x=1'),
-	    max_time => 20, args => ['-H', 'Proxy: http://evil.example:3128/']);
+	    max_time => T(20), args => ['-H', 'Proxy: http://evil.example:3128/']);
 	is($r->{code}, 200, "$KIND: env: 200");
 	my $e = parse_env($r->{body});
 	is($e->{SCRIPT_FILENAME}, "$fx->{prog}/env", "$KIND: env: SCRIPT_FILENAME");
@@ -179,7 +179,7 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 	random_file("$fx->{data}/big.bin", $size);
 	my $want = sha256_file("$fx->{data}/big.bin");
 	my $t1 = time;
-	my $r = curl_get($ng->url('/cgi-bin/big?id=big'), max_time => 60,
+	my $r = curl_get($ng->url('/cgi-bin/big?id=big'), max_time => T(60),
 	    out => "$fx->{data}/big.out");
 	my $took = time - $t1;
 	is($r->{code}, 200, "$KIND: big: 200") or diag("curl: $r->{err}");
@@ -187,7 +187,7 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 	is(sha256_file("$fx->{data}/big.out"), $want,
 	    "$KIND: big: byte-exact (sha256)");
 	note(sprintf("$KIND: 64 MiB in %.2f s", $took));
-	my $rec = wait_record($fx, 'big', 10) // {};
+	my $rec = wait_record($fx, 'big', T(10)) // {};
 	is($rec->{CGIWRAP_STATUS}, '0', "$KIND: big: status 0");
 	is($rec->{CGIWRAP_BYTES_OUT}, $size, "$KIND: big: CGIWRAP_BYTES_OUT");
 	unlink "$fx->{data}/big.bin", "$fx->{data}/big.out";
@@ -201,13 +201,13 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 	my $size = 16 << 20;
 	random_file("$fx->{data}/post.bin", $size);
 	my $want = sha256_file("$fx->{data}/post.bin");
-	my $r = curl_get($ng->url('/cgi-bin/sum?id=post'), max_time => 60,
+	my $r = curl_get($ng->url('/cgi-bin/sum?id=post'), max_time => T(60),
 	    args => ['--data-binary', "\@$fx->{data}/post.bin",
 	    '-H', 'Content-Type: application/octet-stream']);
 	is($r->{code}, 200, "$KIND: post: 200") or diag("curl: $r->{err}");
 	is($r->{body}, "$want\nCONTENT_LENGTH=$size\n",
 	    "$KIND: post: the program read the exact 16 MiB body (sha256)");
-	my $rec = wait_record($fx, 'post', 10) // {};
+	my $rec = wait_record($fx, 'post', T(10)) // {};
 	is($rec->{CGIWRAP_STATUS}, '0', "$KIND: post: status 0");
 	is($rec->{CGIWRAP_BYTES_IN}, $size, "$KIND: post: CGIWRAP_BYTES_IN");
 	unlink "$fx->{data}/post.bin";
@@ -219,7 +219,7 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 	note(sprintf('%.1f s: More of the engine, per request', time - $T0));
 	my $f0 = failures();
 	# R-PROC-2: no descriptor of the server (connection, listening socket).
-	my $r = curl_get($ng->url('/cgi-bin/fds?id=fds'), max_time => 20);
+	my $r = curl_get($ng->url('/cgi-bin/fds?id=fds'), max_time => T(20));
 	is($r->{code}, 200, "$KIND: fds: 200");
 	my @socks = grep { / socket:/ } split /\n/, $r->{body};
 	is("@socks", '', "$KIND: fds: the program holds no socket (neither "
@@ -237,7 +237,7 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 
 	# R-IO-4: a 16 MiB body the program never reads.
 	random_file("$fx->{data}/unread.bin", 16 << 20);
-	$r = curl_get($ng->url('/cgi-bin/hello?id=unread'), max_time => 60,
+	$r = curl_get($ng->url('/cgi-bin/hello?id=unread'), max_time => T(60),
 	    args => ['--data-binary', "\@$fx->{data}/unread.bin"]);
 	is("$r->{code} $r->{body}", "200 hello from cgiwrap\n",
 	    "$KIND: unread body: the response comes, nothing deadlocks");
@@ -245,28 +245,28 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 
 	# R-POL-4: the program closes stdout and works on: the response is
 	# complete at once, the request ends NORMAL later.
-	$r = curl_get($ng->url('/cgi-bin/early?id=early'), max_time => 15);
+	$r = curl_get($ng->url('/cgi-bin/early?id=early'), max_time => T(15));
 	is("$r->{code} $r->{body}", "200 early early\n", "$KIND: early: the "
 	    . 'client has the whole response while the program works on');
-	ok(wait_until(10, sub { -e "$fx->{run}/early.pid" }) &&
+	ok(wait_for(sub { -e "$fx->{run}/early.pid" }, T(10)) &&
 	    !-e "$fx->{run}/early.done",
 	    "$KIND: early: ... and the program is still running");
 	write_file("$fx->{run}/early.release", 0644, '');
-	my $rec = wait_record($fx, 'early', 20) // {};
+	my $rec = wait_record($fx, 'early', T(20)) // {};
 	is($rec->{CGIWRAP_STATUS}, '0', "$KIND: early: then status 0");
 	ok(-e "$fx->{run}/early.done", "$KIND: early: it ran to its end");
 
 	# R-IO-5: no header block: a clean 502.
-	$r = curl_get($ng->url('/cgi-bin/nohdr?id=nohdr'), max_time => 20);
+	$r = curl_get($ng->url('/cgi-bin/nohdr?id=nohdr'), max_time => T(20));
 	is($r->{code}, 502, "$KIND: no header: 502");
 	like($r->{body}, qr/^502 Bad Gateway$/m, "$KIND: no header: "
 	    . "cgiwrap's 502 body");
-	ok(wait_until(10, sub { slurp($fx->{log}) =~
-	    m{^target=\Q$fx->{prog}\E/nohdr .* error=}m }),
+	ok(wait_for(sub { slurp($fx->{log}) =~
+	    m{^target=\Q$fx->{prog}\E/nohdr .* error=}m }, T(10)),
 	    "$KIND: no header: the log line says why");
 
 	# R-TGT-3: a program that is not executable is refused.
-	$r = curl_get($ng->url('/cgi-bin/noexec?id=noexec'), max_time => 20);
+	$r = curl_get($ng->url('/cgi-bin/noexec?id=noexec'), max_time => T(20));
 	like($r->{code}, qr/^40[34]\z/, "$KIND: not executable: 403 or 404");
 	unlike($r->{body}, qr/ran/, "$KIND: not executable: it did not run");
 	dump_logs('engine per request') if failures() > $f0;
@@ -278,12 +278,12 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 	my $f0 = failures();
 	my $s = http_open($ng->port, '/cgi-bin/silent?id=leave');
 	ok($s, "$KIND: leave: connected to nginx");
-	ok(wait_for_file("$fx->{run}/leave.pid", 20),
+	ok(wait_for_data("$fx->{run}/leave.pid", T(20)),
 	    "$KIND: leave: the program started");
 	my $pid = slurp("$fx->{run}/leave.pid") =~ /(\d+)/ ? $1 : 0;
 	close $s if $s;
 	my $t1 = time;
-	my $rec = wait_record($fx, 'leave', 15) // {};
+	my $rec = wait_record($fx, 'leave', T(15)) // {};
 	ok(%$rec, "$KIND: leave: shutdown command ran");
 	note(sprintf("$KIND: leave: record %.2f s after the client left",
 	    time - $t1));
@@ -300,11 +300,11 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 {
 	note(sprintf('%.1f s: The time limit', time - $T0));
 	my $f0 = failures();
-	my $r = curl_get($ng->url('/cgi-bin/timeout?id=timeout'), max_time => 30);
+	my $r = curl_get($ng->url('/cgi-bin/timeout?id=timeout'), max_time => T(30));
 	is($r->{code}, 504, "$KIND: timeout: 504");
 	is($r->{body}, "504 Gateway Timeout\n",
 	    "$KIND: timeout: cgiwrap's 504 (not nginx's)");
-	my $rec = wait_record($fx, 'timeout', 10) // {};
+	my $rec = wait_record($fx, 'timeout', T(10)) // {};
 	is($rec->{CGIWRAP_STATUS}, '2', "$KIND: timeout: CGIWRAP_STATUS=2");
 	is($rec->{CGIWRAP_STATUS_NAME}, 'TIMEOUT', "$KIND: timeout: TIMEOUT");
 	cmp_ok($rec->{CGIWRAP_ELAPSED_MS} // 0, '>=', 1000,
@@ -318,7 +318,7 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 	note(sprintf('%.1f s: A worker killed with SIGKILL mid-request', time - $T0));
 	my $f0 = failures();
 	my $s = http_open($ng->port, '/cgi-bin/silent?id=killw');
-	ok(wait_for_file("$fx->{run}/killw.pid", 20),
+	ok(wait_for_data("$fx->{run}/killw.pid", T(20)),
 	    "$KIND: kill worker: the program started");
 	my $prog = slurp("$fx->{run}/killw.pid") =~ /(\d+)/ ? $1 : 0;
 	# program -> supervisor -> worker
@@ -332,13 +332,13 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 	my $reply = $s ? http_read($s, 20) : '';
 	like($reply, qr{\AHTTP/1\.1 502 }, "$KIND: kill worker: nginx answers "
 	    . '502 for the killed request');
-	my $rec = wait_record($fx, 'killw', 15) // {};
+	my $rec = wait_record($fx, 'killw', T(15)) // {};
 	is($rec->{CGIWRAP_STATUS}, '1', "$KIND: kill worker: the killed "
 	    . "request's shutdown command ran with CGIWRAP_STATUS=1");
 	ok(!-e "$fx->{run}/killw.done", "$KIND: kill worker: its program was "
 	    . 'stopped');
 	check_gone('kill worker');
-	my @now = $cw->wait_workers(4, 10);
+	my @now = $cw->wait_workers(4, T(10));
 	ok(@now == 4 && !grep({ $_ == $worker } @now),
 	    "$KIND: kill worker: the pool has 4 workers again, a new one "
 	    . 'in place of the killed one') or diag(show_pids($cw->workers));
@@ -347,7 +347,7 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 	my $ok = 0;
 	for my $i (1 .. 8) {
 		my $r = curl_get($ng->url("/cgi-bin/hello?id=after-kill-$i"),
-		    max_time => 20);
+		    max_time => T(20));
 		$ok++ if $r->{code} eq '200' && $r->{body} eq "hello from cgiwrap\n";
 	}
 	is($ok, 8, "$KIND: kill worker: the next 8 requests are served");
@@ -384,11 +384,11 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 	note(sprintf("$KIND: load: 400 requests in %.2f s (%s req/s)", $took,
 	    $rps // '?'));
 	my $lines = 0;
-	ok(wait_until(30, sub {
+	ok(wait_for(sub {
 		$lines = () = slurp($fx->{log}) =~
 		    m{^target=\Q$fx->{prog}\E/hello status=NORMAL }mg;
 		return $lines - $before >= 400;
-	}), "$KIND: load: 400 log lines with status=NORMAL")
+	}, T(30)), "$KIND: load: 400 log lines with status=NORMAL")
 	    or diag("got " . ($lines - $before));
 	check_gone('load');
 	is(scalar(my @w = $cw->workers), 4, "$KIND: load: still 4 workers")
@@ -422,27 +422,27 @@ note("nginx on port " . $ng->port . ", cgiwrap on " . $cw->socket);
 	    or diag($@);
 	if ($cw1 && $ng1) {
 		my $s = http_open($ng1->port, '/cgi-bin/silent?id=ignore');
-		ok(wait_for_file("$fx->{run}/ignore.pid", 20),
+		ok(wait_for_data("$fx->{run}/ignore.pid", T(20)),
 		    "$KIND: ignore: the first program started");
 		my $pid = slurp("$fx->{run}/ignore.pid") =~ /(\d+)/ ? $1 : 0;
 		close $s if $s;
 		my $r = curl_get($ng1->url('/cgi-bin/hello?id=second'),
-		    max_time => 15);
+		    max_time => T(15));
 		is($r->{code}, 200, "$KIND: ignore: the one worker serves a "
 		    . 'second client') or diag("curl: $r->{err}");
 		is($r->{body}, "hello from cgiwrap\n", "$KIND: ignore: its body");
 		ok($pid && kill(0, $pid) && !-e "$fx->{run}/ignore.done",
 		    "$KIND: ignore: ... while the first program still runs");
-		my $rec2 = wait_record($fx, 'second', 10) // {};
+		my $rec2 = wait_record($fx, 'second', T(10)) // {};
 		is($rec2->{CGIWRAP_STATUS}, '0', "$KIND: ignore: second request "
 		    . 'status 0');
 		ok(!wait_record($fx, 'ignore', 0), "$KIND: ignore: the first "
 		    . 'has no record yet');
 		# Let the first program finish.
 		write_file("$fx->{run}/ignore.release", 0644, '');
-		ok(wait_until(20, sub { -e "$fx->{run}/ignore.done" }),
+		ok(wait_for(sub { -e "$fx->{run}/ignore.done" }, T(20)),
 		    "$KIND: ignore: the first program ran to its end (marker)");
-		my $rec = wait_record($fx, 'ignore', 15) // {};
+		my $rec = wait_record($fx, 'ignore', T(15)) // {};
 		is($rec->{CGIWRAP_STATUS}, '1', "$KIND: ignore: the first ends "
 		    . 'with CGIWRAP_STATUS=1');
 		is($rec->{CGIWRAP_EXIT_CODE} . ':' .

@@ -35,7 +35,6 @@ my $CGIWRAP = cgiwrap_behind_apache();
 
 my $N = 200;
 my $LINES = 30;		# one every 50 ms: 1.5 s
-my $SLOW = $ENV{CGIWRAP_TEST_SLOW} || 1;
 my $t0 = time;
 
 # The shutdown command writes one file per run, named by the child's pid,
@@ -97,7 +96,7 @@ sub client {
 	my ($i) = @_;
 	my ($how, $delay, $k) = @{ $abort{$i} // [] };
 	local $SIG{ALRM} = sub { die "alarm\n" };
-	alarm(int(30 * $SLOW));
+	alarm(int(T(30)));
 	my $res = eval {
 		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
 		    PeerPort => $port, Proto => 'tcp')
@@ -158,10 +157,10 @@ for my $i (0 .. $N - 1) {
 	$kid{$pid} = $i;
 }
 my $started = time;
-wait_until(40 * $SLOW, sub {
+wait_for(sub {
 	while ((my $p = waitpid(-1, WNOHANG)) > 0) { delete $kid{$p} }
 	return !%kid;
-});
+}, T(40));
 ok(!%kid, 'every client ended') or kill 'KILL', keys %kid;
 1 while waitpid(-1, WNOHANG) > 0;
 note(sprintf('clients done in %.1f s', time - $started));
@@ -184,7 +183,7 @@ sub records {
 	opendir(my $d, "$t/rec") or return ();
 	return grep { /^\d+\z/ } readdir $d;
 }
-ok(wait_until(15 * $SLOW, sub { records() >= $N }),
+ok(wait_for(sub { records() >= $N }, T(15)),
     "$N shutdown records") or diag(scalar(records()) . ' records');
 my (%by_id, %pid_status);
 for my $f (records()) {
@@ -213,7 +212,7 @@ is(scalar(keys %runs), $N, "$N runs in all");
 
 # The log: one line per request, the status of its record.
 my %logged;
-ok(wait_until(5 * $SLOW, sub {
+ok(wait_for(sub {
 	%logged = ();
 	for (split /\n/, slurp($log)) {
 		next unless /(?:^|\s)status=(\S+)/;
@@ -221,7 +220,7 @@ ok(wait_until(5 * $SLOW, sub {
 		push @{ $logged{$1} }, $st if /(?:^|\s)pid=(\d+)/;
 	}
 	return keys(%logged) >= $N;
-}), "$N request lines in the log") or diag(scalar(keys %logged) . ' lines');
+}, T(5)), "$N request lines in the log") or diag(scalar(keys %logged) . ' lines');
 my @logbad = map { "$_: record $pid_status{$_}, log "
     . join(',', @{ $logged{$_} // ['none'] }) } grep {
     my $l = $logged{$_} // [];
@@ -229,7 +228,7 @@ my @logbad = map { "$_: record $pid_status{$_}, log "
 is_deeply(\@logbad, [], 'each request has one log line, with its status');
 
 my $mine = qr/\Q$t\E\/(?:prog|cgi-bin|cgiwrap\.conf|rec\.sh)/;
-ok(wait_until(5 * $SLOW, sub { !pids_matching($mine) }),
+ok(wait_for(sub { !pids_matching($mine) }, T(5)),
     'no process of the requests left')
     or diag(join "\n", map { "$_: " . (proc_cmdline($_) // '') }
     pids_matching($mine));

@@ -38,13 +38,12 @@ SH
 	is($r->stdout, $HEAD . ('s' x $n), 'the whole output arrived, no more')
 	    or diag('got ' . length($r->stdout) . ' bytes');
 	my $cpid = $t->read_pidfile('child.pid');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, {
+	my ($rec, $log) = $t->ended({
 		STATUS => 0, STATUS_NAME => 'NORMAL',
 		EXIT_CODE => ['dumped', 'killed'], EXIT_STATUS => 'SEGV',
 		PID => $cpid, HTTP_STATUS => 200, BYTES_OUT => $n,
-	}, 'CGIWRAP_');
-	check_fields($log, { status => 'NORMAL', out => $n, signals => '-',
+	},
+	    { status => 'NORMAL', out => $n, signals => '-',
 	    exit => qr/^(dumped|killed):SEGV\z/ });
 	ok(!defined $log->{error}, 'no error in the log line');
 };
@@ -62,11 +61,9 @@ SH
 	my ($head, $body) = $r->response;
 	like($head // '', qr/\AStatus: 502\b/, 'Status: 502');
 	unlike($r->stdout, qr/Content-Ty\b/, 'nothing of the half header');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, EXIT_STATUS => 'SEGV',
+	my ($rec, $log) = $t->ended({ STATUS => 0, EXIT_STATUS => 'SEGV',
 	    EXIT_CODE => ['dumped', 'killed'], HTTP_STATUS => '' },
-	    'CGIWRAP_');
-	check_fields($log, { exit => qr/^(dumped|killed):SEGV\z/,
+	    { exit => qr/^(dumped|killed):SEGV\z/,
 	    error => qr/header/, http => '-' });
 	like($r->stderr, qr/^cgiwrap: .*header/m,
 	    'stderr says why (the server\'s error log)');
@@ -87,10 +84,8 @@ SH
 	ok(kill('KILL', $cpid), 'SIGKILL sent to the child');
 	is($r->finish(T(5)), 128 + 9, 'front exits 128+SIGKILL');
 	like(($r->response)[0] // '', qr/\AStatus: 502\b/, 'Status: 502');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, EXIT_CODE => 'killed',
-	    EXIT_STATUS => 'KILL', PID => $cpid, HTTP_STATUS => '' },
-	    'CGIWRAP_');
+	my ($rec, $log) = $t->ended({ STATUS => 0, EXIT_CODE => 'killed',
+	    EXIT_STATUS => 'KILL', PID => $cpid, HTTP_STATUS => '' });
 	# The front tells the supervisor of the missing header, which stops
 	# the group if it has not reaped the child yet: a TERM to a child
 	# that was dying already may be listed (a race, harmless).
@@ -119,11 +114,10 @@ SH
 	my $want = "Content-Type: text/plain\r\n\r\n"
 	    . join('', map { "line $_\n" } 0 .. 999);
 	is($r->stdout, $want, 'the response is what the child wrote');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, EXIT_CODE => 'killed',
+	my ($rec, $log) = $t->ended({ STATUS => 0, EXIT_CODE => 'killed',
 	    EXIT_STATUS => 'KILL', PID => $cpid, HTTP_STATUS => 200,
-	    BYTES_OUT => length($want) - 28 }, 'CGIWRAP_');
-	check_fields($log, { status => 'NORMAL', exit => 'killed:KILL',
+	    BYTES_OUT => length($want) - 28 },
+	    { status => 'NORMAL', exit => 'killed:KILL',
 	    signals => '-' });
 	ok(!defined $log->{error}, 'no error in the log line');
 };
@@ -154,10 +148,9 @@ SH
 	is($head, "Content-Type: application/octet-stream", 'header block');
 	is(length $body, $size, 'every byte arrived');
 	is(sha256_hex($body), $sum, 'the bytes are the child\'s (SHA-256)');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, { STATUS => 0, EXIT_CODE => 'exited',
-	    EXIT_STATUS => 3, PID => $cpid, BYTES_OUT => $size }, 'CGIWRAP_');
-	check_fields($log, { status => 'NORMAL', exit => 'exited:3',
+	my ($rec, $log) = $t->ended({ STATUS => 0, EXIT_CODE => 'exited',
+	    EXIT_STATUS => 3, PID => $cpid, BYTES_OUT => $size },
+	    { status => 'NORMAL', exit => 'exited:3',
 	    out => $size });
 };
 

@@ -74,12 +74,11 @@ SH
 	ok($body =~ /\Ab+\z/, 'the body is the child\'s bytes');
 	$r->hangup;
 	is($r->wait_exit(T(3)), 141, 'front exits 128+SIGPIPE');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, {
+	my ($rec, $log) = $t->ended({
 		STATUS => 1, STATUS_NAME => 'ABORTED', EXIT_CODE => 'killed',
 		EXIT_STATUS => ['TERM', 'KILL'], PID => $cpid,
 		HTTP_STATUS => 201,
-	}, 'CGIWRAP_');
+	});
 	ok(($rec->{CGIWRAP_BYTES_OUT} // 0) >= length $body,
 	    'BYTES_OUT counts at least what the server read')
 	    or diag("BYTES_OUT $rec->{CGIWRAP_BYTES_OUT}, read "
@@ -100,18 +99,17 @@ both_modes 'hangup after the child closed stdout: NORMAL' => sub {
 	# The front has nothing left to watch: it is not told, and it must
 	# not take the hangup for an abort.
 	ok(!defined $r->wait_exit(0.3), 'front waits for the child');
-	local $Harness::DEGRADED = 0;
+	local $Poll::DEGRADED = 0;
 	ok(pids_alive($cpid), 'child was not stopped');
 	$t->write_file('go', '');
 	ok(wait_for_file($t->path('finished'), T(5)), 'child finished');
 	is($r->wait_exit(T(3)), 3, 'front exits with the child\'s status');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($rec, {
+	my ($rec, $log) = $t->ended({
 		STATUS => 0, STATUS_NAME => 'NORMAL', EXIT_CODE => 'exited',
 		EXIT_STATUS => 3, PID => $cpid, HTTP_STATUS => 200,
 		BYTES_OUT => 9,
-	}, 'CGIWRAP_');
-	check_fields($log, { status => 'NORMAL', exit => 'exited:3',
+	},
+	    { status => 'NORMAL', exit => 'exited:3',
 	    signals => '-', out => 9 });
 };
 

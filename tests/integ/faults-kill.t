@@ -30,7 +30,7 @@ sub children_of {
 	my @c;
 	opendir(my $d, '/proc') or return ();
 	for my $p (grep { /^\d+\z/ } readdir $d) {
-		my $st = slurp("/proc/$p/stat") // next;
+		my $st = slurp_or_undef("/proc/$p/stat") // next;
 		push @c, $p + 0 if $st =~ /\) \S (\d+) / && $1 == $pid;
 	}
 	return @c;

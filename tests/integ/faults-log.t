@@ -160,8 +160,7 @@ CONF
 	is($r->finish(T(5)), 0, 'front exits 0');
 	is($r->stdout, $OK, 'the response is normal');
 	is($r->stderr, '', 'nothing on stderr');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($log, { status => 'NORMAL' });
+	my ($rec, $log) = $t->ended(undef, { status => 'NORMAL' });
 	ok($t->wait_lines('marks', T(3)), 'the command after them ran');
 	is_deeply([$t->file_lines('marks')], ['after 0'], 'once, status 0');
 	my @m = cmd_lines($t, 'missing');
@@ -194,8 +193,7 @@ SH
 	my $t0 = time;
 	ok($t->wait_lines('marks', T(5)), 'the command after it ran');
 	ok(time - $t0 < T(3), 'within about its 1 s timeout');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($log, { status => 'NORMAL' });
+	my ($rec, $log) = $t->ended(undef, { status => 'NORMAL' });
 	my @h = cmd_lines($t, 'hang');
 	my @to = grep { ($_->{note} // '') =~ /timeout/ } @h;
 	is(scalar @to, 1, 'one line with shutdown=hang and a note= naming '
@@ -223,8 +221,7 @@ SH
 	ok(wait_for_file($t->path('flood.done'), T(20)),
 	    'the command wrote its 100 MB and ended');
 	ok($t->wait_lines('marks', T(10)), 'the command after it ran');
-	my ($rec, $log) = $t->outcome(T(5));
-	check_fields($log, { status => 'NORMAL' });
+	my ($rec, $log) = $t->ended(undef, { status => 'NORMAL' });
 	my @f = cmd_lines($t, 'flood');
 	my @out = grep { ($_->{note} // '') eq 'flooding the log' } @f;
 	my @more = grep { ($_->{note} // '') =~ /more output not logged/ } @f;

@@ -40,7 +40,7 @@ sub procs_of_uid {
 	my $n = 0;
 	opendir(my $d, '/proc') or return 0;
 	for my $p (grep { /^\d+\z/ } readdir $d) {
-		my $s = slurp("/proc/$p/status") // next;
+		my $s = slurp_or_undef("/proc/$p/status") // next;
 		$n++ if $s =~ /^Uid:\s+(\d+)/m && $1 == $uid;
 	}
 	return $n;

@@ -160,7 +160,7 @@ my %seen;	# shutdown records already looked at
 sub wait_record {
 	my ($id, $timeout) = @_;
 	my $found;
-	wait_until($timeout, sub {
+	wait_for(sub {
 		for my $r (grep { !$seen{$_} } records()) {
 			my $e = parse_env(slurp("$t/rec/$r"));
 			next unless ($e->{QUERY_STRING} // '') eq $id;
@@ -169,7 +169,7 @@ sub wait_record {
 			return 1;
 		}
 		return 0;
-	});
+	}, $timeout);
 	return $found;
 }
 
@@ -239,7 +239,7 @@ sub transparency {
 	ok(!exists $de->{CGIWRAP_CONTROL_FD},
 	    "$name: the direct run did not go through cgiwrap");
 	# ... and the other one went through cgiwrap, running dump.cgi.
-	my $rec = wait_record($query, 4);
+	my $rec = wait_record($query, T(4));
 	ok($rec, "$name: $url through cgiwrap left a shutdown record");
 	is($rec && $rec->{CGIWRAP_TARGET}, "$t/legacy/dump.cgi",
 	    "$name: cgiwrap ran $t/legacy/dump.cgi");
@@ -296,30 +296,30 @@ sub abort_and_timeout {
 	is($r->{rc}, 28, "$name: tick.cgi: the client left after 1 s")
 	    or diag("curl exit $r->{rc} code $r->{code}: $r->{err}");
 	like($r->{body}, qr/\Atick 0\n/, "$name: tick.cgi: output was streamed");
-	my $rec = wait_record($id, 10) // {};
+	my $rec = wait_record($id, T(10)) // {};
 	is($rec->{CGIWRAP_STATUS}, '1', "$name: tick.cgi: shutdown command "
 	    . 'ran with CGIWRAP_STATUS=1');
 	is($rec->{CGIWRAP_STATUS_NAME}, 'ABORTED',
 	    "$name: tick.cgi: CGIWRAP_STATUS_NAME=ABORTED");
 	is($rec->{CGIWRAP_TARGET}, "$t/legacy/tick.cgi",
 	    "$name: tick.cgi: CGIWRAP_TARGET");
-	ok(wait_until(5, sub { !script_pids() }),
+	ok(wait_for(sub { !script_pids() }, T(5)),
 	    "$name: tick.cgi: nothing of the script is left")
 	    or diag("left:\n" . show_pids(script_pids()));
 
 	($id = "id=timeout-$name") =~ s/[^\w=-]/_/g;
 	my $t0 = time;
-	$r = get($srv, $port, "$prefix/slow.cgi?$id", 0, max_time => 10);
+	$r = get($srv, $port, "$prefix/slow.cgi?$id", 0, max_time => T(10));
 	is($r->{code}, 504, "$name: slow.cgi: 504 after its time limit")
 	    or diag("curl exit $r->{rc}: $r->{err}");
 	cmp_ok($r->{elapsed}, '<', T(5), "$name: slow.cgi: answered in "
 	    . sprintf('%.2f s', $r->{elapsed}));
-	$rec = wait_record($id, 10) // {};
+	$rec = wait_record($id, T(10)) // {};
 	is($rec->{CGIWRAP_STATUS}, '2', "$name: slow.cgi: shutdown command "
 	    . 'ran with CGIWRAP_STATUS=2');
 	is($rec->{CGIWRAP_STATUS_NAME}, 'TIMEOUT',
 	    "$name: slow.cgi: CGIWRAP_STATUS_NAME=TIMEOUT");
-	ok(wait_until(5, sub { !script_pids() }),
+	ok(wait_for(sub { !script_pids() }, T(5)),
 	    "$name: slow.cgi: nothing of the script is left")
 	    or diag("left:\n" . show_pids(script_pids()));
 	dump_logs($srv, "$name abort/timeout") if failures() > $f0;
@@ -328,7 +328,7 @@ sub abort_and_timeout {
 sub stop_server {
 	my ($srv, $name) = @_;
 	ok($srv->stop, "$name: server stopped cleanly") or diag($srv->stop_problem);
-	ok(wait_until(5, sub { !pids_matching(qr/\Q$t\E/) }),
+	ok(wait_for(sub { !pids_matching(qr/\Q$t\E/) }, T(5)),
 	    "$name: no process of the test is left")
 	    or diag("left:\n" . show_pids(pids_matching(qr/\Q$t\E/)));
 	kill 'KILL', pids_matching(qr/\Q$t\E/);
@@ -435,7 +435,7 @@ EOF
 	    . scalar(@$argv) . ' words Apache kept, not all ' . @hostile);
 	is_deeply($argv, [@hostile[0 .. $#$argv]],
 	    "$name shim: which are the query's first words");
-	my $rec = wait_record($q, 10) // {};
+	my $rec = wait_record($q, T(10)) // {};
 	is($rec->{CGIWRAP_TARGET}, "$t/legacy/dump.cgi",
 	    "$name shim: under the shim's config (its shutdown command ran)");
 	dump_logs($srv, "$name shim") if failures() > $f0;

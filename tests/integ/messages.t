@@ -47,7 +47,7 @@ sub refusal {
 	my ($srv, $path, $want) = @_;
 	my $r = curl_get($srv->url($path), max_time => T(20));
 	is($r->{code}, 404, "$path: 404") or diag($r->{err});
-	ok(wait_until(T(10), sub { $srv->error_log =~ $want }),
+	ok(wait_for(sub { $srv->error_log =~ $want }, T(10)),
 	    "$path: the refusal is in the error log")
 	    or diag($srv->error_log);
 	return $srv->error_log;

@@ -320,8 +320,8 @@ unless ($srv) {
 }
 my ($port, $p2) = $srv->ports;
 # (Logged while the port may already answer.)
-ok(wait_until($T->(5), sub { $srv->error_log =~
-    /suEXEC mechanism enabled \(wrapper: \Q$SUEXEC_LINK\E\)/ }),
+ok(wait_for(sub { $srv->error_log =~
+    /suEXEC mechanism enabled \(wrapper: \Q$SUEXEC_LINK\E\)/ }, $T->(5)),
     'Apache found the setuid helper') or diag($srv->error_log);
 
 sub get {
@@ -334,11 +334,11 @@ sub get {
 sub log_of {
 	my ($target, $status) = @_;
 	my $line;
-	wait_until($T->(10), sub {
+	wait_for(sub {
 		($line) = grep { /(?:^|\s)target=\Q$target\E(?:\s|$)/ &&
 		    /\sstatus=\Q$status\E(?:\s|$)/ } split /\n/, slurp($log);
 		return defined $line;
-	});
+	}, $T->(10));
 	return $line ? Harness::parse_log_line($line) : {};
 }
 
@@ -347,7 +347,7 @@ my %seen;
 sub record_of {
 	my ($target) = @_;
 	my $rec;
-	wait_until($T->(10), sub {
+	wait_for(sub {
 		opendir(my $dh, "$t/rec") or return 0;
 		for (sort grep { !/^\./ && !$seen{$_} } readdir $dh) {
 			my $r = parse_env(slurp("$t/rec/$_"));
@@ -357,7 +357,7 @@ sub record_of {
 			return 1;
 		}
 		return 0;
-	});
+	}, $T->(10));
 	return $rec // {};
 }
 
@@ -406,7 +406,7 @@ subtest 'a client that leaves: the program is stopped, status ABORTED' => sub {
 	    or diag(slurp($log));
 	my $pid = slurp("$t/pid/talk");
 	chomp $pid;
-	ok($pid && wait_until($T->(5), sub { !kill 0, $pid }),
+	ok($pid && wait_for(sub { !kill 0, $pid }, $T->(5)),
 	    'the program is gone');
 	my $rec = record_of("$cgi/talk.cgi");
 	is($rec->{CGIWRAP_STATUS}, 1, 'the shutdown command got status 1');
@@ -416,7 +416,7 @@ subtest 'ignore_user_abort: the program finishes its work' => sub {
 	my $r = get('/cgi-bin/ignore.cgi', max_time => 1);
 	isnt($r->{rc}, 0, 'curl gave up');
 	write_file("$t/pid/release", 0644, "go\n");
-	ok(wait_for_file("$t/pid/ignore.done", $T->(10)),
+	ok(wait_for_data("$t/pid/ignore.done", $T->(10)),
 	    'the program finished after the client left');
 	my $l = log_of("$cgi/ignore.cgi", 'ABORTED');
 	is($l->{status}, 'ABORTED', 'logged as ABORTED');
@@ -444,8 +444,8 @@ subtest "Apache's CGI handling is kept, as without suexec" => sub {
 	for my $p ($port, $p_direct) {
 		my $from = length slurp("$t/var/script.log");
 		$r{$p} = get('/cgi-bin/broken.cgi', port => $p);
-		ok(wait_until($T->(5), sub { substr(slurp("$t/var/script.log"),
-		    $from) =~ /broken\.cgi/ }), "a broken program: a ScriptLog "
+		ok(wait_for(sub { substr(slurp("$t/var/script.log"),
+		    $from) =~ /broken\.cgi/ }, $T->(5)), "a broken program: a ScriptLog "
 		    . "entry" . ($p == $port ? '' : ' without suexec'));
 	}
 	is($r{$port}{code}, 502, "a broken program: cgiwrap's 502");
@@ -489,7 +489,7 @@ for my $name (sort keys %refusal) {
 		is($r->{code}, 500, 'status 500');
 		unlike($r->{body}, qr/uid=/, 'the program did not run');
 		my @l;
-		wait_until($T->(5), sub { @l = refusals($from) });
+		wait_for(sub { @l = refusals($from) }, $T->(5));
 		is(scalar @l, 1, 'one line in the error log') or diag(@l);
 		like($l[0] // '', qr/refused \(\Q$check\E\)/,
 		    "naming the check $check");

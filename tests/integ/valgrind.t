@@ -21,11 +21,11 @@ use File::Temp qw(tempdir);
 use Test::More;
 use Time::HiRes qw(time);
 use Bounded qw(run_bounded in_path slurp);
+use Poll qw(T);
 
 my $TOP = abs_path("$FindBin::Bin/../..");
 my $UNITS = $ENV{CGIWRAP_UNITS} || 'build/tests/unit';
 $UNITS = "$TOP/$UNITS" unless $UNITS =~ m{^/};
-my $SLOW = $ENV{CGIWRAP_TEST_SLOW} || 1;
 
 sub units {
 	my ($dir) = @_;
@@ -101,7 +101,7 @@ for my $unit (@units) {
 	my $name = $unit =~ s{.*/}{}r;
 	my $log = "$TMP/$name";		# valgrind writes its cores beside
 	my $t0 = time;
-	my $st = run("$TMP/$name.out", 300 * $SLOW, 'valgrind', '-q',
+	my $st = run("$TMP/$name.out", T(300), 'valgrind', '-q',
 	    '--error-exitcode=1', '--leak-check=full', '--track-origins=yes',
 	    "--log-file=$log.%p.vglog", $unit);
 	my $report = join('', map { slurp($_) } glob("$log.*.vglog"));

@@ -128,7 +128,7 @@ sub refused {
 	my ($srv, $name, $path, $codes, $reason, %o) = @_;
 	my $f0 = failures();
 	my $before = length $srv->error_log;
-	my $r = curl_get($srv->url($path), max_time => 10,
+	my $r = curl_get($srv->url($path), max_time => T(10),
 	    args => $o{curl} // []);
 	my $code_ok = grep { $r->{code} eq $_ } @$codes;
 	ok($code_ok, "$name $path: answer $r->{code} (expected "
@@ -142,7 +142,7 @@ sub refused {
 		return scalar @new;
 	};
 	if (defined $reason) {
-		wait_until(5, $grab);
+		wait_for($grab, T(5));
 		is(scalar @new, 1, "$name $path: one cgiwrap refusal line");
 		is($new[0], $reason, "$name $path: reason is \"$reason\"");
 	} else {
@@ -160,9 +160,9 @@ sub refused {
 # The control case: a good target runs (so markers can appear).
 sub control {
 	my ($srv, $name, $path) = @_;
-	my $r = curl_get($srv->url($path), max_time => 10);
+	my $r = curl_get($srv->url($path), max_time => T(10));
 	is($r->{code}, 200, "$name $path: a good target answers 200");
-	ok(wait_until(5, sub { -e "$t/mark/ok.cgi" }),
+	ok(wait_for(sub { -e "$t/mark/ok.cgi" }, T(5)),
 	    "$name $path: a good target leaves its marker");
 	unlink glob("$t/mark/*");
 }
@@ -264,7 +264,7 @@ sub env_sections {
 	my ($srv, $name, $prefix) = @_;
 	my %got;
 	for my $s (qw(dump env-a env-b)) {
-		my $r = curl_get($srv->url("$prefix/$s.cgi"), max_time => 10,
+		my $r = curl_get($srv->url("$prefix/$s.cgi"), max_time => T(10),
 		    args => ['-H', 'X-Secret: s3cr3t']);
 		is($r->{code}, 200, "$name $s.cgi: 200");
 		$got{$s} = parse_env($r->{body});
@@ -309,7 +309,7 @@ sub direct_refused {
 	my ($name, $env, $argv, $code, $reason) = @_;
 	my $f0 = failures();
 	my $r = run_cgi(argv => [$WRAP, @$argv], env => $env,
-	    user => www_user(), timeout => 10);
+	    user => www_user(), timeout => T(10));
 	like($r->{stdout}, qr/\AStatus: $code\b/, "direct $name: Status $code");
 	unlike($r->{stdout} =~ s/\A.*?\r?\n\r?\n//sr, $SECRET,
 	    "direct $name: no detail in the body");
@@ -325,7 +325,7 @@ sub direct_refused {
 
 sub direct_cases {
 	# The control: the same environment shape runs a good target.
-	my $r = run_cgi(argv => [$WRAP], user => www_user(), timeout => 10,
+	my $r = run_cgi(argv => [$WRAP], user => www_user(), timeout => T(10),
 	    env => action_env('/cgi-bin/ok.cgi', "$L/ok.cgi"));
 	like($r->{stdout}, qr/ran ok\.cgi/, 'direct Action: a good target runs')
 	    or diag($r->{stderr});
@@ -393,7 +393,7 @@ sub direct_cases {
 	    SCRIPT_FILENAME => "$L/dump.cgi" }, ["$L/dump.cgi"]]) {
 		my ($mode, $env, $argv) = @$m;
 		$r = run_cgi(argv => [$WRAP, @$argv], env => $env,
-		    user => www_user(), timeout => 10);
+		    user => www_user(), timeout => T(10));
 		my $e = parse_env($r->{stdout});
 		is($e->{SCRIPT_FILENAME}, "$L/dump.cgi",
 		    "direct $mode: dump.cgi ran") or diag($r->{stderr});
@@ -409,7 +409,7 @@ apache_case('prefork', 'mod_cgi');
 apache_case('event', 'mod_cgid');
 lighttpd_case();
 direct_cases();
-ok(wait_until(5, sub { !pids_matching(qr/\Q$t\E/) }),
+ok(wait_for(sub { !pids_matching(qr/\Q$t\E/) }, T(5)),
     'no process of the test is left');
 kill 'KILL', pids_matching(qr/\Q$t\E/);
 note(sprintf('vetting.t took %.1f s', time - $t0));

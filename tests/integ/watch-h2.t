@@ -20,7 +20,7 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Time::HiRes qw(time);
 use H2 qw(:all);
-use Server qw(apache_start wait_for_file slurp);
+use Server qw(apache_start wait_for_data slurp);
 use Nginx qw(:all);
 use Harness qw(T);
 
@@ -35,7 +35,7 @@ sub failures { scalar grep { !$_ } Test::More->builder->summary }
 sub started_then_reset {
 	my ($srv, $id) = @_;
 	my $s = h2_open($srv->port, "/cgi-bin/silent?id=$id");
-	ok(wait_for_file("$fx->{run}/$id.pid", T(20)),
+	ok(wait_for_data("$fx->{run}/$id.pid", T(20)),
 	    "$id: the program started");
 	my $pid = slurp("$fx->{run}/$id.pid") =~ /(\d+)/ ? $1 : 0;
 	my $early = frame_until($s, 0.2,

@@ -100,7 +100,7 @@ sub state_time {
 sub record {
 	my ($id, $timeout) = @_;
 	my $found;
-	wait_until($timeout, sub {
+	wait_for(sub {
 		opendir(my $dh, "$t/rec") or return 0;
 		for my $r (grep { !/^\./ } readdir $dh) {
 			my $e = parse_env(slurp("$t/rec/$r"));
@@ -109,7 +109,7 @@ sub record {
 			return 1;
 		}
 		return 0;
-	});
+	}, $timeout);
 	return $found;
 }
 
@@ -146,7 +146,7 @@ sub apache_case {
 	is($r->{rc}, 28, "$name: silent.cgi: the client left after 1 s")
 	    or diag("curl exit $r->{rc} code $r->{code}: $r->{err}");
 	is($r->{body}, "started\n", "$name: silent.cgi: header and line came");
-	ok(wait_until(5, sub { -s "$t/state/term.$id" || -s "$t/state/done.$id" }),
+	ok(wait_for(sub { -s "$t/state/term.$id" || -s "$t/state/done.$id" }, T(5)),
 	    "$name: silent.cgi ended");
 	my $term = state_time('term', $id);
 	ok(defined $term, "$name: silent.cgi was stopped (SIGTERM)");
@@ -155,11 +155,11 @@ sub apache_case {
 	    "$name: stopped within 1 s of the client leaving")
 	    and note(sprintf("$name: stopped %.3f s after the client left",
 	    $term - $left));
-	my $rec = record($id, 10) // {};
+	my $rec = record($id, T(10)) // {};
 	is($rec->{CGIWRAP_STATUS}, '1', "$name: silent.cgi: CGIWRAP_STATUS=1");
 	is($rec->{CGIWRAP_STATUS_NAME}, 'ABORTED',
 	    "$name: silent.cgi: CGIWRAP_STATUS_NAME=ABORTED");
-	ok(wait_until(5, sub { !script_pids() }),
+	ok(wait_for(sub { !script_pids() }, T(5)),
 	    "$name: silent.cgi: nothing of it is left")
 	    or diag("left:\n" . show_pids(script_pids()));
 	diag("error log:\n" . $srv->error_log . "cgiwrap log:\n" . slurp($log))
@@ -173,14 +173,15 @@ sub apache_case {
 	$left = $start + 1;
 	is($r->{rc}, 28, "$name: silent-nowatch.cgi: the client left after 1 s")
 	    or diag("curl exit $r->{rc} code $r->{code}: $r->{err}");
-	ok(wait_until($SILENCE + 5, sub { -s "$t/state/term.$id"
-	    || -s "$t/state/done.$id" }), "$name: silent-nowatch.cgi ended");
+	ok(wait_for(sub { -s "$t/state/term.$id"
+	    || -s "$t/state/done.$id" }, T($SILENCE + 5)),
+	    "$name: silent-nowatch.cgi ended");
 	ok(!-e "$t/state/term.$id", "$name: silent-nowatch.cgi was not stopped");
 	my $done = state_time('done', $id);
 	ok(defined $done, "$name: silent-nowatch.cgi ran to its end");
 	cmp_ok(($done // 0) - $left, '>', 1.0, "$name: silent-nowatch.cgi "
 	    . 'outlived the client by more than 1 s');
-	$rec = record($id, 10) // {};
+	$rec = record($id, T(10)) // {};
 	is($rec->{CGIWRAP_STATUS}, '0',
 	    "$name: silent-nowatch.cgi: CGIWRAP_STATUS=0");
 	is($rec->{CGIWRAP_EXIT_STATUS}, '0',
@@ -220,7 +221,7 @@ sub half_closed {
 		    "$what: CGIWRAP_STATUS_NAME=NORMAL");
 	} else {
 		unlike($answer, qr/finished/, "$what: the answer was cut");
-		ok(wait_until(T(5), sub { -s "$t/state/term.$id" }),
+		ok(wait_for(sub { -s "$t/state/term.$id" }, T(5)),
 		    "$what: the script was stopped (SIGTERM)");
 		cmp_ok((state_time('term', $id) // 1e10) - $sent, '<', T(1),
 		    "$what: within 1 s of the FIN");
@@ -248,11 +249,11 @@ sub h2_reset {
 	syswrite($s, h2_frame(H2_RST_STREAM, 0, 1, pack('N', H2_CANCEL)));
 	# Not scaled: a longer look would reach Apache's own end of an idle
 	# HTTP/2 connection (KeepAliveTimeout), which does stop the script.
-	ok(!wait_until(2, sub { -e "$t/state/term.$id" }),
+	ok(!wait_for(sub { -e "$t/state/term.$id" }, 2),
 	    "$what: 2 s later the script still runs");
 	close $s;
 	my $closed = time;
-	ok(wait_until(T(5), sub { -s "$t/state/term.$id" }),
+	ok(wait_for(sub { -s "$t/state/term.$id" }, T(5)),
 	    "$what: stopped once the connection closed");
 	cmp_ok((state_time('term', $id) // 1e10) - $closed, '<', T(1),
 	    "$what: within 1 s of the close");
@@ -279,8 +280,7 @@ sub host_port {
 	    host => "127.0.0.1:$pb", from => $from);
 	ok($other && $s, "$what: two connections from port $from")
 	    or return;
-	ok(wait_until(T(10),
-	    sub { pids_matching(qr{\Q$t\E/bin/snooze \Q$SILENCE\E\b}) }),
+	ok(wait_for(sub { pids_matching(qr{\Q$t\E/bin/snooze \Q$SILENCE\E\b}) }, T(10)),
 	    "$what: the script started");
 	close $other;
 	my $answer = http_read($s, T($SILENCE + 10));
@@ -301,7 +301,7 @@ sub host_port {
 sub direct {
 	my ($name, $id, %env) = @_;
 	return run_cgi(argv => [$WRAP, "$t/legacy/quiet.cgi"], user => www_user(),
-	    timeout => 15, env => { GATEWAY_INTERFACE => 'CGI/1.1',
+	    timeout => T(15), env => { GATEWAY_INTERFACE => 'CGI/1.1',
 	    SERVER_PROTOCOL => 'HTTP/1.1', REQUEST_METHOD => 'GET',
 	    SERVER_NAME => 'localhost', SERVER_PORT => '80',
 	    SCRIPT_NAME => '/cgi-bin/quiet.cgi',
@@ -317,7 +317,7 @@ sub completes {
 	like($r->{stdout}, qr/\r?\n\r?\nstarted\nfinished\n\z/,
 	    "direct, $name: the whole response");
 	ok(-e "$t/state/done.$id", "direct, $name: the script ran to its end");
-	my $rec = record($id, 10) // {};
+	my $rec = record($id, T(10)) // {};
 	is($rec->{CGIWRAP_STATUS}, '0', "direct, $name: CGIWRAP_STATUS=0");
 	diag("stdout:\n$r->{stdout}\nstderr:\n$r->{stderr}") if failures() > $f0;
 }
@@ -351,25 +351,25 @@ completes('REMOTE_ADDR is not an address', 'noaddr',
 	}
 	close $s;	# the "server" side stays open in the forked child
 	# Close the client side once the script runs.
-	my $started = wait_until(10, sub { pids_matching(qr{\Q$t\E/bin/snooze 1\b}) });
+	my $started = wait_for(sub { pids_matching(qr{\Q$t\E/bin/snooze 1\b}) }, T(10));
 	ok($started, 'direct, own connection: the script started');
 	my $closed = time;
 	close $c;
-	ok(wait_until(5, sub { -s "$t/state/term.ownconn"
-	    || -s "$t/state/done.ownconn" }), 'direct, own connection: ended');
+	ok(wait_for(sub { -s "$t/state/term.ownconn"
+	    || -s "$t/state/done.ownconn" }, T(5)), 'direct, own connection: ended');
 	my $term = state_time('term', 'ownconn');
 	ok(defined $term, 'direct, own connection: stopped when the client '
 	    . 'side closed');
 	cmp_ok(($term // 1e10) - $closed, '<', T(1),
 	    'direct, own connection: within 1 s');
-	my $rec = record('ownconn', 10) // {};
+	my $rec = record('ownconn', T(10)) // {};
 	is($rec->{CGIWRAP_STATUS}, '1', 'direct, own connection: '
 	    . 'CGIWRAP_STATUS=1');
-	wait_for_pid_gone($pid, 10);
+	wait_for_pid_gone($pid, T(10));
 	diag("cgiwrap log:\n" . slurp($log)) if failures() > $f0;
 }
 
-ok(wait_until(5, sub { !pids_matching(qr/\Q$t\E/) }),
+ok(wait_for(sub { !pids_matching(qr/\Q$t\E/) }, T(5)),
     'no process of the test is left')
     or diag("left:\n" . show_pids(pids_matching(qr/\Q$t\E/)));
 kill 'KILL', pids_matching(qr/\Q$t\E/);

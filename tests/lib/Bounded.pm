@@ -18,6 +18,7 @@ use warnings;
 use Exporter qw(import);
 use POSIX qw(:sys_wait_h _exit);
 use Time::HiRes qw(time sleep);
+use Poll qw(slurp);
 
 our @EXPORT_OK = qw(run_bounded in_path slurp);
 
@@ -34,14 +35,6 @@ sub in_path {
 	my ($prog) = @_;
 	return -x $prog if $prog =~ m{/};
 	return grep { -x "$_/$prog" } split(/:/, $ENV{PATH} // '');
-}
-
-# The bytes of PATH, '' when it cannot be read.
-sub slurp {
-	my ($path) = @_;
-	open(my $fh, '<:raw', $path) or return '';
-	local $/;
-	return scalar <$fh> // '';
 }
 
 # run_bounded(cmd => [ARGV], dir => DIR, out => FILE, limit => SECONDS,

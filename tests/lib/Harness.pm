@@ -20,10 +20,11 @@ package Harness;
 #   printf 'Content-Type: text/plain\r\n\r\nhello\n'
 #   SH
 #       my $r = $t->run(mode => $mode, argv => [$prog]);
-#       $r->finish(5);               # read stdout/stderr to EOF, reap
+#       $r->finish(T(5));            # read stdout/stderr to EOF, reap
 #       is $r->exit_value, 0;
-#       my $rec = $t->wait_rec(5);   # environment of the shutdown command
-#       my $log = $t->wait_log(5);   # the log line, parsed
+#       # the shutdown command ran once, the log line is there, no
+#       # process left; then the fields of both (CGIWRAP_ prefix implied)
+#       my ($rec, $log) = $t->ended({ STATUS => 0 }, { status => 'NORMAL' });
 #   };
 #
 # Every Harness object is one temporary directory DIR with
@@ -44,7 +45,8 @@ package Harness;
 # Environment: CGIWRAP (the binary; default ./cgiwrap of the repository),
 # HARNESS_MODES ("pipes", "socket" or both, the default), HARNESS_KEEP=1
 # (keep every test directory; failed tests always keep theirs),
-# CGIWRAP_TEST_SLOW=N (multiply the upper bounds of waits by N).
+# CGIWRAP_TEST_SLOW=N (multiply the upper bounds of waits by N, see T in
+# Poll.pm, whose waits and file reads Harness exports too).
 
 use strict;
 use warnings;
@@ -62,13 +64,16 @@ use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC SHUT_WR);
 use Test::More ();
 use Time::HiRes qw(time sleep);
 
+use Poll qw(T wait_for wait_for_file wait_for_data slurp slurp_or_undef
+	proc_cmdline);
+
 our @EXPORT = qw(
-	both_modes wait_for wait_for_file read_env_file parse_log_line
-	split_response header_fields pids_alive procs_with_marker proc_cmdline
-	sha256_file slurp T check_fields
+	both_modes wait_for wait_for_file wait_for_data read_env_file
+	parse_log_line split_response header_fields pids_alive
+	procs_with_marker proc_cmdline sha256_file slurp slurp_or_undef T
+	check_fields
 );
 
-our $POLL = 0.01;	# seconds between two looks in a bounded wait
 our $TOP = realpath(dirname(__FILE__) . '/../..');
 our $CGIWRAP = $ENV{CGIWRAP} || "$TOP/cgiwrap";
 our @MODES = $ENV{HARNESS_MODES} ? split(/[ ,]+/, $ENV{HARNESS_MODES})
@@ -78,26 +83,11 @@ our @MODES = $ENV{HARNESS_MODES} ? split(/[ ,]+/, $ENV{HARNESS_MODES})
 # (Every process it starts gets the default disposition back.)
 $SIG{PIPE} = 'IGNORE';
 
-# Timeouts scaled for slow builds (sanitizers): T(5) is 5 s, or more with
-# CGIWRAP_TEST_SLOW=2 etc.  Use it for upper bounds only.
-sub T { my ($s) = @_; return $s * ($ENV{CGIWRAP_TEST_SLOW} || 1) }
-
-# Once a bounded wait of a subtest has timed out, the subtest has failed
-# and its later waits are cut to DEGRADED_WAIT seconds, so that a broken
-# binary fails the suite quickly instead of waiting out every deadline.
-our $DEGRADED = 0;
-our $DEGRADED_WAIT = 0.5;
-
-sub cap_timeout {
-	my ($t) = @_;
-	return $DEGRADED && $t > $DEGRADED_WAIT ? $DEGRADED_WAIT : $t;
-}
-
 # Run CODE once per mode, each as a subtest named "NAME [MODE]".
 sub both_modes {
 	my ($name, $code) = @_;
 	for my $mode (@MODES) {
-		local $DEGRADED = 0;
+		local $Poll::DEGRADED = 0;
 		Test::More::subtest("$name [$mode]" => sub { $code->($mode) });
 	}
 }
@@ -105,40 +95,10 @@ sub both_modes {
 # ---------------------------------------------------------------------------
 # Generic helpers
 
-# Poll CODE until it returns true or TIMEOUT seconds pass; returns CODE's
-# last value (false on timeout).
-sub wait_for {
-	my ($code, $timeout) = @_;
-	croak 'wait_for needs a timeout' unless defined $timeout;
-	my $deadline = time + cap_timeout($timeout);
-	while (1) {
-		my $v = $code->();
-		return $v if $v;
-		if (time >= $deadline) {
-			$DEGRADED = 1 if $timeout > 0;
-			return $v;
-		}
-		sleep $POLL;
-	}
-}
-
-sub wait_for_file {
-	my ($path, $timeout) = @_;
-	return wait_for(sub { -e $path }, $timeout);
-}
-
-sub slurp {
-	my ($path) = @_;
-	open(my $fh, '<:raw', $path) or return undef;
-	local $/;
-	my $s = <$fh>;
-	return defined $s ? $s : '';
-}
-
 # A file of NAME=VALUE records separated by NULs (env -0) or newlines.
 sub read_env_file {
 	my ($path) = @_;
-	my $s = slurp($path);
+	my $s = slurp_or_undef($path);
 	return undef unless defined $s;
 	my $sep = $s =~ /\0/ ? "\0" : "\n";
 	my %h;
@@ -218,15 +178,6 @@ sub sha256_file {
 	return Digest::SHA->new(256)->addfile($path, 'b')->hexdigest;
 }
 
-sub proc_cmdline {
-	my ($pid) = @_;
-	my $s = slurp("/proc/$pid/cmdline");
-	return undef unless defined $s;
-	$s =~ tr/\0/ /;
-	$s =~ s/ \z//;
-	return $s;
-}
-
 # Pids (other than ours) whose command line contains MARKER.  Zombies have
 # an empty command line and so never match.
 sub procs_with_marker {
@@ -247,7 +198,7 @@ sub pids_alive {
 	my @alive;
 	for my $pid (@_) {
 		next unless defined $pid && $pid =~ /^\d+\z/ && $pid > 1;
-		my $st = slurp("/proc/$pid/stat");
+		my $st = slurp_or_undef("/proc/$pid/stat");
 		next unless defined $st;
 		next if $st =~ /^\d+ \(.*\) [ZX] /s;
 		push @alive, $pid;
@@ -564,7 +515,7 @@ sub cleanup {
 		my @p = $self->procs;
 		last unless @p;
 		kill 'KILL', @p;
-		sleep $POLL;
+		sleep $Poll::POLL;
 	}
 	my $ok = eval { Test::More->builder->is_passing } // 1;
 	if (!$ok || $ENV{HARNESS_KEEP}) {
@@ -598,21 +549,31 @@ sub outcome {
 	return ($rec || {}, $log || {});
 }
 
+# The end of a request (outcome() within WITHIN seconds, default 5,
+# scaled by T; EXCEPT as there) and the fields its shutdown record (REC,
+# without the CGIWRAP_ prefix) and its log line (LOG) must have, as
+# check_fields compares them; either may be undef.  Returns (rec, log).
+sub ended {
+	my ($self, $rec, $log, %o) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my ($r, $l) = $self->outcome(T($o{within} // 5), except => $o{except});
+	check_fields($r, $rec, 'CGIWRAP_') if $rec;
+	check_fields($l, $log) if $log;
+	return ($r, $l);
+}
+
 # The end of a request aborted before any header reached the server (the
 # client left, or the front died) whose child CPID SIGTERM stopped:
-# outcome() and the fields of the record and the log line that say so,
-# with REC and LOG (more fields, or other values) on top.  Returns (rec,
+# ended() with the fields of the record and the log line that say so,
+# and REC and LOG (more fields, or other values) on top.  Returns (rec,
 # log).
 sub aborted_by_term {
 	my ($self, $cpid, $rec, $log) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	my ($r, $l) = $self->outcome(T(5));
-	check_fields($r, { STATUS => 1, STATUS_NAME => 'ABORTED',
+	return $self->ended({ STATUS => 1, STATUS_NAME => 'ABORTED',
 	    EXIT_CODE => 'killed', EXIT_STATUS => 'TERM', PID => $cpid,
-	    HTTP_STATUS => '', %{ $rec // {} } }, 'CGIWRAP_');
-	check_fields($l, { status => 'ABORTED', exit => 'killed:TERM',
-	    %{ $log // {} } });
-	return ($r, $l);
+	    HTTP_STATUS => '', %{ $rec // {} } },
+	    { status => 'ABORTED', exit => 'killed:TERM', %{ $log // {} } });
 }
 
 sub DESTROY { $_[0]->cleanup }
@@ -899,11 +860,11 @@ sub read_until {
 	my $test = ref $cond eq 'CODE' ? $cond
 	    : ref $cond eq 'Regexp' ? sub { $_[0] =~ $cond }
 	    : sub { length($_[0]) >= $cond };
-	my $deadline = time + Harness::cap_timeout($timeout);
+	my $deadline = time + Poll::cap_timeout($timeout);
 	while (1) {
 		return 1 if $test->($self->{out});
 		return 0 if $self->{out_eof};
-		return _timed_out() if time >= $deadline;
+		return Poll::timed_out(0) if time >= $deadline;
 		$self->pump(_left($deadline));
 	}
 }
@@ -911,17 +872,12 @@ sub read_until {
 # Pump until both stdout and stderr reached EOF; returns whether they did.
 sub read_all {
 	my ($self, $timeout) = @_;
-	my $deadline = time + Harness::cap_timeout($timeout);
+	my $deadline = time + Poll::cap_timeout($timeout);
 	while (!($self->{out_eof} && $self->{err_eof})) {
-		return _timed_out() if time >= $deadline;
+		return Poll::timed_out(0) if time >= $deadline;
 		$self->pump(_left($deadline));
 	}
 	return 1;
-}
-
-sub _timed_out {
-	$Harness::DEGRADED = 1;
-	return @_ ? $_[0] : 0;
 }
 
 sub _left {
@@ -947,11 +903,11 @@ sub reaped {
 # is never blocked on us.  Returns exit_value, or undef on timeout.
 sub wait_exit {
 	my ($self, $timeout) = @_;
-	my $deadline = time + Harness::cap_timeout($timeout);
+	my $deadline = time + Poll::cap_timeout($timeout);
 	while (!$self->reaped) {
-		return _timed_out(undef) if time >= $deadline;
+		return Poll::timed_out(undef) if time >= $deadline;
 		my $l = $deadline - time;
-		$self->pump($l < 0 ? 0 : $l > $Harness::POLL ? $Harness::POLL : $l);
+		$self->pump($l < 0 ? 0 : $l > $Poll::POLL ? $Poll::POLL : $l);
 	}
 	return $self->exit_value;
 }

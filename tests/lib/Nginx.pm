@@ -48,7 +48,7 @@ use POSIX qw(:sys_wait_h);
 use Socket qw(SHUT_WR SOCK_STREAM SOMAXCONN);
 use Time::HiRes qw(time sleep);
 
-use Server qw(spawn free_port wait_for_port wait_for_pid_gone wait_until
+use Server qw(spawn free_port wait_for_port wait_for_pid_gone wait_for T
     slurp proc_cmdline instantiate make_tempdir write_file parse_env
     pids_matching www_can_run start_on_port cgiwrap_bin);
 
@@ -116,7 +116,7 @@ sub stop {
 	return 1 if $self->{owner} != $$;
 	my $pgrp = $self->{pgrp} // $self->{pid};
 	my $ok = $self->SUPER::stop();
-	unless (wait_until(5, sub { !pgrp_members($pgrp) })) {
+	unless (wait_for(sub { !pgrp_members($pgrp) }, T(5))) {
 		my @left = pgrp_members($pgrp);
 		kill 'KILL', @left;
 		$self->{stop_problem} = join('; ', grep { length }
@@ -137,14 +137,14 @@ sub exit_status { $_[0]{exit_status} }
 sub wait_exit {
 	my ($self, $timeout) = @_;
 	my $pid = $self->{pid};
-	my $done = wait_until($timeout, sub {
+	my $done = wait_for(sub {
 		my $r = waitpid($pid, WNOHANG);
 		if ($r == $pid) {
 			$self->{exit_status} = $?;
 			return 1;
 		}
 		return $r == -1 ? 1 : 0;
-	});
+	}, $timeout);
 	$self->{stopped} = 1 if $done;
 	return $done;
 }
@@ -266,7 +266,7 @@ sub nginx_start {
 		    error_log => $log, out => $out, stop_signal => 'TERM',
 		    stop_timeout => 10,
 		    leftover => qr/^nginx: master process .*\Q$conffile\E/);
-		return ($self, wait_for_port($port, $o{timeout} // 15, $pid));
+		return ($self, wait_for_port($port, $o{timeout} // T(15), $pid));
 	});
 }
 
@@ -283,10 +283,10 @@ sub workers { return children_of($_[0]{pid}) }
 sub wait_workers {
 	my ($self, $n, $timeout) = @_;
 	my @w;
-	wait_until($timeout // 10, sub {
+	wait_for(sub {
 		@w = $self->workers;
 		return @w == $n;
-	});
+	}, $timeout // T(10));
 	return @w == $n ? @w : ();
 }
 
@@ -331,11 +331,11 @@ sub cgiwrap_start {
 	    stop_timeout => $o{stop_timeout} // 15, cmd => \@cmd,
 	    leftover => qr/^\Q$bin\E .*-c \Q$o{conf}\E(?: |\z)/);
 	return $self if defined $o{wait} && !$o{wait};
-	my $timeout = $o{timeout} // 15;
-	my $up = wait_until($timeout, sub {
+	my $timeout = $o{timeout} // T(15);
+	my $up = wait_for(sub {
 		return -1 if waitpid($pid, WNOHANG) == $pid;
 		return _answers($sock);
-	});
+	}, $timeout);
 	unless ($up && $up != -1) {
 		my $text = slurp($out);
 		$self->stop;
@@ -559,7 +559,7 @@ EOS
 sub wait_record {
 	my ($fx, $id, $timeout) = @_;
 	my $rec;
-	wait_until($timeout // 10, sub {
+	wait_for(sub {
 		opendir(my $dh, $fx->{rec}) or return 0;
 		for my $f (grep { !/^\./ } readdir $dh) {
 			my $text = slurp("$fx->{rec}/$f");
@@ -569,7 +569,7 @@ sub wait_record {
 			return 1;
 		}
 		return 0;
-	});
+	}, $timeout // T(10));
 	return $rec;
 }
 
@@ -591,7 +591,7 @@ sub script_pids {
 # Wait (bounded) until no process of the programs is left; true if so.
 sub no_scripts_left {
 	my ($fx, $timeout) = @_;
-	return wait_until($timeout // 10, sub { !script_pids($fx) });
+	return wait_for(sub { !script_pids($fx) }, $timeout // T(10));
 }
 
 sub show_pids {
@@ -646,12 +646,12 @@ sub fcgi_connect {
 	my ($addr, $timeout) = @_;
 	if ($addr =~ /^unix:(.*)\z/) {
 		return IO::Socket::UNIX->new(Peer => $1, Type => SOCK_STREAM,
-		    Timeout => $timeout // 5);
+		    Timeout => $timeout // T(5));
 	}
 	my ($host, $port) = $addr =~ /^\[?(.*?)\]?:(\d+)\z/
 	    or croak "fcgi_connect: bad address $addr";
 	return IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port,
-	    Proto => 'tcp', Timeout => $timeout // 5);
+	    Proto => 'tcp', Timeout => $timeout // T(5));
 }
 
 # One record: version 1, TYPE, request ID, CONTENT (padding PAD bytes).
@@ -732,7 +732,7 @@ sub fcgi_read {
 	my ($sock, $timeout) = @_;
 	my %r = (stdout => '', stderr => '', types => []);
 	my $buf = '';
-	my $deadline = time + ($timeout // 20);
+	my $deadline = time + ($timeout // T(20));
 	my $sel = IO::Select->new($sock);
 	while (1) {
 		while (length $buf >= 8) {
@@ -804,7 +804,7 @@ sub fcgi_request {
 	my $req = fcgi_begin($id) . fcgi_params($id, fcgi_pairs(@kv))
 	    . fcgi_stdin($id, $o{stdin});
 	fcgi_write($s, $req);
-	my $r = fcgi_read($s, $o{timeout} // 20);
+	my $r = fcgi_read($s, $o{timeout} // T(20));
 	close $s;
 	return $r;
 }

@@ -5,7 +5,7 @@ package Server;
 # small polling helpers (every wait is bounded; nothing sleeps blindly).
 #
 #   use lib "$FindBin::Bin/../lib";
-#   use Server qw(apache_start make_tempdir wait_for_file pids_matching);
+#   use Server qw(apache_start make_tempdir wait_for_data pids_matching);
 #
 #   my $dir = make_tempdir('apache');
 #   my $srv = apache_start(mpm => 'event', cgi => 'mod_cgid', dir => $dir,
@@ -17,7 +17,8 @@ package Server;
 #   my $lt = lighttpd_start(dir => "$dir/lighttpd", conf => $text);
 #
 # Generic parts (for other servers' starters): free_port, wait_for_port,
-# wait_for_pid_gone, spawn, make_tempdir, wait_until, Server->new.
+# wait_for_pid_gone, spawn, make_tempdir, Server->new; the bounded waits and
+# file reads of Poll.pm are exported here too.
 # instantiate(FILE, NAME => VALUE, ...) reads a configuration snippet of
 # etc/ and replaces its @NAME@ placeholders (every one must be given).
 
@@ -34,12 +35,13 @@ use IO::Socket::INET;
 use POSIX qw(:sys_wait_h);
 use Scalar::Util qw(weaken);
 use Time::HiRes qw(time sleep);
+use Poll qw(T wait_for wait_for_file wait_for_data slurp proc_cmdline);
 
 our @EXPORT_OK = qw(
 	apache_start have_apache lighttpd_start have_lighttpd instantiate
 	make_tempdir free_port wait_for_port wait_for_pid_gone spawn
-	wait_until wait_for_file pids_matching proc_cmdline proc_exe
-	www_user chown_www slurp curl_get cgiwrap_behind_apache
+	T wait_for wait_for_file wait_for_data pids_matching proc_cmdline
+	proc_exe www_user chown_www slurp curl_get cgiwrap_behind_apache
 	cgiwrap_behind_servers make_dirs cgiwrap_tree cgiwrap_shim
 	cgi_bin_alias apache_started wrapbin www_can_run start_on_port
 	handler_snippets cgiwrap_bin
@@ -53,40 +55,12 @@ our $APACHE     = $ENV{APACHE2} || '/usr/sbin/apache2';
 our $APACHE_MOD = '/usr/lib/apache2/modules';
 our $LIGHTTPD   = $ENV{LIGHTTPD} || '/usr/sbin/lighttpd';
 our $WWW_USER   = 'www-data';
-our $POLL       = 0.05;	# seconds between polls
 
 my @live;	# weak references to running servers, stopped at END
 my @tmpdirs;	# [path, owner pid] removed at END unless kept
 
 # ---------------------------------------------------------------------------
 # Generic helpers
-
-# Poll CODE every $POLL seconds until it returns true or TIMEOUT seconds
-# pass. Returns CODE's last value (false on timeout).
-sub wait_until {
-	my ($timeout, $code) = @_;
-	my $deadline = time + $timeout;
-	while (1) {
-		my $v = $code->();
-		return $v if $v;
-		return $v if time >= $deadline;
-		sleep $POLL;
-	}
-}
-
-# Wait until PATH exists and is non-empty; true if it did within TIMEOUT.
-sub wait_for_file {
-	my ($path, $timeout) = @_;
-	return wait_until($timeout // 10, sub { -s $path ? 1 : 0 });
-}
-
-sub slurp {
-	my ($path) = @_;
-	open(my $fh, '<', $path) or return '';
-	local $/;
-	my $s = <$fh>;
-	return $s // '';
-}
 
 # Write TEXT to PATH and chmod it to MODE.
 sub write_file {
@@ -152,7 +126,7 @@ sub run_cgi {
 	my %buf = (out => '', err => '');
 	my %name = (fileno($out_r) => 'out', fileno($err_r) => 'err');
 	my $sel = IO::Select->new($out_r, $err_r);
-	my $deadline = time + ($o{timeout} // 20);
+	my $deadline = time + ($o{timeout} // T(20));
 	my $killed;
 	while ($sel->count) {
 		my $left = $deadline - time;
@@ -177,10 +151,10 @@ sub run_cgi {
 		$st = $?;
 		return 1;
 	};
-	unless (wait_until($killed ? 5 : $deadline - time + 1, $reaped)) {
+	unless (wait_for($reaped, $killed ? T(5) : $deadline - time + 1)) {
 		kill 'KILL', -$pid;
 		$killed = 1;
-		wait_until(5, $reaped);
+		wait_for($reaped, T(5));
 	}
 	$st //= -1;
 	return { exit => ($st & 127) ? -1 : $st >> 8, signal => $st & 127,
@@ -203,18 +177,6 @@ sub instantiate {
 	croak "instantiate: $file: no value for "
 	    . join(', ', map { "\@$_\@" } sort keys %missing) if %missing;
 	return $text;
-}
-
-# The command line of a process as one string (argv joined by spaces),
-# undef when it is gone; empty for zombies and kernel threads.
-sub proc_cmdline {
-	my ($pid) = @_;
-	open(my $fh, '<', "/proc/$pid/cmdline") or return undef;
-	local $/;
-	my $c = <$fh> // '';
-	$c =~ s/\0\z//;
-	$c =~ tr/\0/ /;
-	return $c;
 }
 
 # The executable of a process (readlink /proc/PID/exe), undef when gone.
@@ -264,14 +226,14 @@ sub _need_port {
 # when that process is gone. True if the port answered within TIMEOUT.
 sub wait_for_port {
 	my ($port, $timeout, $pid) = @_;
-	return wait_until($timeout // 10, sub {
+	return wait_for(sub {
 		return -1 if $pid && _gone($pid);
 		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
 		    PeerPort => $port, Proto => 'tcp', Timeout => 1);
 		return 0 unless $s;
 		close $s;
 		return 1;
-	}) == 1;
+	}, $timeout // T(10)) == 1;
 }
 
 # Is PID gone? Reaps it when it is our child.
@@ -286,7 +248,7 @@ sub _gone {
 # Wait until PID is gone (reaped if it is our child); true if within TIMEOUT.
 sub wait_for_pid_gone {
 	my ($pid, $timeout) = @_;
-	return wait_until($timeout // 10, sub { _gone($pid) });
+	return wait_for(sub { _gone($pid) }, $timeout // T(10));
 }
 
 # Start ARGV in the background in a process group of its own (Apache in
@@ -580,18 +542,18 @@ sub stop {
 	my $pid = $self->{pid};
 	my @problems;
 	kill $self->{stop_signal}, $pid;
-	unless (wait_for_pid_gone($pid, $self->{stop_timeout})) {
+	unless (wait_for_pid_gone($pid, T($self->{stop_timeout}))) {
 		push @problems, "$self->{name} pid $pid ignored "
 		    . "SIG$self->{stop_signal} for $self->{stop_timeout}s";
 		kill 'TERM', $pid;
-		unless (wait_for_pid_gone($pid, 5)) {
+		unless (wait_for_pid_gone($pid, T(5))) {
 			kill 'KILL', $pid;
-			wait_for_pid_gone($pid, 5)
+			wait_for_pid_gone($pid, T(5))
 			    or push @problems, "pid $pid survived SIGKILL";
 		}
 	}
 	if (my $re = $self->{leftover}) {
-		unless (wait_until(5, sub { !pids_matching($re) })) {
+		unless (wait_for(sub { !pids_matching($re) }, T(5))) {
 			my @left = pids_matching($re);
 			push @problems, "left processes: "
 			    . join(', ', map { "$_ (" . (proc_cmdline($_) // '') . ")" } @left);
@@ -752,7 +714,7 @@ sub apache_start {
 		    conffile => $conffile, error_log => "$dir/error.log",
 		    stop_signal => 'WINCH', stop_timeout => 10,
 		    leftover => qr/^\Q$APACHE\E .*-f \Q$conffile\E(?: |\z)/);
-		return ($self, _all_ports($o{timeout} // 15, $pid, $port, @extra));
+		return ($self, _all_ports($o{timeout} // T(15), $pid, $port, @extra));
 	});
 }
 
@@ -892,7 +854,7 @@ sub lighttpd_start {
 		    port => $port, dir => $dir, conffile => $conffile,
 		    error_log => $log, stop_signal => 'TERM', stop_timeout => 10,
 		    leftover => qr/^\Q$LIGHTTPD\E .*-f \Q$conffile\E(?: |\z)/);
-		return ($self, wait_for_port($port, $o{timeout} // 15, $pid));
+		return ($self, wait_for_port($port, $o{timeout} // T(15), $pid));
 	});
 }
 
