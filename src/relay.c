@@ -22,10 +22,12 @@
 #include <unistd.h>
 
 #include "cgihdr.h"
+#include "config.h"
+#include "env.h"
 #include "io.h"
 #include "log.h"
+#include "link.h"
 #include "relay.h"
-#include "request.h"
 #include "spawn.h"
 #include "status.h"
 #include "watch.h"
@@ -55,7 +57,8 @@ struct chan {
 };
 
 struct front {
-	struct request	*rq;
+	const struct front_job *job;
+	int		 err_r;		/* the child's stderr, -1 once closed */
 	const struct server *sv;
 	bool		 cgi;		/* the server side is descriptors 0-2 */
 	struct chan	 body, out;
@@ -129,7 +132,7 @@ say(const struct front *f, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	sv_warn(f->sv, 0, "%s: %s", f->rq->target, text);
+	sv_warn(f->sv, 0, "%s: %s", f->job->target, text);
 }
 
 void
@@ -245,7 +248,7 @@ static void
 hangup(struct front *f, int code)
 {
 	if (!f->done)
-		msg_send(f->rq->link[0], M_HANGUP, 0, 0, NULL);
+		msg_send(f->job->link, M_HANGUP, 0, 0, NULL);
 	quit(f, code);
 }
 
@@ -274,7 +277,7 @@ cgi_finish(struct front *f)
 
 	f->closed = true;
 	/* The supervisor holds a copy while we live: it lets go now. */
-	msg_send(f->rq->link[0], M_ENDED, 0, 0, NULL);
+	msg_send(f->job->link, M_ENDED, 0, 0, NULL);
 	if (f->same)
 		(void)shutdown(STDOUT_FILENO, SHUT_RDWR);
 	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
@@ -295,10 +298,10 @@ end_response(struct front *f)
 	f->done = true;
 	stop_watch(f);
 	/* Before the server can see EOF, and maybe kill us for it. */
-	atomic_store(&f->rq->sh->done, true);
+	atomic_store(&f->job->sh->done, true);
 	/* FastCGI's error stream closes with the response: pass on what
 	 * the child wrote to stderr so far (a bounded look, as for output). */
-	for (i = 0; i < PUMPS && !f->cgi && f->rq->err_r != -1 &&
+	for (i = 0; i < PUMPS && !f->cgi && f->err_r != -1 &&
 	    relay_err(f); i++)
 		;
 	if (f->sv->finish != NULL)
@@ -316,9 +319,9 @@ static void
 fault(struct front *f, const char *why)
 {
 	if (!f->started)
-		respond(f->sv, 502, f->rq->nph);
+		respond(f->sv, 502, f->job->nph);
 	say(f, "%s", why);
-	msg_send(f->rq->link[0], M_FAULT, 0, 0, why);
+	msg_send(f->job->link, M_FAULT, 0, 0, why);
 	end_response(f);
 }
 
@@ -330,7 +333,7 @@ control(struct front *f, const char *name, const char *value)
 	if (*value == '\0')
 		return;
 	snprintf(line, sizeof(line), "%s %s", name, value);
-	msg_send(f->rq->link[0], M_CONTROL, 0, 0, line);
+	msg_send(f->job->link, M_CONTROL, 0, 0, line);
 }
 
 static void
@@ -340,7 +343,7 @@ got_header(struct front *f, size_t end)
 	const char *why;
 	long len;
 
-	len = cgihdr_parse(f->hdr, end, f->rq->pol.set.script_control, &h,
+	len = cgihdr_parse(f->hdr, end, f->job->set->script_control, &h,
 	    &why);
 	if (len < 0) {
 		fault(f, why);
@@ -348,7 +351,7 @@ got_header(struct front *f, size_t end)
 	}
 	control(f, "time_limit", h.time_limit);
 	control(f, "ignore_user_abort", h.ignore_user_abort);
-	atomic_store(&f->rq->sh->http, h.status ? h.status : 200);
+	atomic_store(&f->job->sh->http, h.status ? h.status : 200);
 	memmove(f->hdr + len, f->hdr + end, f->hlen - end);
 	f->out.pend = f->hdr;
 	f->out.plen = (size_t)len + (f->hlen - end);
@@ -365,14 +368,14 @@ static void
 nph_peek(void *arg, const char *buf, size_t len)
 {
 	struct front *f = arg;
-	size_t cap = (size_t)f->rq->pol.set.max_header_size;
+	size_t cap = (size_t)f->job->set->max_header_size;
 
 	if (len > cap - f->head.len)
 		len = cap - f->head.len;
 	nphhead_scan(&f->head, buf, len);
 	if (f->head.status > 0) {
 		f->hdrbytes = f->head.len;
-		atomic_store(&f->rq->sh->http, f->head.status);
+		atomic_store(&f->job->sh->http, f->head.status);
 	}
 	if (f->head.status != 0 || f->head.len == cap)
 		f->out.peek = NULL;
@@ -382,7 +385,7 @@ nph_peek(void *arg, const char *buf, size_t len)
 static bool
 child_gone(struct front *f)
 {
-	return f->exited || exiting(atomic_load(&f->rq->sh->child));
+	return f->exited || exiting(atomic_load(&f->job->sh->child));
 }
 
 /* Output ended: is the response complete now, or when the child exits? */
@@ -391,7 +394,7 @@ ends_now(struct front *f)
 {
 	if (f->exited)
 		return true;
-	if (!f->rq->pol.set.finish_on_close)
+	if (!f->job->set->finish_on_close)
 		return false;
 	/* An exiting child's status is on its way: a CGI front ends with it. */
 	return !f->cgi || !child_gone(f);
@@ -413,7 +416,7 @@ out_closed(struct front *f)
 static bool
 read_header(struct front *f)
 {
-	size_t cap = (size_t)f->rq->pol.set.max_header_size, end;
+	size_t cap = (size_t)f->job->set->max_header_size, end;
 	char why[64];
 	ssize_t n;
 
@@ -482,7 +485,7 @@ relay_out(struct front *f)
 		/* Counted at once: a hangup or a pause returns early. */
 		body = f->out.moved > f->hdrbytes ?
 		    f->out.moved - f->hdrbytes : 0;
-		atomic_store(&f->rq->sh->bytes_out, body);
+		atomic_store(&f->job->sh->bytes_out, body);
 		if (r == -1) {
 			hangup(f, 128 + SIGPIPE);
 			return;
@@ -517,7 +520,7 @@ relay_body(struct front *f)
 		return;
 	}
 	r = chan_pump(&f->body);
-	atomic_store(&f->rq->sh->bytes_in, f->body.moved);
+	atomic_store(&f->job->sh->bytes_in, f->body.moved);
 	if (r == -1 && errno == ECONNRESET) {
 		hangup(f, 128 + SIGPIPE);
 		return;
@@ -545,7 +548,7 @@ relay_err(struct front *f)
 	bool end;
 
 	/* One byte is kept free to end a line that has no newline. */
-	n = read(f->rq->err_r, f->eline + f->elen,
+	n = read(f->err_r, f->eline + f->elen,
 	    sizeof(f->eline) - 1 - f->elen);
 	if (n > 0)
 		f->elen += (size_t)n;
@@ -563,8 +566,8 @@ relay_err(struct front *f)
 		f->elen = 0;
 	}
 	if (end) {
-		close(f->rq->err_r);
-		f->rq->err_r = -1;
+		close(f->err_r);
+		f->err_r = -1;
 	}
 	return n > 0;
 }
@@ -583,7 +586,7 @@ spawn_failed(struct front *f, int e)
 
 	say(f, "cannot run: %s", strerror(e));
 	if (!f->started)
-		respond(f->sv, busy ? 503 : 500, f->rq->nph);
+		respond(f->sv, busy ? 503 : 500, f->job->nph);
 	end_response(f);
 	quit(f, e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ||
 	    e == EPERM ? 126 : 125);
@@ -621,7 +624,7 @@ static void
 timed_out(struct front *f)
 {
 	if (!f->started && !f->done)
-		respond(f->sv, 504, f->rq->nph);
+		respond(f->sv, 504, f->job->nph);
 	end_response(f);
 	quit(f, 124);
 }
@@ -633,16 +636,16 @@ from_supervisor(struct front *f)
 	ssize_t n;
 	int pg;
 
-	if ((n = recv(f->rq->link[0], &m, sizeof(m), 0)) == -1 &&
+	if ((n = recv(f->job->link, &m, sizeof(m), 0)) == -1 &&
 	    (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
 		say(f, "supervisor ended unexpectedly");
 		/* The child died with it; the rest of its group did not. */
-		if ((pg = atomic_load(&f->rq->sh->child)) > 0)
+		if ((pg = atomic_load(&f->job->sh->child)) > 0)
 			(void)kill(-pg, SIGKILL);
 		if (!f->started)
-			respond(f->sv, 500, f->rq->nph);
+			respond(f->sv, 500, f->job->nph);
 		end_response(f);
 		quit(f, 125);
 		return;
@@ -703,13 +706,13 @@ server_fd(struct front *f, int fd)
 static void
 start_watch(struct front *f)
 {
-	int64_t ms = f->rq->pol.set.client_watch;
+	int64_t ms = f->job->set->client_watch;
 	struct itimerspec it = { 0 };
-	char *const *cgi = f->rq->cgi;
+	char *const *cgi = f->job->cgi;
 
 	f->tick = -1;
 	if (ms <= 0 || watch_start(&f->watch,
-	    f->rq->pol.set.client_fin == CLIENT_FIN_ABORT,
+	    f->job->set->client_fin == CLIENT_FIN_ABORT,
 	    env_lookup(cgi, "SERVER_ADDR"), env_lookup(cgi, "REMOTE_ADDR"),
 	    env_lookup(cgi, "REMOTE_PORT")) == -1)
 		return;
@@ -760,7 +763,7 @@ cgi_setup(struct front *f)
 static int
 setup(struct front *f)
 {
-	const char *cl = env_lookup(f->rq->cgi, "CONTENT_LENGTH");
+	const char *cl = env_lookup(f->job->cgi, "CONTENT_LENGTH");
 	char *end;
 
 	if (f->cgi && cgi_setup(f) == -1)
@@ -800,7 +803,7 @@ over(struct front *f)
 		return true;
 	if (f->done && !f->cgi)
 		f->code = 0;
-	else if (f->done && f->exited && f->rq->err_r == -1)
+	else if (f->done && f->exited && f->err_r == -1)
 		f->code = mirror(f->wstatus);
 	return f->code >= 0;
 }
@@ -829,7 +832,7 @@ is_gone(struct front *f, short revents)
 static void
 loop(struct front *f)
 {
-	struct request *rq = f->rq;
+	const struct front_job *j = f->job;
 	struct pollfd pfd[8];
 	bool body, out;
 
@@ -839,13 +842,13 @@ loop(struct front *f)
 		body = f->body_open && (!f->body.full || f->body_drop);
 		out = f->out_open && !f->out.full;
 		pfd[0] = (struct pollfd){ f->sfd, POLLIN, 0 };
-		pfd[1] = (struct pollfd){ rq->link[0], POLLIN, 0 };
+		pfd[1] = (struct pollfd){ j->link, POLLIN, 0 };
 		pfd[2] = (struct pollfd){ body ? f->body.src : -1, POLLIN, 0 };
 		pfd[3] = (struct pollfd){ f->body_open && f->body.full &&
 		    !f->body_drop ? f->body.dst : -1, POLLOUT, 0 };
-		pfd[4] = (struct pollfd){ out ? rq->out_r : -1, POLLIN, 0 };
+		pfd[4] = (struct pollfd){ out ? j->out_r : -1, POLLIN, 0 };
 		pfd[5] = gone_watch(f);
-		pfd[6] = (struct pollfd){ rq->err_r, POLLIN, 0 };
+		pfd[6] = (struct pollfd){ f->err_r, POLLIN, 0 };
 		pfd[7] = (struct pollfd){ f->tick, POLLIN, 0 };
 		if (poll(pfd, 8, f->kick ? 0 : -1) == -1) {
 			if (errno == EINTR && f->sv->stop && *f->sv->stop) {
@@ -882,28 +885,29 @@ loop(struct front *f)
 			f->kick = false;
 			relay_out(f);
 		}
-		if (rq->err_r != -1 && (pfd[6].revents || f->exited))
+		if (f->err_r != -1 && (pfd[6].revents || f->exited))
 			relay_err(f);
 	}
 }
 
 int
-relay(struct request *rq)
+relay(const struct front_job *j)
 {
-	struct front f = { .rq = rq, .sv = rq->sv, .code = -1,
+	struct front f = { .job = j, .sv = j->sv, .err_r = j->err_r,
+	    .code = -1,
 	    .body_open = true, .out_open = true, .sfd = -1, .tick = -1,
 	    .watch.nl = -1 };
 
 	f.cgi = f.sv->write == NULL;
 	f.body.src = f.sv->body;
-	f.body.dst = rq->body_w;
+	f.body.dst = j->body_w;
 	f.body.splice = f.out.splice = true;
-	f.out.src = rq->out_r;
+	f.out.src = j->out_r;
 	f.out.dst = STDOUT_FILENO;
 	f.out.wr = f.cgi ? NULL : f.sv;
 	f.out.left = -1;
-	f.started = rq->nph;
-	if (rq->nph) {
+	f.started = j->nph;
+	if (j->nph) {
 		f.out.peek = nph_peek;
 		f.out.arg = &f;
 	}
@@ -912,8 +916,8 @@ relay(struct request *rq)
 		close(f.body.dst);
 	}
 	if (setup(&f) == -1) {
-		sv_warn(f.sv, errno, "%s: setup", rq->target);
-		respond(f.sv, 500, rq->nph);
+		sv_warn(f.sv, errno, "%s: setup", j->target);
+		respond(f.sv, 500, j->nph);
 		return 125;
 	}
 	loop(&f);
@@ -924,9 +928,9 @@ relay(struct request *rq)
 		close(f.body.dst);
 	if (f.out_open)
 		close(f.out.src);
-	if (rq->err_r != -1)
-		close(rq->err_r);
-	close(rq->link[0]);
+	if (f.err_r != -1)
+		close(f.err_r);
+	close(j->link);
 	free(f.hdr);
 	free(f.body.buf);
 	free(f.out.buf);

@@ -25,13 +25,28 @@ struct server {
 	void	*ctx;
 };
 
-struct request;
+struct settings;
+struct shared;
+
+/* What the front works with: the server side, and its own ends. */
+struct front_job {
+	const struct server *sv;
+	const char	*target;
+	const struct settings *set;
+	char *const	*cgi;		/* the CGI variables as received */
+	bool		 nph;		/* output is a whole HTTP response */
+	struct shared	*sh;
+	int		 body_w;	/* the request body, to the child */
+	int		 out_r, err_r;	/* the child's stdout and stderr */
+	int		 link;		/* to the supervisor */
+};
 
 /*
- * Relay until the response is over; returns cgiwrap's exit status (for
- * a CGI, the child's when it ends on its own).
+ * Relay until the response is over, then close the job's descriptors;
+ * returns cgiwrap's exit status (for a CGI, the child's when it ends on
+ * its own).
  */
-int	 relay(struct request *);
+int	 relay(const struct front_job *);
 
 /*
  * Answer with an error response of cgiwrap's own (code 500, 502, 503,
