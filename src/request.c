@@ -97,15 +97,7 @@ supervisor(struct request *rq, struct sup_job *sj, int body_w)
 	struct outcome o;
 
 	close(body_w);
-	sj->hold = -1;
-	/* A FastCGI worker's connection and socket are not ours to hold. */
-	if (rq->sv->fd != -1)
-		close(rq->sv->fd);
-	if (rq->sv->listen != -1)
-		close(rq->sv->listen);
-	/* Without a copy the response ends a moment early, no worse. */
-	if (rq->sv->write == NULL)
-		sj->hold = fcntl(1, F_DUPFD_CLOEXEC, 3);
+	sj->hold = rq->sv->ops->detach(rq->sv);
 	supervise(sj, &o);
 	shutdown_run(rq, &o);
 	_exit(0);

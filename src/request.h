@@ -10,7 +10,7 @@
 
 #include "env.h"
 #include "policy.h"
-#include "relay.h"
+#include "server.h"
 
 struct request {
 	const struct server *sv;
