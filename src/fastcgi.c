@@ -170,7 +170,7 @@ static const struct server_ops fc_ops = {
 };
 
 static void
-refuse(const struct server *sv, int code, const char *why)
+refuse_request(const struct server *sv, int code, const char *why)
 {
 	sv_warn(sv, 0, "refused: %s", why);
 	respond(sv, code, false);
@@ -190,9 +190,9 @@ handle(FCGX_Request *req, const struct config *cfg, int lfd, int body)
 
 	clock_gettime(CLOCK_MONOTONIC, &rq.start);
 	if (sf == NULL)
-		refuse(&sv, 404, "no SCRIPT_FILENAME in the request");
+		refuse_request(&sv, 404, "no SCRIPT_FILENAME in the request");
 	else if (target_handler(&t, cfg, req->envp, sf) == -1)
-		refuse(&sv, t.code, t.why);
+		refuse_request(&sv, t.code, t.why);
 	else
 		request_start(&rq, cfg, &t, req->envp, argv);
 	fc_finish(&sv);
@@ -242,7 +242,8 @@ catch(int sig)
 		fatal(125, "sigaction");
 }
 
-static void
+/* Returns whether the new configuration replaced the old one. */
+static bool
 reload(struct config **cfg, const struct fastcgi *fc)
 {
 	struct config *new;
@@ -251,11 +252,13 @@ reload(struct config **cfg, const struct fastcgi *fc)
 	if ((new = config_load(fc->config, fc->missing_ok)) == NULL) {
 		log_warnx("%s: not reloaded, the old configuration stays",
 		    fc->config);
-		return;
+		return false;
 	}
 	config_free(*cfg);
 	*cfg = new;
+	/* The old log path is freed memory now. */
 	log_init((*cfg)->log);
+	return true;
 }
 
 /* Until cleared, the connection fd is cut in ms milliseconds. */
@@ -404,7 +407,7 @@ worker(int lfd, struct config *cfg, const struct fastcgi *fc)
 		fatalx(125, "FCGX_InitRequest failed");
 	while (!stopping) {
 		if (reloading)
-			reload(&cfg, fc);
+			(void)reload(&cfg, fc);
 		if (req.ipcFd == -1 && (req.ipcFd = take(lfd)) == -1)
 			continue;
 		if ((body = take_request(&req, cfg, fc->workers)) != -2)
@@ -545,7 +548,7 @@ tell(const pid_t *pool, int n, int sig)
 int
 fastcgi_serve(const struct fastcgi *fc)
 {
-	struct config *cfg, *new;
+	struct config *cfg;
 	pid_t *pool, pid;
 	int lfd, i, alive, ws, late;
 
@@ -568,20 +571,9 @@ fastcgi_serve(const struct fastcgi *fc)
 		if ((pid = waitpid(-1, &ws, 0)) == -1) {
 			if (errno != EINTR)
 				fatal(125, "waitpid");
-			if (reloading) {
-				reloading = 0;
-				if ((new = config_load(fc->config,
-				    fc->missing_ok)) == NULL) {
-					log_warnx("%s: not reloaded, the old "
-					    "configuration stays", fc->config);
-					continue;
-				}
-				config_free(cfg);
-				cfg = new;
-				/* The old log path is freed memory now. */
-				log_init(cfg->log);
+			/* Workers reload only a configuration known good. */
+			if (reloading && reload(&cfg, fc))
 				tell(pool, fc->workers, SIGHUP);
-			}
 			continue;
 		}
 		for (i = 0; i < fc->workers; i++)

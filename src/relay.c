@@ -80,11 +80,11 @@ struct front {
 };
 
 /* A message about the target. */
-static void	say(const struct front *, const char *, ...)
+static void	warn_target(const struct front *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
 static void
-say(const struct front *f, const char *fmt, ...)
+warn_target(const struct front *f, const char *fmt, ...)
 {
 	char text[LOG_MSG_MAX];
 	va_list ap;
@@ -192,7 +192,7 @@ quit(struct front *f, int code)
 
 /* The server side is gone (code: how a plain CGI would have exited). */
 static void
-hangup(struct front *f, int code)
+server_gone(struct front *f, int code)
 {
 	if (!f->done)
 		msg_send(f->job->link, M_HANGUP, 0, 0, NULL);
@@ -260,13 +260,13 @@ fault(struct front *f, const char *why)
 {
 	if (!f->started)
 		respond(f->sv, 502, f->job->nph);
-	say(f, "%s", why);
+	warn_target(f, "%s", why);
 	msg_send(f->job->link, M_FAULT, 0, 0, why);
 	end_response(f);
 }
 
 static void
-control(struct front *f, const char *name, const char *value)
+control_header(struct front *f, const char *name, const char *value)
 {
 	char line[sizeof(((struct msg *)0)->text)];
 
@@ -289,8 +289,8 @@ got_header(struct front *f, size_t end)
 		fault(f, why);
 		return;
 	}
-	control(f, "time_limit", h.time_limit);
-	control(f, "ignore_user_abort", h.ignore_user_abort);
+	control_header(f, "time_limit", h.time_limit);
+	control_header(f, "ignore_user_abort", h.ignore_user_abort);
 	atomic_store(&f->job->sh->http, h.status ? h.status : 200);
 	memmove(f->hdr + len, f->hdr + end, f->hlen - end);
 	f->out.pend = f->hdr;
@@ -428,7 +428,7 @@ relay_out(struct front *f)
 		    f->out.moved - f->hdrbytes : 0;
 		atomic_store(&f->job->sh->bytes_out, body);
 		if (r == -1) {
-			hangup(f, 128 + SIGPIPE);
+			server_gone(f, 128 + SIGPIPE);
 			return;
 		}
 		if (r == 0)
@@ -463,7 +463,7 @@ relay_body(struct front *f)
 	r = chan_pump(&f->body);
 	atomic_store(&f->job->sh->bytes_in, f->body.moved);
 	if (r == -1 && errno == ECONNRESET) {
-		hangup(f, 128 + SIGPIPE);
+		server_gone(f, 128 + SIGPIPE);
 		return;
 	}
 	if (r == -1 && errno == EPIPE) {
@@ -525,7 +525,7 @@ spawn_failed(struct front *f, int e)
 	bool busy = e == EAGAIN || e == ENOMEM || e == EMFILE ||
 	    e == ENFILE;
 
-	say(f, "cannot run: %s", strerror(e));
+	warn_target(f, "cannot run: %s", strerror(e));
 	if (!f->started)
 		respond(f->sv, busy ? 503 : 500, f->job->nph);
 	end_response(f);
@@ -581,10 +581,10 @@ from_supervisor(struct front *f)
 	    (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
-		say(f, "supervisor ended unexpectedly");
+		warn_target(f, "supervisor ended unexpectedly");
 		/* The child died with it; the rest of its group did not. */
 		if ((pg = atomic_load(&f->job->sh->child)) > 0)
-			(void)kill(-pg, SIGKILL);
+			(void)kill_group(pg, SIGKILL);
 		if (!f->started)
 			respond(f->sv, 500, f->job->nph);
 		end_response(f);
@@ -643,11 +643,11 @@ check_client(struct front *f)
 
 	(void)!read(f->tick, &n, sizeof(n));
 	if (watch_check(&f->watch) == 1)
-		hangup(f, 128 + SIGPIPE);
+		server_gone(f, 128 + SIGPIPE);
 }
 
 static int
-setup(struct front *f)
+front_setup(struct front *f)
 {
 	struct body_info b = { .len = -1 };
 
@@ -677,7 +677,7 @@ over(struct front *f)
 }
 
 static void
-loop(struct front *f)
+front_loop(struct front *f)
 {
 	const struct front_job *j = f->job;
 	const struct server *sv = f->sv;
@@ -705,17 +705,17 @@ loop(struct front *f)
 		if (poll(pfd, 9, f->kick ? 0 : -1) == -1) {
 			if (errno == EINTR &&
 			    (code = sv->ops->gone(sv, NULL)) != 0) {
-				hangup(f, code);
+				server_gone(f, code);
 				break;
 			}
 			if (errno == EINTR)
 				continue;
-			say(f, "poll: %s", strerror(errno));
+			warn_target(f, "poll: %s", strerror(errno));
 			quit(f, 125);
 			break;
 		}
 		if ((code = sv->ops->gone(sv, &pfd[0])) != 0)
-			hangup(f, code);
+			server_gone(f, code);
 		if (pfd[1].revents)
 			from_supervisor(f);
 		if (pfd[7].revents)
@@ -723,7 +723,7 @@ loop(struct front *f)
 		if (f->code >= 0)
 			break;
 		if ((code = sv->ops->gone(sv, &pfd[5])) != 0) {
-			hangup(f, code);
+			server_gone(f, code);
 			break;
 		}
 		if (pfd[8].revents & POLLOUT) {
@@ -766,12 +766,12 @@ relay(const struct front_job *j)
 		f.body_open = false;
 		close(f.body.dst);
 	}
-	if (setup(&f) == -1) {
+	if (front_setup(&f) == -1) {
 		sv_warn(f.sv, errno, "%s: setup", j->target);
 		respond(f.sv, 500, j->nph);
 		return 125;
 	}
-	loop(&f);
+	front_loop(&f);
 	stop_watch(&f);
 	f.sv->ops->restore(f.sv);
 	/* A FastCGI worker goes on; the supervisor keeps its own copies. */

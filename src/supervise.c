@@ -3,14 +3,14 @@
  * the web server can kill the front at any moment without touching it,
  * and every process the child leaves behind becomes its own.  Here the
  * connection status is decided, every signal to the child's processes
- * is sent, and the child is reaped; then the log line is written and the
- * shutdown commands run.
+ * is ordered (spawn.c sends it), and the child is reaped; then the log
+ * line is written.
  *
  * Of the server's descriptors it keeps stderr when that is the log, and
- * a copy of the CGI front's standard output while the front lives: the
- * server sees the end of the response once the process it started is
- * gone, so Apache, which then signals that process and waits while it
- * lives, finds none.
+ * what the server side gives it to hold while the front lives (a CGI
+ * front's standard output): the server sees the end of the response
+ * once the process it started is gone, so Apache, which then signals
+ * that process and waits while it lives, finds none.
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -69,11 +69,11 @@ struct sup {
 	int		 ctlnotes;	/* control problems logged */
 };
 
-static void	note(struct sup *, const char *, ...)
+static void	log_note(struct sup *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
 static void
-note(struct sup *s, const char *fmt, ...)
+log_note(struct sup *s, const char *fmt, ...)
 {
 	char msg[512], line[1024] = "", pid[16];
 	va_list ap;
@@ -104,16 +104,17 @@ timer_arm(int fd, int64_t ms)
 }
 
 /*
- * The one place where the child's processes are signalled: the whole
- * tree, or the child alone (the notification is for the script, not for
- * the commands it runs).
+ * The one place where the supervisor signals the child's processes: the
+ * whole tree, or the child alone (the notification is for the script,
+ * not for the commands it runs).  Only a front whose supervisor died
+ * signals them besides (relay.c, through spawn.c too).
  */
 static void
 signal_child(struct sup *s, int sig, bool tree)
 {
 	int i;
 
-	if (tree ? kill_tree(s->child, sig) == 0 : kill(s->child, sig) == -1)
+	if (tree ? kill_tree(s->child, sig) == 0 : kill_one(s->child, sig) == -1)
 		return;
 	for (i = 0; i < s->nsigs; i++)
 		if (s->sigs[i] == sig)
@@ -136,7 +137,7 @@ static bool	read_control(struct sup *);
 
 /* The server side is gone before the response was complete. */
 static void
-hangup(struct sup *s)
+abort_request(struct sup *s)
 {
 	int i;
 
@@ -270,8 +271,8 @@ set_time_limit(struct sup *s, int64_t ms)
 	int64_t max = s->set.max_time_limit;
 
 	if (max > 0 && (ms == 0 || ms > max)) {
-		note(s, "control: time_limit %lldms refused, capped at %lldms",
-		    (long long)ms, (long long)max);
+		log_note(s, "control: time_limit %lldms refused, capped at "
+		    "%lldms", (long long)ms, (long long)max);
 		ms = max;
 	}
 	if (s->status & ST_TIMEOUT)
@@ -294,15 +295,15 @@ static void
 bad_control(struct sup *s, const char *line)
 {
 	if (s->ctlnotes < MAX_CTL_NOTES)
-		note(s, "control: bad line '%.64s' ignored", line);
+		log_note(s, "control: bad line '%.64s' ignored", line);
 	else if (s->ctlnotes == MAX_CTL_NOTES)
-		note(s, "control: more bad lines, not logged");
+		log_note(s, "control: more bad lines, not logged");
 	s->ctlnotes++;
 }
 
 /* A control line, from the control descriptor or a control header. */
 static void
-control(struct sup *s, const char *line)
+run_control(struct sup *s, const char *line)
 {
 	struct control c;
 
@@ -357,7 +358,7 @@ read_control(struct sup *s)
 			break;
 		s->ctl[s->ctllen] = '\0';
 		if (!s->ctlskip)
-			control(s, s->ctl);
+			run_control(s, s->ctl);
 		s->ctllen = 0;
 		s->ctlskip = false;
 	}
@@ -369,7 +370,7 @@ front_gone(struct sup *s)
 {
 	s->front = false;
 	close(s->job->link);
-	hangup(s);
+	abort_request(s);
 }
 
 static void
@@ -395,10 +396,10 @@ from_front(struct sup *s)
 	m.text[sizeof(m.text) - 1] = '\0';
 	switch (m.type) {
 	case M_HANGUP:
-		hangup(s);
+		abort_request(s);
 		break;
 	case M_CONTROL:
-		control(s, m.text);
+		run_control(s, m.text);
 		break;
 	case M_ENDED:
 		let_go(s);
@@ -448,7 +449,7 @@ finished(struct sup *s)
 }
 
 static void
-loop(struct sup *s)
+supervise_loop(struct sup *s)
 {
 	struct sup_job *j = s->job;
 	struct pollfd pfd[7];
@@ -469,7 +470,7 @@ loop(struct sup *s)
 		if (poll(pfd, n, -1) == -1) {
 			if (errno == EINTR)
 				continue;
-			note(s, "poll: %s", strerror(errno));
+			log_note(s, "poll: %s", strerror(errno));
 			_exit(125);
 		}
 		if (pfd[0].revents)
@@ -530,7 +531,7 @@ setup_failed(struct sup_job *j)
 
 /* Own session, own subreaper, signals by descriptor, one server fd. */
 static void
-setup(struct sup *s)
+own_session(struct sup *s)
 {
 	struct sup_job *j = s->job;
 	sigset_t set;
@@ -587,7 +588,7 @@ start_child(struct sup *s)
 		int e = errno;
 
 		msg_send(j->link, M_SPAWNFAIL, e, 0, NULL);
-		note(s, "cannot run: %s", strerror(e));
+		log_note(s, "cannot run: %s", strerror(e));
 		_exit(125);
 	}
 	s->running = true;
@@ -610,9 +611,9 @@ supervise(struct sup_job *j, struct outcome *o)
 {
 	struct sup s = { .job = j, .set = *j->set, .front = true };
 
-	setup(&s);
+	own_session(&s);
 	start_child(&s);
-	loop(&s);
+	supervise_loop(&s);
 
 	o->status = s.status;
 	o->wstatus = s.wstatus;
