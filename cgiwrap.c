@@ -15,8 +15,8 @@
 #include "log.h"
 #include "parse.h"
 #include "policy.h"
-#include "relay.h"
 #include "request.h"
+#include "server_cgi.h"
 #include "suexec.h"
 #include "target.h"
 
@@ -143,9 +143,7 @@ run(struct request *rq, const char *path, bool missing_ok, char **argv,
 int
 main(int argc, char *argv[])
 {
-	static const struct server cgi = { .body = STDIN_FILENO, .fd = -1,
-	    .listen = -1 };
-	struct request rq = { .sv = &cgi };
+	struct request rq = { .sv = &server_cgi };
 	struct fastcgi fc = { .mode = 0660 };
 	const char *conf = NULL, *explain_path = NULL, *path, *sf;
 	bool test = false, fcgi = false, missing_ok, explicit;

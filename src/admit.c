@@ -185,7 +185,7 @@ manage(struct peer *p, int type, const unsigned char *c, size_t len,
  * the server lose the answer.
  */
 static void
-refuse(struct peer *p, const unsigned char *h)
+refuse_role(struct peer *p, const unsigned char *h)
 {
 	unsigned char r[HEADER_LEN + 8] = { 0 };
 	char junk[4096];
@@ -221,7 +221,7 @@ records(struct peer *p, int workers, int *role)
 			*role = h[HEADER_LEN] << 8 | h[HEADER_LEN + 1];
 			if (*role == RESPONDER)
 				return ADMIT_REQUEST;
-			refuse(p, h);
+			refuse_role(p, h);
 			return ADMIT_REFUSED;
 		}
 		/* Another request's records are skipped, as libfcgi does. */

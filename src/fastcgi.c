@@ -27,14 +27,16 @@
 #include "fastcgi.h"
 #include "io.h"
 #include "log.h"
-#include "relay.h"
 #include "request.h"
+#include "server.h"
 #include "target.h"
 
 #define BACKLOG	128
 
+/* The server side of a request: libfcgi's streams. */
 struct conn {
 	FCGX_Request	*req;
+	int		 listen;	/* the listening socket */
 	bool		 finished;
 };
 
@@ -81,10 +83,21 @@ read_body(FCGX_Request *req)
 	return fd;
 }
 
+/* The body was read whole already: its file goes to the child as is. */
 static int
-fc_write(void *ctx, int stream, const char *buf, size_t len)
+fc_setup(const struct server *sv, char *const *vars, struct body_info *b)
 {
-	struct conn *c = ctx;
+	(void)sv;
+	(void)vars;
+	b->len = -1;
+	b->ends = true;
+	return 0;
+}
+
+static int
+fc_put(const struct server *sv, int stream, const char *buf, size_t len)
+{
+	struct conn *c = sv->ctx;
 	FCGX_Stream *s;
 
 	if (c->finished)
@@ -97,10 +110,31 @@ fc_write(void *ctx, int stream, const char *buf, size_t len)
 	return 0;
 }
 
+/* The body was read already: nothing may arrive but an abort. */
 static void
-fc_finish(void *ctx)
+fc_watch(const struct server *sv, struct pollfd gone[2])
 {
-	struct conn *c = ctx;
+	struct conn *c = sv->ctx;
+
+	gone[0] = (struct pollfd){ -1, 0, 0 };
+	gone[1] = (struct pollfd){ c->req->ipcFd, POLLRDHUP | POLLIN, 0 };
+}
+
+/* The server aborts by closing the connection, the master by SIGALRM. */
+static int
+fc_gone(const struct server *sv, const struct pollfd *p)
+{
+	(void)sv;
+	if (p == NULL)
+		return abandon ? 128 + SIGTERM : 0;
+	return p->revents & (POLLERR | POLLHUP | POLLRDHUP | POLLIN) ?
+	    128 + SIGPIPE : 0;
+}
+
+static void
+fc_finish(const struct server *sv)
+{
+	struct conn *c = sv->ctx;
 
 	if (!c->finished)
 		FCGX_Finish_r(c->req);
@@ -108,7 +142,35 @@ fc_finish(void *ctx)
 }
 
 static void
-refuse(struct server *sv, int code, const char *why)
+fc_restore(const struct server *sv)
+{
+	(void)sv;
+}
+
+/* A worker's connection and socket are not the supervisor's to hold. */
+static int
+fc_detach(const struct server *sv)
+{
+	struct conn *c = sv->ctx;
+
+	close(c->req->ipcFd);
+	close(c->listen);
+	return -1;
+}
+
+static const struct server_ops fc_ops = {
+	.setup = fc_setup,
+	.put = fc_put,
+	.watch = fc_watch,
+	.gone = fc_gone,
+	.finish = fc_finish,
+	.restore = fc_restore,
+	.detach = fc_detach,
+	.stays = false,
+};
+
+static void
+refuse_request(const struct server *sv, int code, const char *why)
 {
 	sv_warn(sv, 0, "refused: %s", why);
 	respond(sv, code, false);
@@ -118,9 +180,8 @@ refuse(struct server *sv, int code, const char *why)
 static void
 handle(FCGX_Request *req, const struct config *cfg, int lfd, int body)
 {
-	struct conn c = { .req = req };
-	struct server sv = { .body = body, .fd = req->ipcFd, .listen = lfd,
-	    .stop = &abandon, .write = fc_write, .finish = fc_finish,
+	struct conn c = { .req = req, .listen = lfd };
+	struct server sv = { .ops = &fc_ops, .body = body, .out = -1,
 	    .ctx = &c };
 	struct request rq = { .sv = &sv };
 	struct target t = { 0 };
@@ -129,12 +190,12 @@ handle(FCGX_Request *req, const struct config *cfg, int lfd, int body)
 
 	clock_gettime(CLOCK_MONOTONIC, &rq.start);
 	if (sf == NULL)
-		refuse(&sv, 404, "no SCRIPT_FILENAME in the request");
+		refuse_request(&sv, 404, "no SCRIPT_FILENAME in the request");
 	else if (target_handler(&t, cfg, req->envp, sf) == -1)
-		refuse(&sv, t.code, t.why);
+		refuse_request(&sv, t.code, t.why);
 	else
 		request_start(&rq, cfg, &t, req->envp, argv);
-	fc_finish(&c);
+	fc_finish(&sv);
 	if (sv.body >= 0)
 		close(sv.body);
 	target_free(&t);
@@ -181,7 +242,8 @@ catch(int sig)
 		fatal(125, "sigaction");
 }
 
-static void
+/* Returns whether the new configuration replaced the old one. */
+static bool
 reload(struct config **cfg, const struct fastcgi *fc)
 {
 	struct config *new;
@@ -190,11 +252,13 @@ reload(struct config **cfg, const struct fastcgi *fc)
 	if ((new = config_load(fc->config, fc->missing_ok)) == NULL) {
 		log_warnx("%s: not reloaded, the old configuration stays",
 		    fc->config);
-		return;
+		return false;
 	}
 	config_free(*cfg);
 	*cfg = new;
+	/* The old log path is freed memory now. */
 	log_init((*cfg)->log);
+	return true;
 }
 
 /* Until cleared, the connection fd is cut in ms milliseconds. */
@@ -343,7 +407,7 @@ worker(int lfd, struct config *cfg, const struct fastcgi *fc)
 		fatalx(125, "FCGX_InitRequest failed");
 	while (!stopping) {
 		if (reloading)
-			reload(&cfg, fc);
+			(void)reload(&cfg, fc);
 		if (req.ipcFd == -1 && (req.ipcFd = take(lfd)) == -1)
 			continue;
 		if ((body = take_request(&req, cfg, fc->workers)) != -2)
@@ -484,7 +548,7 @@ tell(const pid_t *pool, int n, int sig)
 int
 fastcgi_serve(const struct fastcgi *fc)
 {
-	struct config *cfg, *new;
+	struct config *cfg;
 	pid_t *pool, pid;
 	int lfd, i, alive, ws, late;
 
@@ -507,20 +571,9 @@ fastcgi_serve(const struct fastcgi *fc)
 		if ((pid = waitpid(-1, &ws, 0)) == -1) {
 			if (errno != EINTR)
 				fatal(125, "waitpid");
-			if (reloading) {
-				reloading = 0;
-				if ((new = config_load(fc->config,
-				    fc->missing_ok)) == NULL) {
-					log_warnx("%s: not reloaded, the old "
-					    "configuration stays", fc->config);
-					continue;
-				}
-				config_free(cfg);
-				cfg = new;
-				/* The old log path is freed memory now. */
-				log_init(cfg->log);
+			/* Workers reload only a configuration known good. */
+			if (reloading && reload(&cfg, fc))
 				tell(pool, fc->workers, SIGHUP);
-			}
 			continue;
 		}
 		for (i = 0; i < fc->workers; i++)

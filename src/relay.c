@@ -6,9 +6,7 @@
  * write.  What it learns it tells the supervisor, which decides.
  */
 #include <sys/ioctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
 
 #include <errno.h>
@@ -22,10 +20,12 @@
 #include <unistd.h>
 
 #include "cgihdr.h"
-#include "io.h"
+#include "config.h"
+#include "env.h"
 #include "log.h"
+#include "link.h"
 #include "relay.h"
-#include "request.h"
+#include "server.h"
 #include "spawn.h"
 #include "status.h"
 #include "watch.h"
@@ -36,7 +36,7 @@
 
 /*
  * One direction of bulk copying, by splice(2) when the kernel can; wr is
- * set when the destination is a protocol server moving bytes itself.
+ * set when the destination is a server moving bytes itself (its put).
  */
 struct chan {
 	int	 src, dst;
@@ -55,15 +55,13 @@ struct chan {
 };
 
 struct front {
-	struct request	*rq;
+	const struct front_job *job;
+	int		 err_r;		/* the child's stderr, -1 once closed */
 	const struct server *sv;
-	bool		 cgi;		/* the server side is descriptors 0-2 */
 	struct chan	 body, out;
-	int		 sfd;
+	bool		 body_ends;	/* with the response (server says) */
 	struct watch	 watch;
 	int		 tick;		/* timerfd for the watch, -1 = off */
-	bool		 same;		/* 0 and 1 are one socket (mod_cgid) */
-	int		 flags[2];	/* file status flags of 0 and 1 */
 	bool		 body_open;
 	bool		 body_drop;	/* the child stopped reading */
 	char		*hdr;
@@ -71,7 +69,7 @@ struct front {
 	struct nphhead	 head;		/* of an nph- response */
 	bool		 started;	/* the header block was passed on */
 	bool		 done;		/* the response is over */
-	bool		 closed;	/* and descriptor 1 closed for it */
+	bool		 closed;	/* and the server told */
 	bool		 out_open;	/* the child's stdout is still read */
 	bool		 kick;		/* read stdout without waiting */
 	char		 eline[4096];
@@ -81,47 +79,12 @@ struct front {
 	int		 code;		/* exit status, -1 while running */
 };
 
-static const char *
-reason(int code)
-{
-	switch (code) {
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "Internal Server Error";
-	}
-}
-
-/* All of buf to the server's response (1) or error log (2). */
-static int
-sv_put(const struct server *sv, int stream, const char *buf, size_t len)
-{
-	if (sv->write != NULL)
-		return sv->write(sv->ctx, stream, buf, len);
-	return write_all(stream, buf, len);
-}
-
-void
-sv_warn(const struct server *sv, int errnum, const char *fmt, ...)
-{
-	char msg[LOG_MSG_MAX];
-	va_list ap;
-	size_t n;
-
-	va_start(ap, fmt);
-	n = log_vformat(msg, sizeof(msg), errnum, fmt, ap);
-	va_end(ap);
-	(void)sv_put(sv, 2, msg, n);
-}
-
 /* A message about the target. */
-static void	say(const struct front *, const char *, ...)
+static void	warn_target(const struct front *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
 static void
-say(const struct front *f, const char *fmt, ...)
+warn_target(const struct front *f, const char *fmt, ...)
 {
 	char text[LOG_MSG_MAX];
 	va_list ap;
@@ -129,20 +92,7 @@ say(const struct front *f, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	sv_warn(f->sv, 0, "%s: %s", f->rq->target, text);
-}
-
-void
-respond(const struct server *sv, int code, bool nph)
-{
-	char buf[256];
-	int n;
-
-	n = snprintf(buf, sizeof(buf), "%s %d %s\r\n%s"
-	    "Content-Type: text/plain\r\n\r\n%d %s\n",
-	    nph ? "HTTP/1.0" : "Status:", code, reason(code),
-	    code == 503 ? "Retry-After: 5\r\n" : "", code, reason(code));
-	(void)sv_put(sv, 1, buf, (size_t)n);
+	sv_warn(f->sv, 0, "%s: %s", f->job->target, text);
 }
 
 static bool
@@ -161,7 +111,7 @@ chan_flush(struct chan *c)
 
 	while (c->plen > 0) {
 		if (c->wr != NULL)
-			n = c->wr->write(c->wr->ctx, 1, c->pend, c->plen) == 0 ?
+			n = c->wr->ops->put(c->wr, 1, c->pend, c->plen) == 0 ?
 			    (ssize_t)c->plen : -1;
 		else
 			n = write(c->dst, c->pend, c->plen);
@@ -242,10 +192,10 @@ quit(struct front *f, int code)
 
 /* The server side is gone (code: how a plain CGI would have exited). */
 static void
-hangup(struct front *f, int code)
+server_gone(struct front *f, int code)
 {
 	if (!f->done)
-		msg_send(f->rq->link[0], M_HANGUP, 0, 0, NULL);
+		msg_send(f->job->link, M_HANGUP, 0, 0, NULL);
 	quit(f, code);
 }
 
@@ -262,27 +212,17 @@ stop_watch(struct front *f)
 static bool	relay_err(struct front *);
 
 /*
- * A CGI's response ends when descriptor 1 is closed.  Only a front that
- * stays on does it here; one about to exit leaves it to exit(2), since
- * the server signals the pid it started at the end of the response
- * (mod_cgi, mod_cgid) and waits for it, 10 ms at a time, while it lives.
+ * The server sees the end of the response.  A front that stays tells
+ * the supervisor, which holds a copy of the server's descriptor while
+ * the front lives: it lets go now.
  */
 static void
-cgi_finish(struct front *f)
+tell_server(struct front *f)
 {
-	int null;
-
 	f->closed = true;
-	/* The supervisor holds a copy while we live: it lets go now. */
-	msg_send(f->rq->link[0], M_ENDED, 0, 0, NULL);
-	if (f->same)
-		(void)shutdown(STDOUT_FILENO, SHUT_RDWR);
-	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
-	    dup2(null, STDOUT_FILENO) == -1 ||
-	    (f->same && dup2(null, STDIN_FILENO) == -1))
-		close(STDOUT_FILENO);
-	if (null > STDERR_FILENO)
-		close(null);
+	if (f->sv->ops->stays)
+		msg_send(f->job->link, M_ENDED, 0, 0, NULL);
+	f->sv->ops->finish(f->sv);
 }
 
 static void
@@ -295,15 +235,18 @@ end_response(struct front *f)
 	f->done = true;
 	stop_watch(f);
 	/* Before the server can see EOF, and maybe kill us for it. */
-	atomic_store(&f->rq->sh->done, true);
-	/* FastCGI's error stream closes with the response: pass on what
-	 * the child wrote to stderr so far (a bounded look, as for output). */
-	for (i = 0; i < PUMPS && !f->cgi && f->rq->err_r != -1 &&
-	    relay_err(f); i++)
-		;
-	if (f->sv->finish != NULL)
-		f->sv->finish(f->sv->ctx);
-	if ((f->same || !f->cgi) && f->body_open) {
+	atomic_store(&f->job->sh->done, true);
+	/*
+	 * A front that does not stay ends the response now, and with it
+	 * the error stream: pass on what the child wrote to stderr so far
+	 * (a bounded look, as for output).  One that stays ends it in loop.
+	 */
+	if (!f->sv->ops->stays) {
+		for (i = 0; i < PUMPS && f->err_r != -1 && relay_err(f); i++)
+			;
+		tell_server(f);
+	}
+	if (f->body_ends && f->body_open) {
 		f->body_open = false;
 		close(f->body.dst);
 	}
@@ -316,21 +259,21 @@ static void
 fault(struct front *f, const char *why)
 {
 	if (!f->started)
-		respond(f->sv, 502, f->rq->nph);
-	say(f, "%s", why);
-	msg_send(f->rq->link[0], M_FAULT, 0, 0, why);
+		respond(f->sv, 502, f->job->nph);
+	warn_target(f, "%s", why);
+	msg_send(f->job->link, M_FAULT, 0, 0, why);
 	end_response(f);
 }
 
 static void
-control(struct front *f, const char *name, const char *value)
+control_header(struct front *f, const char *name, const char *value)
 {
 	char line[sizeof(((struct msg *)0)->text)];
 
 	if (*value == '\0')
 		return;
 	snprintf(line, sizeof(line), "%s %s", name, value);
-	msg_send(f->rq->link[0], M_CONTROL, 0, 0, line);
+	msg_send(f->job->link, M_CONTROL, 0, 0, line);
 }
 
 static void
@@ -340,15 +283,15 @@ got_header(struct front *f, size_t end)
 	const char *why;
 	long len;
 
-	len = cgihdr_parse(f->hdr, end, f->rq->pol.set.script_control, &h,
+	len = cgihdr_parse(f->hdr, end, f->job->set->script_control, &h,
 	    &why);
 	if (len < 0) {
 		fault(f, why);
 		return;
 	}
-	control(f, "time_limit", h.time_limit);
-	control(f, "ignore_user_abort", h.ignore_user_abort);
-	atomic_store(&f->rq->sh->http, h.status ? h.status : 200);
+	control_header(f, "time_limit", h.time_limit);
+	control_header(f, "ignore_user_abort", h.ignore_user_abort);
+	atomic_store(&f->job->sh->http, h.status ? h.status : 200);
 	memmove(f->hdr + len, f->hdr + end, f->hlen - end);
 	f->out.pend = f->hdr;
 	f->out.plen = (size_t)len + (f->hlen - end);
@@ -365,14 +308,14 @@ static void
 nph_peek(void *arg, const char *buf, size_t len)
 {
 	struct front *f = arg;
-	size_t cap = (size_t)f->rq->pol.set.max_header_size;
+	size_t cap = (size_t)f->job->set->max_header_size;
 
 	if (len > cap - f->head.len)
 		len = cap - f->head.len;
 	nphhead_scan(&f->head, buf, len);
 	if (f->head.status > 0) {
 		f->hdrbytes = f->head.len;
-		atomic_store(&f->rq->sh->http, f->head.status);
+		atomic_store(&f->job->sh->http, f->head.status);
 	}
 	if (f->head.status != 0 || f->head.len == cap)
 		f->out.peek = NULL;
@@ -382,7 +325,7 @@ nph_peek(void *arg, const char *buf, size_t len)
 static bool
 child_gone(struct front *f)
 {
-	return f->exited || exiting(atomic_load(&f->rq->sh->child));
+	return f->exited || exiting(atomic_load(&f->job->sh->child));
 }
 
 /* Output ended: is the response complete now, or when the child exits? */
@@ -391,10 +334,11 @@ ends_now(struct front *f)
 {
 	if (f->exited)
 		return true;
-	if (!f->rq->pol.set.finish_on_close)
+	if (!f->job->set->finish_on_close)
 		return false;
-	/* An exiting child's status is on its way: a CGI front ends with it. */
-	return !f->cgi || !child_gone(f);
+	/* An exiting child's status is on its way: a front that stays ends
+	 * with it. */
+	return !f->sv->ops->stays || !child_gone(f);
 }
 
 static void
@@ -413,7 +357,7 @@ out_closed(struct front *f)
 static bool
 read_header(struct front *f)
 {
-	size_t cap = (size_t)f->rq->pol.set.max_header_size, end;
+	size_t cap = (size_t)f->job->set->max_header_size, end;
 	char why[64];
 	ssize_t n;
 
@@ -482,9 +426,9 @@ relay_out(struct front *f)
 		/* Counted at once: a hangup or a pause returns early. */
 		body = f->out.moved > f->hdrbytes ?
 		    f->out.moved - f->hdrbytes : 0;
-		atomic_store(&f->rq->sh->bytes_out, body);
+		atomic_store(&f->job->sh->bytes_out, body);
 		if (r == -1) {
-			hangup(f, 128 + SIGPIPE);
+			server_gone(f, 128 + SIGPIPE);
 			return;
 		}
 		if (r == 0)
@@ -517,9 +461,9 @@ relay_body(struct front *f)
 		return;
 	}
 	r = chan_pump(&f->body);
-	atomic_store(&f->rq->sh->bytes_in, f->body.moved);
+	atomic_store(&f->job->sh->bytes_in, f->body.moved);
 	if (r == -1 && errno == ECONNRESET) {
-		hangup(f, 128 + SIGPIPE);
+		server_gone(f, 128 + SIGPIPE);
 		return;
 	}
 	if (r == -1 && errno == EPIPE) {
@@ -545,26 +489,26 @@ relay_err(struct front *f)
 	bool end;
 
 	/* One byte is kept free to end a line that has no newline. */
-	n = read(f->rq->err_r, f->eline + f->elen,
+	n = read(f->err_r, f->eline + f->elen,
 	    sizeof(f->eline) - 1 - f->elen);
 	if (n > 0)
 		f->elen += (size_t)n;
 	end = n == 0 || (n == -1 && errno == EAGAIN && f->exited);
 	if ((nl = memrchr(f->eline, '\n', f->elen)) != NULL) {
 		len = (size_t)(nl - f->eline) + 1;
-		(void)sv_put(f->sv, 2, f->eline, len);
+		(void)f->sv->ops->put(f->sv, 2, f->eline, len);
 		memmove(f->eline, f->eline + len, f->elen - len);
 		f->elen -= len;
 	}
 	/* A last line without newline, or one too long to keep whole. */
 	if (f->elen > 0 && (end || f->elen == sizeof(f->eline) - 1)) {
 		f->eline[f->elen++] = '\n';
-		(void)sv_put(f->sv, 2, f->eline, f->elen);
+		(void)f->sv->ops->put(f->sv, 2, f->eline, f->elen);
 		f->elen = 0;
 	}
 	if (end) {
-		close(f->rq->err_r);
-		f->rq->err_r = -1;
+		close(f->err_r);
+		f->err_r = -1;
 	}
 	return n > 0;
 }
@@ -581,9 +525,9 @@ spawn_failed(struct front *f, int e)
 	bool busy = e == EAGAIN || e == ENOMEM || e == EMFILE ||
 	    e == ENFILE;
 
-	say(f, "cannot run: %s", strerror(e));
+	warn_target(f, "cannot run: %s", strerror(e));
 	if (!f->started)
-		respond(f->sv, busy ? 503 : 500, f->rq->nph);
+		respond(f->sv, busy ? 503 : 500, f->job->nph);
 	end_response(f);
 	quit(f, e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ||
 	    e == EPERM ? 126 : 125);
@@ -621,7 +565,7 @@ static void
 timed_out(struct front *f)
 {
 	if (!f->started && !f->done)
-		respond(f->sv, 504, f->rq->nph);
+		respond(f->sv, 504, f->job->nph);
 	end_response(f);
 	quit(f, 124);
 }
@@ -633,16 +577,16 @@ from_supervisor(struct front *f)
 	ssize_t n;
 	int pg;
 
-	if ((n = recv(f->rq->link[0], &m, sizeof(m), 0)) == -1 &&
+	if ((n = recv(f->job->link, &m, sizeof(m), 0)) == -1 &&
 	    (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
-		say(f, "supervisor ended unexpectedly");
+		warn_target(f, "supervisor ended unexpectedly");
 		/* The child died with it; the rest of its group did not. */
-		if ((pg = atomic_load(&f->rq->sh->child)) > 0)
-			(void)kill(-pg, SIGKILL);
+		if ((pg = atomic_load(&f->job->sh->child)) > 0)
+			(void)kill_group(pg, SIGKILL);
 		if (!f->started)
-			respond(f->sv, 500, f->rq->nph);
+			respond(f->sv, 500, f->job->nph);
 		end_response(f);
 		quit(f, 125);
 		return;
@@ -672,44 +616,15 @@ from_supervisor(struct front *f)
 }
 
 static void
-from_signal(struct front *f)
-{
-	struct signalfd_siginfo si;
-
-	while (read(f->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		/* Our own write to the child's closed stdin: not the server. */
-		if (si.ssi_signo == SIGPIPE && (pid_t)si.ssi_pid == getpid())
-			continue;
-		hangup(f, 128 + (int)si.ssi_signo);
-	}
-}
-
-/* Make a server descriptor non-blocking if it is a pipe or a socket. */
-static int
-server_fd(struct front *f, int fd)
-{
-	struct stat st;
-
-	if ((f->flags[fd] = fcntl(fd, F_GETFL)) == -1 || fstat(fd, &st) == -1)
-		return -1;
-	if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
-		return 0;
-	/* A larger pipe to the server: fewer wake-ups for bulk output. */
-	if (fd == STDOUT_FILENO && S_ISFIFO(st.st_mode))
-		(void)fcntl(fd, F_SETPIPE_SZ, SPLICE);
-	return fcntl(fd, F_SETFL, f->flags[fd] | O_NONBLOCK);
-}
-
-static void
 start_watch(struct front *f)
 {
-	int64_t ms = f->rq->pol.set.client_watch;
+	int64_t ms = f->job->set->client_watch;
 	struct itimerspec it = { 0 };
-	char *const *cgi = f->rq->cgi;
+	char *const *cgi = f->job->cgi;
 
 	f->tick = -1;
 	if (ms <= 0 || watch_start(&f->watch,
-	    f->rq->pol.set.client_fin == CLIENT_FIN_ABORT,
+	    f->job->set->client_fin == CLIENT_FIN_ABORT,
 	    env_lookup(cgi, "SERVER_ADDR"), env_lookup(cgi, "REMOTE_ADDR"),
 	    env_lookup(cgi, "REMOTE_PORT")) == -1)
 		return;
@@ -728,149 +643,90 @@ check_client(struct front *f)
 
 	(void)!read(f->tick, &n, sizeof(n));
 	if (watch_check(&f->watch) == 1)
-		hangup(f, 128 + SIGPIPE);
-}
-
-/*
- * A CGI's server side: signals from the server mean it gave up, and
- * pipes and sockets are made non-blocking to be watched while written.
- */
-static int
-cgi_setup(struct front *f)
-{
-	struct stat in, out;
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGPIPE);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
-	    (f->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
-		return -1;
-	if (fstat(STDIN_FILENO, &in) == -1 || fstat(STDOUT_FILENO, &out) == -1)
-		return -1;
-	f->same = in.st_dev == out.st_dev && in.st_ino == out.st_ino &&
-	    S_ISSOCK(in.st_mode);
-	return server_fd(f, STDIN_FILENO) == -1 ||
-	    server_fd(f, STDOUT_FILENO) == -1 ? -1 : 0;
+		server_gone(f, 128 + SIGPIPE);
 }
 
 static int
-setup(struct front *f)
+front_setup(struct front *f)
 {
-	const char *cl = env_lookup(f->rq->cgi, "CONTENT_LENGTH");
-	char *end;
+	struct body_info b = { .len = -1 };
 
-	if (f->cgi && cgi_setup(f) == -1)
+	if (f->sv->ops->setup(f->sv, f->job->cgi, &b) == -1)
 		return -1;
 	start_watch(f);
-	f->body.left = -1;
-	if (f->cgi && cl != NULL && *cl != '\0') {
-		errno = 0;
-		f->body.left = strtoll(cl, &end, 10);
-		if (errno != 0 || *end != '\0' || f->body.left < 0)
-			f->body.left = -1;
-	}
+	f->body.left = b.len;
+	f->body_ends = b.ends;
 	return 0;
 }
 
-static void
-restore(struct front *f)
-{
-	if (!f->cgi)
-		return;
-	close(f->sfd);
-	/* The descriptions may be shared with whoever started us. */
-	if (!f->closed)
-		(void)fcntl(STDOUT_FILENO, F_SETFL, f->flags[STDOUT_FILENO]);
-	if (!f->closed || !f->same)
-		(void)fcntl(STDIN_FILENO, F_SETFL, f->flags[STDIN_FILENO]);
-}
-
 /*
- * A CGI front stays for the child's exit status; a FastCGI worker is
- * free for the next request as soon as the response is complete.
+ * A front that stays (a CGI's) waits for the child's exit status; one
+ * that does not (a FastCGI worker) is free for the next request as soon
+ * as the response is complete.
  */
 static bool
 over(struct front *f)
 {
 	if (f->code >= 0)
 		return true;
-	if (f->done && !f->cgi)
+	if (f->done && !f->sv->ops->stays)
 		f->code = 0;
-	else if (f->done && f->exited && f->rq->err_r == -1)
+	else if (f->done && f->exited && f->err_r == -1)
 		f->code = mirror(f->wstatus);
 	return f->code >= 0;
 }
 
-/* What says the server went away, and how to watch for it. */
-static struct pollfd
-gone_watch(struct front *f)
-{
-	if (f->done)
-		return (struct pollfd){ -1, 0, 0 };
-	if (f->cgi)
-		return (struct pollfd){ STDOUT_FILENO,
-		    f->out.full ? POLLOUT : 0, 0 };
-	/* The body was read already: nothing may arrive but an abort. */
-	return (struct pollfd){ f->sv->fd, POLLRDHUP | POLLIN, 0 };
-}
-
-static bool
-is_gone(struct front *f, short revents)
-{
-	if (f->cgi)
-		return revents & (POLLERR | POLLHUP);
-	return revents & (POLLERR | POLLHUP | POLLRDHUP | POLLIN);
-}
-
 static void
-loop(struct front *f)
+front_loop(struct front *f)
 {
-	struct request *rq = f->rq;
-	struct pollfd pfd[8];
+	const struct front_job *j = f->job;
+	const struct server *sv = f->sv;
+	struct pollfd pfd[9], gone[2];
 	bool body, out;
+	int code;
 
 	while (!over(f)) {
-		if (f->done && f->cgi && !f->closed)
-			cgi_finish(f);
+		if (f->done && !f->closed)
+			tell_server(f);
 		body = f->body_open && (!f->body.full || f->body_drop);
 		out = f->out_open && !f->out.full;
-		pfd[0] = (struct pollfd){ f->sfd, POLLIN, 0 };
-		pfd[1] = (struct pollfd){ rq->link[0], POLLIN, 0 };
+		sv->ops->watch(sv, gone);
+		pfd[0] = gone[0];
+		pfd[1] = (struct pollfd){ j->link, POLLIN, 0 };
 		pfd[2] = (struct pollfd){ body ? f->body.src : -1, POLLIN, 0 };
 		pfd[3] = (struct pollfd){ f->body_open && f->body.full &&
 		    !f->body_drop ? f->body.dst : -1, POLLOUT, 0 };
-		pfd[4] = (struct pollfd){ out ? rq->out_r : -1, POLLIN, 0 };
-		pfd[5] = gone_watch(f);
-		pfd[6] = (struct pollfd){ rq->err_r, POLLIN, 0 };
+		pfd[4] = (struct pollfd){ out ? j->out_r : -1, POLLIN, 0 };
+		pfd[5] = f->done ? (struct pollfd){ -1, 0, 0 } : gone[1];
+		pfd[6] = (struct pollfd){ f->err_r, POLLIN, 0 };
 		pfd[7] = (struct pollfd){ f->tick, POLLIN, 0 };
-		if (poll(pfd, 8, f->kick ? 0 : -1) == -1) {
-			if (errno == EINTR && f->sv->stop && *f->sv->stop) {
-				hangup(f, 128 + SIGTERM);
+		pfd[8] = (struct pollfd){ !f->done && f->out.full &&
+		    f->out.dst != -1 ? f->out.dst : -1, POLLOUT, 0 };
+		if (poll(pfd, 9, f->kick ? 0 : -1) == -1) {
+			if (errno == EINTR &&
+			    (code = sv->ops->gone(sv, NULL)) != 0) {
+				server_gone(f, code);
 				break;
 			}
 			if (errno == EINTR)
 				continue;
-			say(f, "poll: %s", strerror(errno));
+			warn_target(f, "poll: %s", strerror(errno));
 			quit(f, 125);
 			break;
 		}
-		if (pfd[0].revents)
-			from_signal(f);
+		if ((code = sv->ops->gone(sv, &pfd[0])) != 0)
+			server_gone(f, code);
 		if (pfd[1].revents)
 			from_supervisor(f);
 		if (pfd[7].revents)
 			check_client(f);
 		if (f->code >= 0)
 			break;
-		if (is_gone(f, pfd[5].revents)) {
-			hangup(f, 128 + SIGPIPE);
+		if ((code = sv->ops->gone(sv, &pfd[5])) != 0) {
+			server_gone(f, code);
 			break;
 		}
-		if (pfd[5].revents & POLLOUT) {
+		if (pfd[8].revents & POLLOUT) {
 			f->out.full = false;
 			f->kick = true;
 		}
@@ -882,28 +738,27 @@ loop(struct front *f)
 			f->kick = false;
 			relay_out(f);
 		}
-		if (rq->err_r != -1 && (pfd[6].revents || f->exited))
+		if (f->err_r != -1 && (pfd[6].revents || f->exited))
 			relay_err(f);
 	}
 }
 
 int
-relay(struct request *rq)
+relay(const struct front_job *j)
 {
-	struct front f = { .rq = rq, .sv = rq->sv, .code = -1,
-	    .body_open = true, .out_open = true, .sfd = -1, .tick = -1,
+	struct front f = { .job = j, .sv = j->sv, .err_r = j->err_r,
+	    .code = -1, .body_open = true, .out_open = true, .tick = -1,
 	    .watch.nl = -1 };
 
-	f.cgi = f.sv->write == NULL;
 	f.body.src = f.sv->body;
-	f.body.dst = rq->body_w;
+	f.body.dst = j->body_w;
 	f.body.splice = f.out.splice = true;
-	f.out.src = rq->out_r;
-	f.out.dst = STDOUT_FILENO;
-	f.out.wr = f.cgi ? NULL : f.sv;
+	f.out.src = j->out_r;
+	f.out.dst = f.sv->out;
+	f.out.wr = f.sv->out == -1 ? f.sv : NULL;
 	f.out.left = -1;
-	f.started = rq->nph;
-	if (rq->nph) {
+	f.started = j->nph;
+	if (j->nph) {
 		f.out.peek = nph_peek;
 		f.out.arg = &f;
 	}
@@ -911,22 +766,22 @@ relay(struct request *rq)
 		f.body_open = false;
 		close(f.body.dst);
 	}
-	if (setup(&f) == -1) {
-		sv_warn(f.sv, errno, "%s: setup", rq->target);
-		respond(f.sv, 500, rq->nph);
+	if (front_setup(&f) == -1) {
+		sv_warn(f.sv, errno, "%s: setup", j->target);
+		respond(f.sv, 500, j->nph);
 		return 125;
 	}
-	loop(&f);
+	front_loop(&f);
 	stop_watch(&f);
-	restore(&f);
+	f.sv->ops->restore(f.sv);
 	/* A FastCGI worker goes on; the supervisor keeps its own copies. */
 	if (f.body_open)
 		close(f.body.dst);
 	if (f.out_open)
 		close(f.out.src);
-	if (rq->err_r != -1)
-		close(rq->err_r);
-	close(rq->link[0]);
+	if (f.err_r != -1)
+		close(f.err_r);
+	close(j->link);
 	free(f.hdr);
 	free(f.body.buf);
 	free(f.out.buf);

@@ -2,45 +2,21 @@
  * One request: the pipes between front, supervisor and child, and the
  * fork that puts the supervisor out of the web server's reach.
  */
-#include <sys/mman.h>
-#include <sys/socket.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "link.h"
 #include "relay.h"
 #include "request.h"
+#include "shutdown.h"
 #include "spawn.h"
 #include "supervise.h"
 #include "target.h"
 
 #define PIPE_SIZE	(1 << 20)
-
-int
-msg_send(int fd, int type, int val, int val2, const char *text)
-{
-	struct msg m = { .type = type, .val = val, .val2 = val2 };
-
-	if (text != NULL)
-		snprintf(m.text, sizeof(m.text), "%s", text);
-	while (send(fd, &m, sizeof(m), MSG_NOSIGNAL) == -1)
-		if (errno != EINTR)
-			return -1;
-	return 0;
-}
-
-int64_t
-request_elapsed(const struct request *rq)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)(now.tv_sec - rq->start.tv_sec) * 1000 +
-	    (now.tv_nsec - rq->start.tv_nsec) / 1000000;
-}
 
 /* A pipe whose first end (ours, read or write) does not block. */
 static int
@@ -55,21 +31,29 @@ our_pipe(int *ours, int *theirs, bool ours_reads)
 	return fcntl(*ours, F_SETFL, O_NONBLOCK);
 }
 
+/* The front's ends in fj, the supervisor's (and the child's) in sj. */
 static int
-make_links(struct request *rq)
+make_links(struct request *rq, struct front_job *fj, struct sup_job *sj)
 {
-	rq->ctl_r = rq->ctl_w = -1;
-	if (our_pipe(&rq->body_w, &rq->body_r, false) == -1 ||
-	    our_pipe(&rq->out_r, &rq->out_w, true) == -1 ||
+	int end[2];
+
+	sj->ctl_r = sj->ctl_w = -1;
+	if (our_pipe(&fj->body_w, &sj->body_r, false) == -1 ||
+	    our_pipe(&fj->out_r, &sj->out_w, true) == -1 ||
 	    /* Fewer wake-ups for bulk output; the default size will do. */
-	    (fcntl(rq->out_r, F_SETPIPE_SZ, PIPE_SIZE) == -1 && errno != EPERM) ||
-	    our_pipe(&rq->err_r, &rq->err_w, true) == -1 ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
-	    rq->link) == -1)
+	    (fcntl(fj->out_r, F_SETPIPE_SZ, PIPE_SIZE) == -1 &&
+	    errno != EPERM) ||
+	    our_pipe(&fj->err_r, &sj->err_w, true) == -1 ||
+	    link_open(end) == -1)
 		return -1;
+	fj->link = end[0];
+	sj->link = end[1];
+	/* The supervisor drains the child's output once the front is gone. */
+	sj->out_r = fj->out_r;
+	sj->err_r = fj->err_r;
 	if (!rq->pol.set.script_control)
 		return 0;
-	if (our_pipe(&rq->ctl_r, &rq->ctl_w, true) == -1)
+	if (our_pipe(&sj->ctl_r, &sj->ctl_w, true) == -1)
 		return -1;
 	return env_set(&rq->env, "CGIWRAP_CONTROL_FD", CTL_FD_NAME);
 }
@@ -106,36 +90,52 @@ request_start(struct request *rq, const struct config *cfg,
 	return code;
 }
 
+/* The forked supervisor: the child, the log line, the shutdown commands. */
+static _Noreturn void
+supervisor(struct request *rq, struct sup_job *sj, int body_w)
+{
+	struct outcome o;
+
+	close(body_w);
+	sj->hold = rq->sv->ops->detach(rq->sv);
+	supervise(sj, &o);
+	shutdown_run(rq, &o);
+	_exit(0);
+}
+
 int
 request_run(struct request *rq)
 {
+	struct front_job fj = { .sv = rq->sv, .target = rq->target,
+	    .set = &rq->pol.set, .cgi = rq->cgi, .nph = rq->nph };
+	struct sup_job sj = { .target = rq->target, .dir = rq->dir,
+	    .set = &rq->pol.set, .start = rq->start };
 	pid_t pid;
 	int code;
 
-	rq->sh = mmap(NULL, sizeof(*rq->sh), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (rq->sh == MAP_FAILED)
+	if ((fj.sh = sj.sh = shared_map()) == NULL)
 		return request_fail(rq, "mmap");
-	if (make_links(rq) == -1)
+	if (make_links(rq, &fj, &sj) == -1)
 		return request_fail(rq, "pipe");
-	atomic_store(&rq->sh->http, -1);
-	rq->front = getpid();
+	sj.argv = rq->argv;
+	sj.envp = rq->env.v;
+	sj.front = getpid();
 	if ((pid = fork()) == -1)
 		return request_fail(rq, "fork");
 	if (pid == 0) {
-		close(rq->link[0]);
-		supervise(rq);
+		close(fj.link);
+		supervisor(rq, &sj, fj.body_w);
 	}
-	close(rq->body_r);
-	close(rq->out_w);
-	close(rq->err_w);
-	close(rq->link[1]);
-	if (rq->ctl_r != -1) {
-		close(rq->ctl_r);
-		close(rq->ctl_w);
+	close(sj.body_r);
+	close(sj.out_w);
+	close(sj.err_w);
+	close(sj.link);
+	if (sj.ctl_r != -1) {
+		close(sj.ctl_r);
+		close(sj.ctl_w);
 	}
-	code = relay(rq);
+	code = relay(&fj);
 	/* A FastCGI worker runs many requests. */
-	munmap(rq->sh, sizeof(*rq->sh));
+	shared_unmap(fj.sh);
 	return code;
 }

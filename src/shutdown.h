@@ -3,6 +3,7 @@
 #define CGIWRAP_SHUTDOWN_H
 
 #include "request.h"
+#include "status.h"
 
 /* Run every command that applies, global ones first, each in file order. */
 void	 shutdown_run(const struct request *, const struct outcome *);

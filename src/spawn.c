@@ -203,13 +203,25 @@ list_procs(size_t *count)
 }
 
 int
+kill_one(pid_t pid, int sig)
+{
+	return kill(pid, sig);
+}
+
+int
+kill_group(pid_t pgid, int sig)
+{
+	return kill(-pgid, sig);
+}
+
+int
 kill_tree(pid_t pgid, int sig)
 {
 	struct proc *v;
 	size_t n, i, done, found;
 	int count = 0;
 
-	if (pgid > 0 && kill(-pgid, sig) == 0)
+	if (pgid > 0 && kill_group(pgid, sig) == 0)
 		count++;
 	if ((v = list_procs(&n)) == NULL)
 		return count;
@@ -239,7 +251,7 @@ kill_tree(pid_t pgid, int sig)
 	if (sig != SIGKILL && sig != SIGCONT) {
 		/* A stopped process would not act on the signal. */
 		if (pgid > 0)
-			kill(-pgid, SIGCONT);
+			kill_group(pgid, SIGCONT);
 		for (i = 0; i < found; i++)
 			kill(v[i].pid, SIGCONT);
 	}

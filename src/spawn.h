@@ -29,6 +29,20 @@ struct spawn {
 pid_t	 spawn(const struct spawn *);
 
 /*
+ * The one module that signals the child's processes: the callers decide
+ * when, these send.
+ */
+
+/* Send sig to the process alone: 0, or -1 with errno. */
+int	 kill_one(pid_t, int sig);
+
+/*
+ * Send sig to the process group pgid alone, all a process that is not
+ * the child subreaper can reach: 0, or -1 with errno.
+ */
+int	 kill_group(pid_t pgid, int sig);
+
+/*
  * Send sig to the process group pgid and to every descendant of this
  * process: as a child subreaper it inherits the ones that escaped with
  * setsid(2) or a double fork.  Returns how many processes were signalled.

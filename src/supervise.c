@@ -3,14 +3,14 @@
  * the web server can kill the front at any moment without touching it,
  * and every process the child leaves behind becomes its own.  Here the
  * connection status is decided, every signal to the child's processes
- * is sent, and the child is reaped; then the log line is written and the
- * shutdown commands run.
+ * is ordered (spawn.c sends it), and the child is reaped; then the log
+ * line is written.
  *
  * Of the server's descriptors it keeps stderr when that is the log, and
- * a copy of the CGI front's standard output while the front lives: the
- * server sees the end of the response once the process it started is
- * gone, so Apache, which then signals that process and waits while it
- * lives, finds none.
+ * what the server side gives it to hold while the front lives (a CGI
+ * front's standard output): the server sees the end of the response
+ * once the process it started is gone, so Apache, which then signals
+ * that process and waits while it lives, finds none.
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -30,9 +30,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "link.h"
 #include "log.h"
 #include "parse.h"
-#include "shutdown.h"
 #include "spawn.h"
 #include "status.h"
 #include "supervise.h"
@@ -46,7 +46,7 @@
 #define FRONT_GONE SIGUSR1	/* our parent-death signal: the front exited */
 
 struct sup {
-	struct request	*rq;
+	struct sup_job	*job;
 	struct settings	 set;		/* the script may change it */
 	pid_t		 child;
 	int		 wstatus;
@@ -62,7 +62,6 @@ struct sup {
 	int64_t		 elapsed;
 	int		 sfd, deadline, grace;
 	int64_t		 hard_at;	/* hard_time_limit's end (ms), or 0 */
-	int		 hold;		/* the CGI front's stdout, -1 = none */
 	char		 fault[sizeof(((struct msg *)0)->text)];
 	char		 ctl[CTL_LINE];
 	size_t		 ctllen;
@@ -70,23 +69,21 @@ struct sup {
 	int		 ctlnotes;	/* control problems logged */
 };
 
-static void	note(struct sup *, const char *, ...)
+static void	child_note(struct sup *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
+/* A note about the child, in the log beside the request's record. */
 static void
-note(struct sup *s, const char *fmt, ...)
+child_note(struct sup *s, const char *fmt, ...)
 {
-	char msg[512], line[1024] = "", pid[16];
+	char msg[512], pid[16];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(pid, sizeof(pid), "%d", (int)s->child);
-	log_kv(line, sizeof(line), "target", s->rq->target);
-	log_kv(line, sizeof(line), "pid", pid);
-	log_kv(line, sizeof(line), "note", msg);
-	log_line("%s", line + 1);
+	log_note(msg, "target", s->job->target, "pid", pid, NULL);
 }
 
 static void
@@ -105,16 +102,17 @@ timer_arm(int fd, int64_t ms)
 }
 
 /*
- * The one place where the child's processes are signalled: the whole
- * tree, or the child alone (the notification is for the script, not for
- * the commands it runs).
+ * The one place where the supervisor signals the child's processes: the
+ * whole tree, or the child alone (the notification is for the script,
+ * not for the commands it runs).  Only a front whose supervisor died
+ * signals them besides (relay.c, through spawn.c too).
  */
 static void
 signal_child(struct sup *s, int sig, bool tree)
 {
 	int i;
 
-	if (tree ? kill_tree(s->child, sig) == 0 : kill(s->child, sig) == -1)
+	if (tree ? kill_tree(s->child, sig) == 0 : kill_one(s->child, sig) == -1)
 		return;
 	for (i = 0; i < s->nsigs; i++)
 		if (s->sigs[i] == sig)
@@ -137,17 +135,17 @@ static bool	read_control(struct sup *);
 
 /* The server side is gone before the response was complete. */
 static void
-hangup(struct sup *s)
+abort_request(struct sup *s)
 {
 	int i;
 
-	if (atomic_load(&s->rq->sh->done) || (s->status & ST_ABORTED))
+	if (atomic_load(&s->job->sh->done) || (s->status & ST_ABORTED))
 		return;
 	/*
 	 * What the script asked for before the client left comes first
 	 * (a bounded look: a script flooding the descriptor gains nothing).
 	 */
-	for (i = 0; i < CTL_BACKLOG && s->rq->ctl_r != -1 && read_control(s);
+	for (i = 0; i < CTL_BACKLOG && s->job->ctl_r != -1 && read_control(s);
 	    i++)
 		;
 	s->status |= ST_ABORTED;
@@ -171,7 +169,7 @@ deadline_arm(struct sup *s, int64_t ms)
 	int64_t left;
 
 	if (s->hard_at != 0) {
-		left = s->hard_at - request_elapsed(s->rq);
+		left = s->hard_at - elapsed_ms(&s->job->start);
 		/* 0 would disarm the timer: it is due now. */
 		if (left < 1)
 			left = 1;
@@ -191,7 +189,7 @@ timeout(struct sup *s)
 		return;
 	s->status |= ST_TIMEOUT;
 	if (s->front)
-		msg_send(s->rq->link[1], M_TIMEOUT, 0, 0, NULL);
+		msg_send(s->job->link, M_TIMEOUT, 0, 0, NULL);
 	stop_tree(s);
 }
 
@@ -226,10 +224,10 @@ cpu_limited(const struct sup *s)
 static void
 let_go(struct sup *s)
 {
-	if (s->hold == -1)
+	if (s->job->hold == -1)
 		return;
-	close(s->hold);
-	s->hold = -1;
+	close(s->job->hold);
+	s->job->hold = -1;
 }
 
 static void
@@ -254,12 +252,12 @@ reap(struct sup *s)
 		s->running = false;
 		s->wstatus = ws;
 		s->ru = ru;
-		s->elapsed = request_elapsed(s->rq);
+		s->elapsed = elapsed_ms(&s->job->start);
 		timer_arm(s->deadline, 0);
 		if (cpu_limited(s))
 			s->status |= ST_TIMEOUT;
 		if (s->front)
-			msg_send(s->rq->link[1], M_EXITED, ws, s->status, NULL);
+			msg_send(s->job->link, M_EXITED, ws, s->status, NULL);
 	}
 	if (pid == -1 && errno == ECHILD)
 		s->empty = true;
@@ -271,8 +269,8 @@ set_time_limit(struct sup *s, int64_t ms)
 	int64_t max = s->set.max_time_limit;
 
 	if (max > 0 && (ms == 0 || ms > max)) {
-		note(s, "control: time_limit %lldms refused, capped at %lldms",
-		    (long long)ms, (long long)max);
+		child_note(s, "control: time_limit %lldms refused, capped at "
+		    "%lldms", (long long)ms, (long long)max);
 		ms = max;
 	}
 	if (s->status & ST_TIMEOUT)
@@ -295,15 +293,15 @@ static void
 bad_control(struct sup *s, const char *line)
 {
 	if (s->ctlnotes < MAX_CTL_NOTES)
-		note(s, "control: bad line '%.64s' ignored", line);
+		child_note(s, "control: bad line '%.64s' ignored", line);
 	else if (s->ctlnotes == MAX_CTL_NOTES)
-		note(s, "control: more bad lines, not logged");
+		child_note(s, "control: more bad lines, not logged");
 	s->ctlnotes++;
 }
 
 /* A control line, from the control descriptor or a control header. */
 static void
-control(struct sup *s, const char *line)
+run_control(struct sup *s, const char *line)
 {
 	struct control c;
 
@@ -322,7 +320,7 @@ control(struct sup *s, const char *line)
 		break;
 	case CTL_FINISH:
 		if (s->front)
-			msg_send(s->rq->link[1], M_FINISH, 0, 0, NULL);
+			msg_send(s->job->link, M_FINISH, 0, 0, NULL);
 		break;
 	}
 }
@@ -335,11 +333,11 @@ read_control(struct sup *s)
 	ssize_t n;
 	size_t len;
 
-	if ((n = read(s->rq->ctl_r, buf, sizeof(buf))) == -1)
+	if ((n = read(s->job->ctl_r, buf, sizeof(buf))) == -1)
 		return false;
 	if (n == 0) {
-		close(s->rq->ctl_r);
-		s->rq->ctl_r = -1;
+		close(s->job->ctl_r);
+		s->job->ctl_r = -1;
 		return false;
 	}
 	for (p = buf; p < buf + n; p = nl + 1) {
@@ -358,7 +356,7 @@ read_control(struct sup *s)
 			break;
 		s->ctl[s->ctllen] = '\0';
 		if (!s->ctlskip)
-			control(s, s->ctl);
+			run_control(s, s->ctl);
 		s->ctllen = 0;
 		s->ctlskip = false;
 	}
@@ -369,8 +367,8 @@ static void
 front_gone(struct sup *s)
 {
 	s->front = false;
-	close(s->rq->link[1]);
-	hangup(s);
+	close(s->job->link);
+	abort_request(s);
 }
 
 static void
@@ -379,7 +377,7 @@ from_front(struct sup *s)
 	struct msg m;
 	ssize_t n;
 
-	if ((n = recv(s->rq->link[1], &m, sizeof(m), 0)) == -1) {
+	if ((n = recv(s->job->link, &m, sizeof(m), 0)) == -1) {
 		/*
 		 * A front that closed with our messages unread makes the
 		 * kernel report ECONNRESET first; what it sent before is
@@ -396,10 +394,10 @@ from_front(struct sup *s)
 	m.text[sizeof(m.text) - 1] = '\0';
 	switch (m.type) {
 	case M_HANGUP:
-		hangup(s);
+		abort_request(s);
 		break;
 	case M_CONTROL:
-		control(s, m.text);
+		run_control(s, m.text);
 		break;
 	case M_ENDED:
 		let_go(s);
@@ -435,7 +433,7 @@ static bool
 finished(struct sup *s)
 {
 	/* The front's counts are final only when it is gone. */
-	if (s->running || s->front || s->hold != -1)
+	if (s->running || s->front || s->job->hold != -1)
 		return false;
 	if (s->empty)
 		return true;
@@ -449,9 +447,9 @@ finished(struct sup *s)
 }
 
 static void
-loop(struct sup *s)
+supervise_loop(struct sup *s)
 {
-	struct request *rq = s->rq;
+	struct sup_job *j = s->job;
 	struct pollfd pfd[7];
 	int n;
 
@@ -460,17 +458,17 @@ loop(struct sup *s)
 		pfd[n++] = (struct pollfd){ s->sfd, POLLIN, 0 };
 		pfd[n++] = (struct pollfd){ s->deadline, POLLIN, 0 };
 		pfd[n++] = (struct pollfd){ s->grace, POLLIN, 0 };
-		pfd[n++] = (struct pollfd){ s->front ? rq->link[1] : -1,
+		pfd[n++] = (struct pollfd){ s->front ? j->link : -1,
 		    POLLIN, 0 };
-		pfd[n++] = (struct pollfd){ rq->ctl_r, POLLIN, 0 };
-		pfd[n++] = (struct pollfd){ s->front ? -1 : rq->out_r,
+		pfd[n++] = (struct pollfd){ j->ctl_r, POLLIN, 0 };
+		pfd[n++] = (struct pollfd){ s->front ? -1 : j->out_r,
 		    POLLIN, 0 };
-		pfd[n++] = (struct pollfd){ s->front ? -1 : rq->err_r,
+		pfd[n++] = (struct pollfd){ s->front ? -1 : j->err_r,
 		    POLLIN, 0 };
 		if (poll(pfd, n, -1) == -1) {
 			if (errno == EINTR)
 				continue;
-			note(s, "poll: %s", strerror(errno));
+			child_note(s, "poll: %s", strerror(errno));
 			_exit(125);
 		}
 		if (pfd[0].revents)
@@ -480,60 +478,50 @@ loop(struct sup *s)
 		if (pfd[2].revents)
 			grace_over(s);
 		/* Control lines first: they may have come before a hangup. */
-		if (pfd[4].revents && rq->ctl_r != -1)
+		if (pfd[4].revents && j->ctl_r != -1)
 			read_control(s);
 		if (pfd[3].revents)
 			from_front(s);
-		if (pfd[5].revents && rq->out_r != -1)
-			discard(&rq->out_r);
-		if (pfd[6].revents && rq->err_r != -1)
-			discard(&rq->err_r);
+		if (pfd[5].revents && j->out_r != -1)
+			discard(&j->out_r);
+		if (pfd[6].revents && j->err_r != -1)
+			discard(&j->err_r);
 	}
 }
 
 static void
 log_request(struct sup *s, const struct outcome *o)
 {
-	log_record(&(struct log_record){ s->rq->target, o->status, o->wstatus,
+	log_record(&(struct log_record){ s->job->target, o->status, o->wstatus,
 	    o->elapsed_ms, o->bytes_in, o->bytes_out, s->sigs, s->nsigs,
 	    o->http, o->pid, s->fault });
 }
 
 /* Setting up failed: the front answers and names the cause (errno). */
 static _Noreturn void
-setup_failed(struct request *rq)
+setup_failed(struct sup_job *j)
 {
-	msg_send(rq->link[1], M_SPAWNFAIL, errno, 0, NULL);
+	msg_send(j->link, M_SPAWNFAIL, errno, 0, NULL);
 	_exit(125);
 }
 
 /* Own session, own subreaper, signals by descriptor, one server fd. */
 static void
-setup(struct sup *s)
+own_session(struct sup *s)
 {
-	struct request *rq = s->rq;
+	struct sup_job *j = s->job;
 	sigset_t set;
 	int null;
 
 	if (setsid() == -1 || prctl(PR_SET_CHILD_SUBREAPER, 1) == -1 ||
 	    signal(SIGCHLD, SIG_DFL) == SIG_ERR)
-		setup_failed(rq);
-	/* A FastCGI worker's connection and socket are not ours to hold. */
-	if (rq->sv->fd != -1)
-		close(rq->sv->fd);
-	if (rq->sv->listen != -1)
-		close(rq->sv->listen);
-	/* Without a copy the response ends a moment early, no worse. */
-	if (rq->sv->write == NULL)
-		s->hold = fcntl(1, F_DUPFD_CLOEXEC, 3);
+		setup_failed(j);
 	if ((null = open("/dev/null", O_RDWR)) == -1 ||
 	    dup2(null, 0) == -1 || dup2(null, 1) == -1 ||
 	    (!log_to_stderr() && dup2(null, 2) == -1))
-		setup_failed(rq);
+		setup_failed(j);
 	if (null > 2)
 		close(null);
-	close(rq->body_w);
-	rq->body_w = -1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -547,25 +535,25 @@ setup(struct sup *s)
 	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
 	    (s->grace = timerfd_create(CLOCK_MONOTONIC,
 	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
-	    (s->hold != -1 && prctl(PR_SET_PDEATHSIG, FRONT_GONE) == -1))
-		setup_failed(rq);
+	    (j->hold != -1 && prctl(PR_SET_PDEATHSIG, FRONT_GONE) == -1))
+		setup_failed(j);
 	/* The front may have died before it could be told to signal. */
-	if (s->hold != -1 && getppid() != rq->front)
+	if (j->hold != -1 && getppid() != j->front)
 		let_go(s);
 }
 
 static void
 start_child(struct sup *s)
 {
-	struct request *rq = s->rq;
+	struct sup_job *j = s->job;
 	struct spawn sp = {
-		.path = rq->target,
-		.argv = rq->argv,
-		.envp = rq->env.v,
-		.fd = { rq->body_r, rq->out_w, rq->err_w },
-		.ctlfd = s->set.script_control ? rq->ctl_w : -1,
+		.path = j->target,
+		.argv = j->argv,
+		.envp = j->envp,
+		.fd = { j->body_r, j->out_w, j->err_w },
+		.ctlfd = s->set.script_control ? j->ctl_w : -1,
 		.limit = s->set.limit,
-		.dir = rq->dir,
+		.dir = j->dir,
 	};
 
 	/*
@@ -575,44 +563,40 @@ start_child(struct sup *s)
 	if ((s->child = spawn(&sp)) == -1) {
 		int e = errno;
 
-		msg_send(rq->link[1], M_SPAWNFAIL, e, 0, NULL);
-		note(s, "cannot run: %s", strerror(e));
+		msg_send(j->link, M_SPAWNFAIL, e, 0, NULL);
+		child_note(s, "cannot run: %s", strerror(e));
 		_exit(125);
 	}
 	s->running = true;
-	atomic_store(&rq->sh->child, s->child);
-	close(rq->body_r);
-	close(rq->out_w);
-	close(rq->err_w);
-	if (rq->ctl_w != -1)
-		close(rq->ctl_w);
+	atomic_store(&j->sh->child, s->child);
+	close(j->body_r);
+	close(j->out_w);
+	close(j->err_w);
+	if (j->ctl_w != -1)
+		close(j->ctl_w);
 	/* Beyond TIMER_MAX is never, and must not overflow. */
 	if (s->set.hard_time_limit > 0)
-		s->hard_at = request_elapsed(rq) +
+		s->hard_at = elapsed_ms(&j->start) +
 		    (s->set.hard_time_limit < TIMER_MAX ?
 		    s->set.hard_time_limit : TIMER_MAX);
 	deadline_arm(s, s->set.max_execution_time);
 }
 
 void
-supervise(struct request *rq)
+supervise(struct sup_job *j, struct outcome *o)
 {
-	struct sup s = { .rq = rq, .set = rq->pol.set, .front = true,
-	    .hold = -1 };
-	struct outcome o;
+	struct sup s = { .job = j, .set = *j->set, .front = true };
 
-	setup(&s);
+	own_session(&s);
 	start_child(&s);
-	loop(&s);
+	supervise_loop(&s);
 
-	o.status = s.status;
-	o.wstatus = s.wstatus;
-	o.pid = s.child;
-	o.elapsed_ms = s.elapsed;
-	o.bytes_in = atomic_load(&rq->sh->bytes_in);
-	o.bytes_out = atomic_load(&rq->sh->bytes_out);
-	o.http = atomic_load(&rq->sh->http);
-	log_request(&s, &o);
-	shutdown_run(rq, &o);
-	_exit(0);
+	o->status = s.status;
+	o->wstatus = s.wstatus;
+	o->pid = s.child;
+	o->elapsed_ms = s.elapsed;
+	o->bytes_in = atomic_load(&j->sh->bytes_in);
+	o->bytes_out = atomic_load(&j->sh->bytes_out);
+	o->http = atomic_load(&j->sh->http);
+	log_request(&s, o);
 }

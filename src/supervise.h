@@ -2,9 +2,37 @@
 #ifndef CGIWRAP_SUPERVISE_H
 #define CGIWRAP_SUPERVISE_H
 
-#include "request.h"
+#include <sys/types.h>
 
-/* Runs in the process forked by the front; never returns. */
-void	 supervise(struct request *) __attribute__((noreturn));
+#include <time.h>
+
+#include "config.h"
+#include "status.h"
+
+struct shared;
+
+/* What the supervisor works with: the child to run, and its own ends. */
+struct sup_job {
+	const char	*target;
+	char *const	*argv;
+	char *const	*envp;
+	const char	*dir;		/* working directory, NULL = inherit */
+	const struct settings *set;	/* the policy at the start */
+	struct timespec	 start;		/* of the request */
+	struct shared	*sh;
+	pid_t		 front;		/* the front's pid */
+	int		 body_r, out_w, err_w;	/* the child's 0, 1, 2 */
+	int		 ctl_r, ctl_w;	/* the control pipe, -1 = none */
+	int		 out_r, err_r;	/* drained once the front is gone */
+	int		 link;		/* to the front */
+	int		 hold;		/* kept open while the front lives */
+};
+
+/*
+ * Runs in the process forked by the front: starts the child, supervises
+ * it and what it leaves behind, writes the log line, and fills in how
+ * the request ended.  Exits if the child cannot be started.
+ */
+void	 supervise(struct sup_job *, struct outcome *);
 
 #endif

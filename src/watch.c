@@ -93,7 +93,7 @@ sendreq(int nl, const void *req, size_t len)
 }
 
 static struct diag_req
-request(size_t len, int family, unsigned states, uint16_t flags)
+diag_request(size_t len, int family, unsigned states, uint16_t flags)
 {
 	return (struct diag_req){
 		.nh.nlmsg_len = (uint32_t)len,
@@ -109,7 +109,7 @@ request(size_t len, int family, unsigned states, uint16_t flags)
 static int
 ask(int nl, int family, const struct inet_diag_sockid *id)
 {
-	struct diag_req req = request(sizeof(req), family, ALL_STATES, 0);
+	struct diag_req req = diag_request(sizeof(req), family, ALL_STATES, 0);
 
 	req.r.id = *id;
 	return sendreq(nl, &req, sizeof(req));
@@ -124,7 +124,7 @@ static int
 ask_peer_port(int nl, int family, uint16_t port)
 {
 	struct diag_dump req = {
-		.q = request(sizeof(req), family, 1 << TCP_ESTABLISHED |
+		.q = diag_request(sizeof(req), family, 1 << TCP_ESTABLISHED |
 		    1 << TCP_CLOSE_WAIT, NLM_F_DUMP),
 		.bc.nla_len = sizeof(req.bc) + sizeof(req.op) +
 		    sizeof(req.cond),

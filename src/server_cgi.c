@@ -1,0 +1,196 @@
+/*
+ * The server side of a CGI.  The server gave descriptors 0, 1 and 2;
+ * it gives up on the request with a signal or by closing descriptor 1.
+ */
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "env.h"
+#include "io.h"
+#include "server_cgi.h"
+
+#define PIPE_SIZE	(1 << 20)	/* for the response, when a pipe */
+
+static struct {
+	int	 sfd;		/* the server's signals, -1 = not set up */
+	bool	 same;		/* 0 and 1 are one socket (mod_cgid) */
+	bool	 closed;	/* 1 was closed at the end of the response */
+	int	 flags[2];	/* file status flags of 0 and 1 */
+} cgi = { .sfd = -1 };
+
+/* Make a server descriptor non-blocking if it is a pipe or a socket. */
+static int
+nonblocking(int fd)
+{
+	struct stat st;
+
+	if ((cgi.flags[fd] = fcntl(fd, F_GETFL)) == -1 || fstat(fd, &st) == -1)
+		return -1;
+	if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
+		return 0;
+	/* A larger pipe to the server: fewer wake-ups for bulk output. */
+	if (fd == STDOUT_FILENO && S_ISFIFO(st.st_mode))
+		(void)fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE);
+	return fcntl(fd, F_SETFL, cgi.flags[fd] | O_NONBLOCK);
+}
+
+/* The body's length is CONTENT_LENGTH when it is a number. */
+static int64_t
+content_length(char *const *vars)
+{
+	const char *cl = env_lookup(vars, "CONTENT_LENGTH");
+	long long n;
+	char *end;
+
+	if (cl == NULL || *cl == '\0')
+		return -1;
+	errno = 0;
+	n = strtoll(cl, &end, 10);
+	return errno != 0 || *end != '\0' || n < 0 ? -1 : n;
+}
+
+/*
+ * Signals from the server mean it gave up, and pipes and sockets are
+ * made non-blocking to be watched while written.
+ */
+static int
+cgi_setup(const struct server *sv, char *const *vars, struct body_info *b)
+{
+	struct stat in, out;
+	sigset_t set;
+
+	(void)sv;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
+	    (cgi.sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(STDIN_FILENO, &in) == -1 || fstat(STDOUT_FILENO, &out) == -1)
+		return -1;
+	cgi.same = in.st_dev == out.st_dev && in.st_ino == out.st_ino &&
+	    S_ISSOCK(in.st_mode);
+	b->len = content_length(vars);
+	/* Closing 1 ends the socket both ways. */
+	b->ends = cgi.same;
+	return nonblocking(STDIN_FILENO) == -1 ||
+	    nonblocking(STDOUT_FILENO) == -1 ? -1 : 0;
+}
+
+static int
+cgi_put(const struct server *sv, int stream, const char *buf, size_t len)
+{
+	(void)sv;
+	return write_all(stream, buf, len);
+}
+
+static void
+cgi_watch(const struct server *sv, struct pollfd gone[2])
+{
+	(void)sv;
+	gone[0] = (struct pollfd){ cgi.sfd, POLLIN, 0 };
+	gone[1] = (struct pollfd){ STDOUT_FILENO, 0, 0 };
+}
+
+/* The first signal from the server, as 128+N. */
+static int
+cgi_signalled(void)
+{
+	struct signalfd_siginfo si;
+	int code = 0;
+
+	while (read(cgi.sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		/* Our own write to the child's closed stdin: not the server. */
+		if (si.ssi_signo == SIGPIPE && (pid_t)si.ssi_pid == getpid())
+			continue;
+		if (code == 0)
+			code = 128 + (int)si.ssi_signo;
+	}
+	return code;
+}
+
+static int
+cgi_gone(const struct server *sv, const struct pollfd *p)
+{
+	(void)sv;
+	if (p == NULL || p->revents == 0)
+		return 0;
+	if (p->fd == cgi.sfd)
+		return cgi_signalled();
+	return p->revents & (POLLERR | POLLHUP) ? 128 + SIGPIPE : 0;
+}
+
+/*
+ * A CGI's response ends when descriptor 1 is closed.  Only a front that
+ * stays on does it here; one about to exit leaves it to exit(2), since
+ * the server signals the pid it started at the end of the response
+ * (mod_cgi, mod_cgid) and waits for it, 10 ms at a time, while it lives.
+ */
+static void
+cgi_finish(const struct server *sv)
+{
+	int null;
+
+	(void)sv;
+	cgi.closed = true;
+	if (cgi.same)
+		(void)shutdown(STDOUT_FILENO, SHUT_RDWR);
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
+	    dup2(null, STDOUT_FILENO) == -1 ||
+	    (cgi.same && dup2(null, STDIN_FILENO) == -1))
+		close(STDOUT_FILENO);
+	if (null > STDERR_FILENO)
+		close(null);
+}
+
+static void
+cgi_restore(const struct server *sv)
+{
+	(void)sv;
+	if (cgi.sfd == -1)
+		return;
+	close(cgi.sfd);
+	cgi.sfd = -1;
+	/* The descriptions may be shared with whoever started us. */
+	if (!cgi.closed)
+		(void)fcntl(STDOUT_FILENO, F_SETFL, cgi.flags[STDOUT_FILENO]);
+	if (!cgi.closed || !cgi.same)
+		(void)fcntl(STDIN_FILENO, F_SETFL, cgi.flags[STDIN_FILENO]);
+}
+
+/*
+ * The supervisor keeps a copy of the front's standard output while the
+ * front lives; without one the response ends a moment early, no worse.
+ */
+static int
+cgi_detach(const struct server *sv)
+{
+	(void)sv;
+	return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+}
+
+static const struct server_ops cgi_ops = {
+	.setup = cgi_setup,
+	.put = cgi_put,
+	.watch = cgi_watch,
+	.gone = cgi_gone,
+	.finish = cgi_finish,
+	.restore = cgi_restore,
+	.detach = cgi_detach,
+	.stays = true,
+};
+
+const struct server server_cgi = {
+	.ops = &cgi_ops,
+	.body = STDIN_FILENO,
+	.out = STDOUT_FILENO,
+};
