@@ -240,13 +240,13 @@ quit(struct front *f, int code)
 		f->code = code;
 }
 
-/* The server side is gone (code: how a plain CGI would have exited). */
+/* The server side is gone (sig: what a plain CGI would have died of). */
 static void
-hangup(struct front *f, int code)
+hangup(struct front *f, int sig)
 {
 	if (!f->done)
 		msg_send(f->rq->link[0], M_HANGUP, 0, 0, NULL);
-	quit(f, code);
+	quit(f, exit_for(END_HANGUP, sig));
 }
 
 /* The response is complete: the server gets EOF now. */
@@ -316,7 +316,7 @@ static void
 fault(struct front *f, const char *why)
 {
 	if (!f->started)
-		respond(f->sv, 502, f->rq->nph);
+		respond(f->sv, http_for(END_FAULT, 0), f->rq->nph);
 	say(f, "%s", why);
 	msg_send(f->rq->link[0], M_FAULT, 0, 0, why);
 	end_response(f);
@@ -484,7 +484,7 @@ relay_out(struct front *f)
 		    f->out.moved - f->hdrbytes : 0;
 		atomic_store(&f->rq->sh->bytes_out, body);
 		if (r == -1) {
-			hangup(f, 128 + SIGPIPE);
+			hangup(f, SIGPIPE);
 			return;
 		}
 		if (r == 0)
@@ -519,7 +519,7 @@ relay_body(struct front *f)
 	r = chan_pump(&f->body);
 	atomic_store(&f->rq->sh->bytes_in, f->body.moved);
 	if (r == -1 && errno == ECONNRESET) {
-		hangup(f, 128 + SIGPIPE);
+		hangup(f, SIGPIPE);
 		return;
 	}
 	if (r == -1 && errno == EPIPE) {
@@ -569,24 +569,14 @@ relay_err(struct front *f)
 	return n > 0;
 }
 
-static int
-mirror(int ws)
-{
-	return WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
-}
-
 static void
 spawn_failed(struct front *f, int e)
 {
-	bool busy = e == EAGAIN || e == ENOMEM || e == EMFILE ||
-	    e == ENFILE;
-
 	say(f, "cannot run: %s", strerror(e));
 	if (!f->started)
-		respond(f->sv, busy ? 503 : 500, f->rq->nph);
+		respond(f->sv, http_for(END_SPAWN, e), f->rq->nph);
 	end_response(f);
-	quit(f, e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ||
-	    e == EPERM ? 126 : 125);
+	quit(f, exit_for(END_SPAWN, e));
 }
 
 /*
@@ -621,9 +611,9 @@ static void
 timed_out(struct front *f)
 {
 	if (!f->started && !f->done)
-		respond(f->sv, 504, f->rq->nph);
+		respond(f->sv, http_for(END_TIMEOUT, 0), f->rq->nph);
 	end_response(f);
-	quit(f, 124);
+	quit(f, exit_for(END_TIMEOUT, 0));
 }
 
 static void
@@ -642,9 +632,9 @@ from_supervisor(struct front *f)
 		if ((pg = atomic_load(&f->rq->sh->child)) > 0)
 			(void)kill(-pg, SIGKILL);
 		if (!f->started)
-			respond(f->sv, 500, f->rq->nph);
+			respond(f->sv, http_for(END_FAILED, 0), f->rq->nph);
 		end_response(f);
-		quit(f, 125);
+		quit(f, exit_for(END_FAILED, 0));
 		return;
 	}
 	switch (m.type) {
@@ -680,7 +670,7 @@ from_signal(struct front *f)
 		/* Our own write to the child's closed stdin: not the server. */
 		if (si.ssi_signo == SIGPIPE && (pid_t)si.ssi_pid == getpid())
 			continue;
-		hangup(f, 128 + (int)si.ssi_signo);
+		hangup(f, (int)si.ssi_signo);
 	}
 }
 
@@ -728,7 +718,7 @@ check_client(struct front *f)
 
 	(void)!read(f->tick, &n, sizeof(n));
 	if (watch_check(&f->watch) == 1)
-		hangup(f, 128 + SIGPIPE);
+		hangup(f, SIGPIPE);
 }
 
 /*
@@ -801,7 +791,7 @@ over(struct front *f)
 	if (f->done && !f->cgi)
 		f->code = 0;
 	else if (f->done && f->exited && f->rq->err_r == -1)
-		f->code = mirror(f->wstatus);
+		f->code = exit_for(END_EXITED, f->wstatus);
 	return f->code >= 0;
 }
 
@@ -849,13 +839,13 @@ loop(struct front *f)
 		pfd[7] = (struct pollfd){ f->tick, POLLIN, 0 };
 		if (poll(pfd, 8, f->kick ? 0 : -1) == -1) {
 			if (errno == EINTR && f->sv->stop && *f->sv->stop) {
-				hangup(f, 128 + SIGTERM);
+				hangup(f, SIGTERM);
 				break;
 			}
 			if (errno == EINTR)
 				continue;
 			say(f, "poll: %s", strerror(errno));
-			quit(f, 125);
+			quit(f, exit_for(END_FAILED, 0));
 			break;
 		}
 		if (pfd[0].revents)
@@ -867,7 +857,7 @@ loop(struct front *f)
 		if (f->code >= 0)
 			break;
 		if (is_gone(f, pfd[5].revents)) {
-			hangup(f, 128 + SIGPIPE);
+			hangup(f, SIGPIPE);
 			break;
 		}
 		if (pfd[5].revents & POLLOUT) {
@@ -913,8 +903,8 @@ relay(struct request *rq)
 	}
 	if (setup(&f) == -1) {
 		sv_warn(f.sv, errno, "%s: setup", rq->target);
-		respond(f.sv, 500, rq->nph);
-		return 125;
+		respond(f.sv, http_for(END_FAILED, 0), rq->nph);
+		return exit_for(END_FAILED, 0);
 	}
 	loop(&f);
 	stop_watch(&f);
