@@ -17,6 +17,7 @@
 #include "policy.h"
 #include "request.h"
 #include "server_cgi.h"
+#include "status.h"
 #include "suexec.h"
 #include "target.h"
 
@@ -100,8 +101,8 @@ static int
 refused(struct request *rq, const struct target *t)
 {
 	sv_warn(rq->sv, 0, "refused: %s", t->why);
-	respond(rq->sv, t->code, rq->nph);
-	return t->code == 404 ? 127 : t->code == 403 ? 126 : 125;
+	respond(rq->sv, http_for(END_REFUSED, t->code), rq->nph);
+	return exit_for(END_REFUSED, t->code);
 }
 
 /*
@@ -118,13 +119,13 @@ run(struct request *rq, const char *path, bool missing_ok, char **argv,
 	int code;
 
 	if ((cfg = config_load(path, missing_ok)) == NULL) {
-		respond(rq->sv, 500, rq->nph);
-		return 125;
+		respond(rq->sv, http_for(END_FAILED, 0), rq->nph);
+		return exit_for(END_FAILED, 0);
 	}
 	if (argv != NULL && target_explicit(&t, argv[0]) == -1) {
-		code = errno == EACCES ? 126 : 127;
+		code = exit_for(END_LOOKUP, errno);
 		log_warn("%s", argv[0]);
-		respond(rq->sv, 500, rq->nph);
+		respond(rq->sv, http_for(END_LOOKUP, 0), rq->nph);
 	} else if (argv == NULL && target_handler(&t, cfg, environ, arg) == -1)
 		code = refused(rq, &t);
 	else if (argv == NULL &&

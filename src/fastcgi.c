@@ -126,9 +126,9 @@ fc_gone(const struct server *sv, const struct pollfd *p)
 {
 	(void)sv;
 	if (p == NULL)
-		return abandon ? 128 + SIGTERM : 0;
+		return abandon ? SIGTERM : 0;
 	return p->revents & (POLLERR | POLLHUP | POLLRDHUP | POLLIN) ?
-	    128 + SIGPIPE : 0;
+	    SIGPIPE : 0;
 }
 
 static void

@@ -190,13 +190,13 @@ quit(struct front *f, int code)
 		f->code = code;
 }
 
-/* The server side is gone (code: how a plain CGI would have exited). */
+/* The server side is gone (sig: what a plain CGI would have died of). */
 static void
-server_gone(struct front *f, int code)
+server_gone(struct front *f, int sig)
 {
 	if (!f->done)
 		msg_send(f->job->link, M_HANGUP, 0, 0, NULL);
-	quit(f, code);
+	quit(f, exit_for(END_HANGUP, sig));
 }
 
 /* The response is complete: the server gets EOF now. */
@@ -259,7 +259,7 @@ static void
 fault(struct front *f, const char *why)
 {
 	if (!f->started)
-		respond(f->sv, 502, f->job->nph);
+		respond(f->sv, http_for(END_FAULT, 0), f->job->nph);
 	warn_target(f, "%s", why);
 	msg_send(f->job->link, M_FAULT, 0, 0, why);
 	end_response(f);
@@ -428,7 +428,7 @@ relay_out(struct front *f)
 		    f->out.moved - f->hdrbytes : 0;
 		atomic_store(&f->job->sh->bytes_out, body);
 		if (r == -1) {
-			server_gone(f, 128 + SIGPIPE);
+			server_gone(f, SIGPIPE);
 			return;
 		}
 		if (r == 0)
@@ -463,7 +463,7 @@ relay_body(struct front *f)
 	r = chan_pump(&f->body);
 	atomic_store(&f->job->sh->bytes_in, f->body.moved);
 	if (r == -1 && errno == ECONNRESET) {
-		server_gone(f, 128 + SIGPIPE);
+		server_gone(f, SIGPIPE);
 		return;
 	}
 	if (r == -1 && errno == EPIPE) {
@@ -513,24 +513,14 @@ relay_err(struct front *f)
 	return n > 0;
 }
 
-static int
-mirror(int ws)
-{
-	return WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
-}
-
 static void
 spawn_failed(struct front *f, int e)
 {
-	bool busy = e == EAGAIN || e == ENOMEM || e == EMFILE ||
-	    e == ENFILE;
-
 	warn_target(f, "cannot run: %s", strerror(e));
 	if (!f->started)
-		respond(f->sv, busy ? 503 : 500, f->job->nph);
+		respond(f->sv, http_for(END_SPAWN, e), f->job->nph);
 	end_response(f);
-	quit(f, e == ENOENT ? 127 : e == EACCES || e == ENOEXEC ||
-	    e == EPERM ? 126 : 125);
+	quit(f, exit_for(END_SPAWN, e));
 }
 
 /*
@@ -565,9 +555,9 @@ static void
 timed_out(struct front *f)
 {
 	if (!f->started && !f->done)
-		respond(f->sv, 504, f->job->nph);
+		respond(f->sv, http_for(END_TIMEOUT, 0), f->job->nph);
 	end_response(f);
-	quit(f, 124);
+	quit(f, exit_for(END_TIMEOUT, 0));
 }
 
 static void
@@ -586,9 +576,9 @@ from_supervisor(struct front *f)
 		if ((pg = atomic_load(&f->job->sh->child)) > 0)
 			(void)kill_group(pg, SIGKILL);
 		if (!f->started)
-			respond(f->sv, 500, f->job->nph);
+			respond(f->sv, http_for(END_FAILED, 0), f->job->nph);
 		end_response(f);
-		quit(f, 125);
+		quit(f, exit_for(END_FAILED, 0));
 		return;
 	}
 	switch (m.type) {
@@ -643,7 +633,7 @@ check_client(struct front *f)
 
 	(void)!read(f->tick, &n, sizeof(n));
 	if (watch_check(&f->watch) == 1)
-		server_gone(f, 128 + SIGPIPE);
+		server_gone(f, SIGPIPE);
 }
 
 static int
@@ -672,7 +662,7 @@ over(struct front *f)
 	if (f->done && !f->sv->ops->stays)
 		f->code = 0;
 	else if (f->done && f->exited && f->err_r == -1)
-		f->code = mirror(f->wstatus);
+		f->code = exit_for(END_EXITED, f->wstatus);
 	return f->code >= 0;
 }
 
@@ -683,7 +673,7 @@ front_loop(struct front *f)
 	const struct server *sv = f->sv;
 	struct pollfd pfd[9], gone[2];
 	bool body, out;
-	int code;
+	int sig;
 
 	while (!over(f)) {
 		if (f->done && !f->closed)
@@ -704,26 +694,26 @@ front_loop(struct front *f)
 		    f->out.dst != -1 ? f->out.dst : -1, POLLOUT, 0 };
 		if (poll(pfd, 9, f->kick ? 0 : -1) == -1) {
 			if (errno == EINTR &&
-			    (code = sv->ops->gone(sv, NULL)) != 0) {
-				server_gone(f, code);
+			    (sig = sv->ops->gone(sv, NULL)) != 0) {
+				server_gone(f, sig);
 				break;
 			}
 			if (errno == EINTR)
 				continue;
 			warn_target(f, "poll: %s", strerror(errno));
-			quit(f, 125);
+			quit(f, exit_for(END_FAILED, 0));
 			break;
 		}
-		if ((code = sv->ops->gone(sv, &pfd[0])) != 0)
-			server_gone(f, code);
+		if ((sig = sv->ops->gone(sv, &pfd[0])) != 0)
+			server_gone(f, sig);
 		if (pfd[1].revents)
 			from_supervisor(f);
 		if (pfd[7].revents)
 			check_client(f);
 		if (f->code >= 0)
 			break;
-		if ((code = sv->ops->gone(sv, &pfd[5])) != 0) {
-			server_gone(f, code);
+		if ((sig = sv->ops->gone(sv, &pfd[5])) != 0) {
+			server_gone(f, sig);
 			break;
 		}
 		if (pfd[8].revents & POLLOUT) {
@@ -768,8 +758,8 @@ relay(const struct front_job *j)
 	}
 	if (front_setup(&f) == -1) {
 		sv_warn(f.sv, errno, "%s: setup", j->target);
-		respond(f.sv, 500, j->nph);
-		return 125;
+		respond(f.sv, http_for(END_FAILED, 0), j->nph);
+		return exit_for(END_FAILED, 0);
 	}
 	front_loop(&f);
 	stop_watch(&f);

@@ -13,6 +13,7 @@
 #include "request.h"
 #include "shutdown.h"
 #include "spawn.h"
+#include "status.h"
 #include "supervise.h"
 #include "target.h"
 
@@ -64,9 +65,8 @@ request_fail(struct request *rq, const char *what)
 	int e = errno;
 
 	sv_warn(rq->sv, e, "%s: %s", rq->target ? rq->target : "request", what);
-	respond(rq->sv, e == EAGAIN || e == ENOMEM || e == EMFILE ||
-	    e == ENFILE ? 503 : 500, rq->nph);
-	return 125;
+	respond(rq->sv, http_for(END_FAILED, e), rq->nph);
+	return exit_for(END_FAILED, e);
 }
 
 int

@@ -36,8 +36,8 @@ struct server_ops {
 	void	(*watch)(const struct server *, struct pollfd gone[2]);
 	/*
 	 * Did the server go away?  Given one of those pollfds after
-	 * poll(2), or NULL when a signal interrupted it: 0, or how a plain
-	 * CGI would have exited (128+N of the signal that reported it).
+	 * poll(2), or NULL when a signal interrupted it: 0, or the signal
+	 * a plain CGI would have died of (SIGPIPE for a hangup seen).
 	 */
 	int	(*gone)(const struct server *, const struct pollfd *);
 	/* The response is complete: the server sees its end now. */

@@ -106,16 +106,16 @@ static int
 cgi_signalled(void)
 {
 	struct signalfd_siginfo si;
-	int code = 0;
+	int sig = 0;
 
 	while (read(cgi.sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		/* Our own write to the child's closed stdin: not the server. */
 		if (si.ssi_signo == SIGPIPE && (pid_t)si.ssi_pid == getpid())
 			continue;
-		if (code == 0)
-			code = 128 + (int)si.ssi_signo;
+		if (sig == 0)
+			sig = (int)si.ssi_signo;
 	}
-	return code;
+	return sig;
 }
 
 static int
@@ -126,7 +126,7 @@ cgi_gone(const struct server *sv, const struct pollfd *p)
 		return 0;
 	if (p->fd == cgi.sfd)
 		return cgi_signalled();
-	return p->revents & (POLLERR | POLLHUP) ? 128 + SIGPIPE : 0;
+	return p->revents & (POLLERR | POLLHUP) ? SIGPIPE : 0;
 }
 
 /*

@@ -1,4 +1,10 @@
-/* Connection status names and child exit naming, as systemd spells them. */
+/*
+ * Connection status names and child exit naming, as systemd spells
+ * them; exit statuses and error responses, as a shell and a server
+ * would give them.
+ */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -52,4 +58,63 @@ exit_status(int wstatus, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%d", WIFSIGNALED(wstatus) ?
 		    WTERMSIG(wstatus) : WEXITSTATUS(wstatus));
+}
+
+int
+exit_for(enum ending how, int val)
+{
+	switch (how) {
+	case END_EXITED:
+		return WIFSIGNALED(val) ? 128 + WTERMSIG(val) :
+		    WEXITSTATUS(val);
+	case END_TIMEOUT:
+		return 124;
+	case END_HANGUP:
+		return 128 + val;
+	case END_REFUSED:
+		return val == 404 ? 127 : val == 403 ? 126 : 125;
+	case END_LOOKUP:
+		/* As env(1): found but not runnable, else not found. */
+		return val == EACCES ? 126 : 127;
+	case END_SPAWN:
+		if (val == ENOENT)
+			return 127;
+		return val == EACCES || val == ENOEXEC || val == EPERM ?
+		    126 : 125;
+	case END_FAULT:
+		return -1;
+	case END_FAILED:
+		break;
+	}
+	return 125;
+}
+
+/* Resources that may come back: the client is told to retry. */
+static bool
+busy(int errnum)
+{
+	return errnum == EAGAIN || errnum == ENOMEM || errnum == EMFILE ||
+	    errnum == ENFILE;
+}
+
+int
+http_for(enum ending how, int val)
+{
+	switch (how) {
+	case END_EXITED:
+	case END_HANGUP:
+		return 0;
+	case END_TIMEOUT:
+		return 504;
+	case END_REFUSED:
+		return val;
+	case END_FAULT:
+		return 502;
+	case END_FAILED:
+	case END_SPAWN:
+		return busy(val) ? 503 : 500;
+	case END_LOOKUP:
+		break;
+	}
+	return 500;
 }

@@ -1,4 +1,7 @@
-/* Connection status (as PHP's connection_status()) and child exit naming. */
+/*
+ * Connection status (as PHP's connection_status()), child exit naming,
+ * and the exit status and error response for how a request ended.
+ */
 #ifndef CGIWRAP_STATUS_H
 #define CGIWRAP_STATUS_H
 
@@ -34,5 +37,31 @@ int		 status_parse(const char *);
  */
 const char	*exit_code(int wstatus);
 void		 exit_status(int wstatus, char *buf, size_t len);
+
+/* How a request ended, for cgiwrap's exit status and its own answer. */
+enum ending {
+	END_EXITED,	/* the child ended; val: its wait status */
+	END_TIMEOUT,	/* the time limit expired */
+	END_HANGUP,	/* the server side left; val: the signal saying so */
+	END_FAILED,	/* cgiwrap itself failed; val: errno, or 0 */
+	END_REFUSED,	/* the target was refused; val: its HTTP code */
+	END_LOOKUP,	/* an explicit program is not there; val: errno */
+	END_SPAWN,	/* the program could not start; val: errno */
+	END_FAULT,	/* the response broke (a bad header block) */
+};
+
+/*
+ * cgiwrap's exit status (cgiwrap.8, EXIT STATUS): the child's own,
+ * 128 + N for a signal N, 124, 125, 126 or 127.  -1 for END_FAULT: the
+ * front goes on and ends with the child.
+ */
+int		 exit_for(enum ending, int val);
+
+/*
+ * The code of cgiwrap's own error response: 403, 404, 500, 502, 503
+ * (resources short for now) or 504; 0 where cgiwrap does not answer
+ * (END_EXITED, END_HANGUP).
+ */
+int		 http_for(enum ending, int val);
 
 #endif

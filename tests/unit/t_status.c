@@ -1,5 +1,6 @@
-/* Status names and exit naming (R-STAT-1, R-SHUT-3). */
+/* Status names, exit naming (R-STAT-1, R-SHUT-3), exit and HTTP codes. */
 #include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,10 +165,63 @@ test_exit(void)
 	is_str(buf, "TE", "short buffer truncates");
 }
 
+/* cgiwrap.8, EXIT STATUS, and the error responses it lists. */
+static void
+test_endings(void)
+{
+	static const int busy[] = { EAGAIN, ENOMEM, EMFILE, ENFILE };
+	size_t i;
+
+	is_int(exit_for(END_EXITED, W_EXITCODE(0, 0)), 0, "exit 0 mirrored");
+	is_int(exit_for(END_EXITED, W_EXITCODE(3, 0)), 3, "exit 3 mirrored");
+	is_int(exit_for(END_EXITED, W_EXITCODE(255, 0)), 255, "exit 255");
+	is_int(exit_for(END_EXITED, W_EXITCODE(0, SIGKILL)), 137,
+	    "killed by KILL: 128 + 9");
+	is_int(exit_for(END_EXITED, W_EXITCODE(0, SIGSEGV) | WCOREFLAG), 139,
+	    "dumped SEGV: 128 + 11");
+	is_int(exit_for(END_TIMEOUT, 0), 124, "timeout: 124");
+	is_int(exit_for(END_HANGUP, SIGPIPE), 141, "hangup by PIPE: 141");
+	is_int(exit_for(END_HANGUP, SIGTERM), 143, "hangup by TERM: 143");
+	is_int(exit_for(END_FAILED, 0), 125, "failed: 125");
+	is_int(exit_for(END_FAILED, ENOENT), 125, "failed, ENOENT: still 125");
+	is_int(exit_for(END_REFUSED, 404), 127, "refused 404: 127");
+	is_int(exit_for(END_REFUSED, 403), 126, "refused 403: 126");
+	is_int(exit_for(END_REFUSED, 500), 125, "refused 500: 125");
+	is_int(exit_for(END_LOOKUP, ENOENT), 127, "lookup ENOENT: 127");
+	is_int(exit_for(END_LOOKUP, ENOTDIR), 127, "lookup ENOTDIR: 127");
+	is_int(exit_for(END_LOOKUP, EACCES), 126, "lookup EACCES: 126");
+	is_int(exit_for(END_SPAWN, ENOENT), 127, "spawn ENOENT: 127");
+	is_int(exit_for(END_SPAWN, EACCES), 126, "spawn EACCES: 126");
+	is_int(exit_for(END_SPAWN, ENOEXEC), 126, "spawn ENOEXEC: 126");
+	is_int(exit_for(END_SPAWN, EPERM), 126, "spawn EPERM: 126");
+	is_int(exit_for(END_SPAWN, ENOTDIR), 125, "spawn ENOTDIR: 125");
+	is_int(exit_for(END_SPAWN, EAGAIN), 125, "spawn EAGAIN: 125");
+	is_int(exit_for(END_FAULT, 0), -1, "fault: the child's end decides");
+
+	is_int(http_for(END_EXITED, 0), 0, "exited: no answer of ours");
+	is_int(http_for(END_HANGUP, SIGPIPE), 0, "hangup: no answer");
+	is_int(http_for(END_TIMEOUT, 0), 504, "timeout: 504");
+	is_int(http_for(END_FAULT, 0), 502, "fault: 502");
+	is_int(http_for(END_REFUSED, 403), 403, "refused 403");
+	is_int(http_for(END_REFUSED, 404), 404, "refused 404");
+	is_int(http_for(END_REFUSED, 500), 500, "refused 500");
+	is_int(http_for(END_LOOKUP, ENOENT), 500, "lookup: 500");
+	is_int(http_for(END_LOOKUP, ENOMEM), 500, "lookup ENOMEM: 500");
+	is_int(http_for(END_FAILED, 0), 500, "failed: 500");
+	is_int(http_for(END_FAILED, EIO), 500, "failed EIO: 500");
+	is_int(http_for(END_SPAWN, ENOENT), 500, "spawn ENOENT: 500");
+	is_int(http_for(END_SPAWN, EACCES), 500, "spawn EACCES: 500");
+	for (i = 0; i < sizeof(busy) / sizeof(busy[0]); i++) {
+		is_int(http_for(END_FAILED, busy[i]), 503, "failed, busy: 503");
+		is_int(http_for(END_SPAWN, busy[i]), 503, "spawn, busy: 503");
+	}
+}
+
 int
 main(void)
 {
 	test_names();
 	test_exit();
+	test_endings();
 	return done_testing();
 }
