@@ -18,7 +18,8 @@
 #     section the whole answer comes, status 0, as from Apache alone;
 #     with the default client_fin = abort it is stopped within 1 s of the
 #     FIN, status 1 (ABORTED).
-#   - over HTTP/2 (mod_http2, h2c), the client resets the stream of a
+#   - over HTTP/2 (mod_http2, h2c; event MPM, as mod_http2 does not
+#     serve HTTP/2 under prefork), the client resets the stream of a
 #     script silent for 30 s and keeps the connection open: Apache tells
 #     nobody, and the script still runs 2 s later; once the client closes
 #     the connection it is stopped within 1 s, status 1 (ABORTED).
@@ -192,7 +193,8 @@ sub apache_case {
 	half_closed($srv, $name, $mpm, 'ignore');
 	half_closed($srv, $name, $mpm, 'abort');
 	host_port($srv, $name, $mpm);
-	h2_reset($srv, $name, $mpm);
+	# mod_http2 works only with a threaded MPM (prefork: AH10034).
+	h2_reset($srv, $name, $mpm) if $mpm eq 'event';
 
 	ok($srv->stop, "$name: stopped cleanly") or diag($srv->stop_problem);
 }
