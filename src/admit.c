@@ -41,6 +41,7 @@ enum {
 struct peer {
 	int			 fd;
 	int			 ep;	/* edge-triggered: each arrival */
+	bool			 ended;	/* seen by ep: no edge comes after */
 	volatile sig_atomic_t	*stop;
 };
 
@@ -49,26 +50,29 @@ struct peer {
  * socket returns what is there without waiting for more, MSG_WAITALL or
  * not, so each arrival is waited for as an edge of p->ep.  Once the
  * stream has ended (or its read side was shut down), a peek still sees
- * the bytes that came before: too few of them is the end.
+ * the bytes that came before: too few of them is the end.  The end is
+ * remembered across peeks: its edge may have come with the bytes that
+ * an earlier peek was waiting for, and no edge follows it.
  */
 static int
 peek(struct peer *p, void *buf, size_t len)
 {
-	struct epoll_event ev = { 0 };
-	bool ended = false;
+	struct epoll_event ev;
 	ssize_t n;
 
 	for (;;) {
 		n = recv(p->fd, buf, len, MSG_PEEK | MSG_DONTWAIT);
 		if (n == (ssize_t)len)
 			return 0;
-		if (n == 0 || ended ||
+		if (n == 0 || p->ended ||
 		    (n == -1 && errno != EAGAIN && errno != EINTR))
 			return -1;
+		ev.events = 0;
 		if (*p->stop || (epoll_wait(p->ep, &ev, 1, -1) == -1 &&
 		    errno != EINTR))
 			return -1;
-		ended = ev.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+		if (ev.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			p->ended = true;
 	}
 }
 
