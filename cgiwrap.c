@@ -121,8 +121,10 @@ run(struct request *rq, const char *path, bool missing_ok, char **argv,
 		respond(rq->sv, 500, rq->nph);
 		return 125;
 	}
-	if (argv != NULL && target_explicit(&t, argv[0]) == -1) {
-		code = errno == EACCES ? 126 : 127;
+	/* A shim: the server would have run its program in its directory. */
+	if (argv != NULL && target_explicit(&t, argv[0], cfg->shim_chdir &&
+	    getenv("GATEWAY_INTERFACE") != NULL) == -1) {
+		code = errno == EACCES ? 126 : errno == ENOENT ? 127 : 125;
 		log_warn("%s", argv[0]);
 		respond(rq->sv, 500, rq->nph);
 	} else if (argv == NULL && target_handler(&t, cfg, environ, arg) == -1)
