@@ -344,6 +344,7 @@ by_alias(struct target *t, const struct config *cfg, char *const *cgi,
  * redirected to the handler's URL: that path is then both PATH_INFO and
  * REDIRECT_URL.  Any other redirect into cgiwrap (an ErrorDocument into
  * the ScriptAlias way) has REDIRECT_URL of the request that failed.
+ * Without the two, the Action's own checks give the refusal.
  */
 static bool
 is_action(char *const *cgi)
@@ -351,8 +352,8 @@ is_action(char *const *cgi)
 	const char *url = env_lookup(cgi, "REDIRECT_URL");
 	const char *pi = env_lookup(cgi, "PATH_INFO");
 
-	return env_lookup(cgi, "REDIRECT_STATUS") != NULL && url != NULL &&
-	    pi != NULL && strcmp(url, pi) == 0;
+	return env_lookup(cgi, "REDIRECT_STATUS") != NULL &&
+	    (url == NULL || pi == NULL || strcmp(url, pi) == 0);
 }
 
 int
