@@ -117,7 +117,8 @@ static bool
 redirect_own(const char *entry)
 {
 	return named(entry, "STATUS", 6) || named(entry, "URL", 3) ||
-	    named(entry, "QUERY_STRING", 12) || *entry == '=';
+	    named(entry, "QUERY_STRING", 12) || named(entry, "HANDLER", 7) ||
+	    *entry == '=';
 }
 
 /*

@@ -70,6 +70,7 @@ static void
 action(void)
 {
 	char *from[] = { "REDIRECT_STATUS=200", "REDIRECT_URL=/s.cgi",
+	    "REDIRECT_HANDLER=cgiwrap-handler",
 	    "REDIRECT_REDIRECT_STATUS=404", "REDIRECT_REDIRECT_URL=/e.cgi",
 	    "REDIRECT_REDIRECT_REDIRECT_X=3", "REQUEST_URI=/gone?q=1",
 	    "REDIRECT_=1", "A=1", "CGIT_CONFIG=/handler",
