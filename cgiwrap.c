@@ -122,7 +122,9 @@ run(struct request *rq, const char *path, bool missing_ok, char **argv,
 		respond(rq->sv, http_for(END_FAILED, 0), rq->nph);
 		return exit_for(END_FAILED, 0);
 	}
-	if (argv != NULL && target_explicit(&t, argv[0]) == -1) {
+	/* A shim: the server would have run its program in its directory. */
+	if (argv != NULL && target_explicit(&t, argv[0], cfg->shim_chdir &&
+	    getenv("GATEWAY_INTERFACE") != NULL) == -1) {
 		code = exit_for(END_LOOKUP, errno);
 		log_warn("%s", argv[0]);
 		respond(rq->sv, http_for(END_LOOKUP, 0), rq->nph);

@@ -555,6 +555,13 @@ convert(cfg_t *top, const char *path)
 		goto fail;
 	if (suexec_copy(top, &c->suexec) == -1)
 		goto fail;
+	o = cfg_getopt(top, "alias_roots");
+	if ((c->alias_roots_line = cfgfile_origin(o)) != 0 &&
+	    strlist_copy(&c->alias_roots, o) == -1)
+		goto fail;
+	o = cfg_getopt(top, "shim_chdir");
+	c->shim_chdir_line = cfgfile_origin(o);
+	c->shim_chdir = cfg_opt_getnbool(o, 0);
 	o = cfg_getopt(top, "script");
 	if (cfg_opt_size(o) > 0 &&
 	    (c->script = calloc(cfg_opt_size(o), sizeof(*c->script))) == NULL)
@@ -592,7 +599,7 @@ config_load(const char *path, bool missing_ok)
 		CFG_STR_LIST("allow_groups", NULL, CFGF_NODEFAULT),
 		CFG_END()
 	};
-	cfg_opt_t	 script[OPT_COUNT + 2], top[OPT_COUNT + 7];
+	cfg_opt_t	 script[OPT_COUNT + 2], top[OPT_COUNT + 9];
 	const cfg_flag_t multi = CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES;
 	struct config	*c;
 	cfg_t		*cfg;
@@ -620,7 +627,13 @@ config_load(const char *path, bool missing_ok)
 	top[OPT_COUNT + 5] = (cfg_opt_t)CFG_SEC("suexec", suexec,
 	    CFGF_NODEFAULT);
 	top[OPT_COUNT + 5].validcb = suexeccb;
-	top[OPT_COUNT + 6] = (cfg_opt_t)CFG_END();
+	top[OPT_COUNT + 6] = (cfg_opt_t)CFG_STR_LIST("alias_roots", NULL,
+	    CFGF_NODEFAULT);
+	top[OPT_COUNT + 6].validcb = rootscb;
+	top[OPT_COUNT + 7] = (cfg_opt_t)CFG_BOOL("shim_chdir", cfg_true,
+	    CFGF_NONE);
+	top[OPT_COUNT + 7].validcb = cfgfile_seen;
+	top[OPT_COUNT + 8] = (cfg_opt_t)CFG_END();
 	suexec[0].validcb = suexec[5].validcb = suexec[6].validcb = namecb;
 	suexec[1].validcb = rootscb;
 	suexec[2].validcb = suffixcb;
@@ -643,6 +656,7 @@ config_free(struct config *c)
 		return;
 	free(c->path);
 	strlist_free(&c->roots);
+	strlist_free(&c->alias_roots);
 	free(c->log);
 	level_free(&c->global);
 	for (i = 0; i < c->nscript; i++)

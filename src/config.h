@@ -107,6 +107,10 @@ struct config {
 	int		  log_line;
 	int64_t		  fastcgi_timeout;	/* ms, more than 0 */
 	int		  fastcgi_timeout_line;
+	struct strlist	  alias_roots;	/* walked for a URL; none: off */
+	int		  alias_roots_line;
+	bool		  shim_chdir;	/* a shim's program runs in its dir */
+	int		  shim_chdir_line;
 	struct level	  global;
 	struct level	 *script;
 	size_t		  nscript;

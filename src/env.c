@@ -109,7 +109,24 @@ dropped(const char *entry, const struct strlist *unset)
 	return false;
 }
 
-/* The entry as peeling leaves it: itself, one prefix less, or NULL. */
+/*
+ * The variables an Action's own redirect adds to its request; those of
+ * the request it redirected carry one REDIRECT_ more.
+ */
+static bool
+redirect_own(const char *entry)
+{
+	return named(entry, "STATUS", 6) || named(entry, "URL", 3) ||
+	    named(entry, "QUERY_STRING", 12) || named(entry, "HANDLER", 7) ||
+	    *entry == '=';
+}
+
+/*
+ * The entry as peeling leaves it: itself, one prefix less, or NULL.
+ * REDIRECT_X is what the request before the Action had as X (SetEnv,
+ * SetEnvIf, RewriteRule [E=] of the script's URL): the script gets it
+ * as X, as it would run directly.
+ */
 static const char *
 peeled(const char *entry, const struct env_parts *p)
 {
@@ -119,7 +136,30 @@ peeled(const char *entry, const struct env_parts *p)
 	if (p->script == NULL || !p->script->peel ||
 	    strncmp(entry, pre, len) != 0)
 		return entry;
-	return strncmp(entry + len, pre, len) == 0 ? entry + len : NULL;
+	if (strncmp(entry + len, pre, len) != 0 && redirect_own(entry + len))
+		return NULL;
+	return entry + len;
+}
+
+/*
+ * Is the server's X left out because its REDIRECT_X, the value of the
+ * request before the Action, is peeled into X?
+ */
+static bool
+shadowed(const char *entry, const struct env_parts *p)
+{
+	static const char pre[] = "REDIRECT_";
+	const size_t len = sizeof(pre) - 1, nlen = namelen(entry);
+	size_t i;
+
+	if (p->script == NULL || !p->script->peel ||
+	    strncmp(entry, pre, len) == 0 || redirect_own(entry))
+		return false;
+	for (i = 0; p->from[i] != NULL; i++)
+		if (strncmp(p->from[i], pre, len) == 0 &&
+		    named(p->from[i] + len, entry, nlen))
+			return true;
+	return false;
 }
 
 struct var {
@@ -181,8 +221,8 @@ env_build(struct env *e, const struct env_parts *p)
 
 	for (i = 0; p->from != NULL && p->from[i] != NULL; i++)
 		if (strchr(p->from[i], '=') != NULL &&
-		    !dropped(p->from[i], p->unset) &&
 		    (s = peeled(p->from[i], p)) != NULL &&
+		    !dropped(s, p->unset) && !shadowed(p->from[i], p) &&
 		    !replaced(s, p, 0) && push(e, strdup(s)) == -1)
 			return -1;
 	for (i = 0; p->set != NULL && i < p->set->n; i++)

@@ -186,6 +186,11 @@ policy_explain(const struct config *c, const char *target, FILE *fp)
 	fprintf(fp, "fastcgi_timeout = %s", format_duration(c->fastcgi_timeout,
 	    buf, sizeof(buf)));
 	origin(fp, c, &c->global, c->fastcgi_timeout_line);
+	fputs("alias_roots = ", fp);
+	list(fp, &c->alias_roots);
+	origin(fp, c, &c->global, c->alias_roots_line);
+	fprintf(fp, "shim_chdir = %s", c->shim_chdir ? "true" : "false");
+	origin(fp, c, &c->global, c->shim_chdir_line);
 	for (i = 0; i < OPT_COUNT; i++) {
 		lv = p.section != NULL && p.section->origin[i] != 0 ?
 		    p.section : &c->global;

@@ -49,8 +49,40 @@ runnable(const char *path)
 	return real;
 }
 
+/* The program's directory, where a server would have run it. */
+static int
+set_dir(struct target *t, const char *path)
+{
+	char *slash;
+
+	if ((t->dir = strdup(path)) == NULL)
+		return -1;
+	if ((slash = strrchr(t->dir, '/')) != NULL)
+		*slash = slash == t->dir ? '/' : '\0';
+	else {
+		free(t->dir);
+		t->dir = NULL;
+	}
+	return 0;
+}
+
+/* The program found at path; with in_dir, to be run in its directory. */
+static int
+found(struct target *t, const char *path, bool in_dir)
+{
+	if ((t->path = runnable(path)) == NULL)
+		return -1;
+	if (in_dir && set_dir(t, path) == -1) {
+		free(t->path);
+		t->path = NULL;
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
 int
-target_explicit(struct target *t, const char *program)
+target_explicit(struct target *t, const char *program, bool in_dir)
 {
 	const char *path = getenv("PATH"), *p, *end;
 	char buf[PATH_MAX];
@@ -61,15 +93,15 @@ target_explicit(struct target *t, const char *program)
 		return -1;
 	}
 	if (strchr(program, '/') != NULL)
-		return (t->path = runnable(program)) ? 0 : -1;
+		return found(t, program, in_dir);
 	for (p = path ? path : "/usr/local/bin:/usr/bin:/bin"; ; p = end + 1) {
 		end = strchrnul(p, ':');
 		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(end - p), p,
 		    end > p ? "/" : "", program) < (int)sizeof(buf)) {
-			if ((t->path = runnable(buf)) != NULL)
+			if (found(t, buf, in_dir) == 0)
 				return 0;
-			if (errno == EACCES)
-				err = EACCES;
+			if (errno == EACCES || errno == ENOMEM)
+				err = errno;
 		}
 		if (*end == '\0')
 			break;
@@ -198,19 +230,6 @@ walk(struct target *t, const char *base, const char *rel, size_t *used)
 	    *p ? "not a path" : "no program in it, only directories");
 }
 
-/* The program's directory, where a server would have run it. */
-static int
-set_dir(struct target *t, const char *path)
-{
-	char *slash;
-
-	if ((t->dir = strdup(path)) == NULL)
-		return refuse(t, 500, "out of memory");
-	if ((slash = strrchr(t->dir, '/')) != NULL)
-		*slash = slash == t->dir ? '/' : '\0';
-	return 0;
-}
-
 /* The variables a direct run would have seen, from what is left over. */
 static int
 script_vars(struct target *t, char *const *cgi, const char *prefix,
@@ -228,9 +247,10 @@ script_vars(struct target *t, char *const *cgi, const char *prefix,
 			t->script.path_translated = NULL;
 	}
 	if (t->script.name == NULL ||
-	    (*rest != '\0' && t->script.path_info == NULL))
+	    (*rest != '\0' && t->script.path_info == NULL) ||
+	    set_dir(t, t->script.filename) == -1)
 		return refuse(t, 500, "out of memory");
-	return set_dir(t, t->script.filename);
+	return 0;
 }
 
 static int
@@ -243,7 +263,7 @@ by_arg(struct target *t, const struct config *cfg, char *const *cgi,
 		return refuse(t, 403, "%s: argument is not SCRIPT_FILENAME",
 		    arg);
 	if (set_dir(t, arg) == -1)
-		return -1;
+		return refuse(t, 500, "out of memory");
 	return vet(t, cfg, arg);
 }
 
@@ -302,10 +322,14 @@ by_alias(struct target *t, const struct config *cfg, char *const *cgi,
 	const char *sn = env_lookup(cgi, "SCRIPT_NAME");
 	char *name;
 	size_t i, used;
-	int rc = refuse(t, 404, "%s: no roots configured", pi);
+	int rc = refuse(t, 403, "%s: no alias_roots, the URL walk is off", pi);
 
-	for (i = 0; i < cfg->roots.n && rc == -1; i++)
-		rc = walk(t, cfg->roots.v[i], pi, &used);
+	/*
+	 * Apache's access rules for the scripts' directories never see this
+	 * URL: only directories the configuration names may be walked.
+	 */
+	for (i = 0; i < cfg->alias_roots.n && rc == -1; i++)
+		rc = walk(t, cfg->alias_roots.v[i], pi, &used);
 	if (rc == -1)
 		return -1;
 	if (asprintf(&name, "%s%.*s", sn ? sn : "", (int)used, pi) == -1)
@@ -313,6 +337,23 @@ by_alias(struct target *t, const struct config *cfg, char *const *cgi,
 	rc = script_vars(t, cgi, name, strlen(name), pi + used);
 	free(name);
 	return rc == -1 ? -1 : vet(t, cfg, t->script.filename);
+}
+
+/*
+ * Did an Action's redirect start us?  It appends the URI path it
+ * redirected to the handler's URL: that path is then both PATH_INFO and
+ * REDIRECT_URL.  Any other redirect into cgiwrap (an ErrorDocument into
+ * the ScriptAlias way) has REDIRECT_URL of the request that failed.
+ * Without the two, the Action's own checks give the refusal.
+ */
+static bool
+is_action(char *const *cgi)
+{
+	const char *url = env_lookup(cgi, "REDIRECT_URL");
+	const char *pi = env_lookup(cgi, "PATH_INFO");
+
+	return env_lookup(cgi, "REDIRECT_STATUS") != NULL &&
+	    (url == NULL || pi == NULL || strcmp(url, pi) == 0);
 }
 
 int
@@ -324,7 +365,7 @@ target_handler(struct target *t, const struct config *cfg, char *const *cgi,
 
 	if (arg != NULL)
 		return by_arg(t, cfg, cgi, arg);
-	if (env_lookup(cgi, "REDIRECT_STATUS") != NULL && pt != NULL)
+	if (is_action(cgi) && pt != NULL)
 		return by_action(t, cfg, cgi, pt);
 	if (pi != NULL && *pi != '\0')
 		return by_alias(t, cfg, cgi, pi);

@@ -18,10 +18,11 @@ struct target {
 
 /*
  * Explicit mode: PROGRAM as execvp(3) finds it (along PATH when it has
- * no slash), resolved with realpath(3).  Returns -1 with errno ENOENT
- * or EACCES.
+ * no slash), resolved with realpath(3); with in_dir, run in the
+ * directory of the path it was found as.  Returns -1 with errno ENOENT,
+ * EACCES or ENOMEM.
  */
-int	 target_explicit(struct target *, const char *program);
+int	 target_explicit(struct target *, const char *program, bool in_dir);
 
 /*
  * Handler modes: the target named by the request, vetted as

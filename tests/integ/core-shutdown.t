@@ -203,7 +203,8 @@ CONF
 
 both_modes 'a command sees the script variables of handler mode' => sub {
 	my ($mode) = @_;
-	my $t = Harness->new(extra => "roots = {\"\@D\@\"}\n");
+	my $t = Harness->new(extra => "roots = {\"\@D\@\"}\n"
+	    . "alias_roots = {\"\@D\@\"}\n");
 	$t->script('hprog.sh', $PROGENV);
 	my $r = $t->run(mode => $mode, cmd => [$Harness::CGIWRAP, '-c', $t->conf],
 	    env => { SCRIPT_NAME => '/legacy', PATH_INFO => '/hprog.sh/more',

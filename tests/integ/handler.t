@@ -90,7 +90,8 @@ my %MAY_DIFFER = (
 
 my ($t, $conf, $log) = cgiwrap_tree('handler',
     dirs => [qw(legacy wrapbin bin rec var conf shim mark)], www => ['mark'],
-    root => 'legacy', conf => <<'EOF');
+    root => 'legacy', conf => sub { <<"EOF" });
+alias_roots = {"$_[0]/legacy"}
 script "*/slow.cgi" {
     max_execution_time = 1s
 }

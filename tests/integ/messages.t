@@ -22,7 +22,8 @@ use Nginx qw(nginx_start nginx_snippet cgiwrap_start have_nginx);
 my $CGIWRAP = cgiwrap_behind_apache();
 
 my ($t, $conf) = cgiwrap_tree('messages',
-    dirs => [qw(legacy wrapbin rec var conf nginx)], root => 'legacy');
+    dirs => [qw(legacy wrapbin rec var conf nginx)], root => 'legacy',
+    conf => sub { qq{alias_roots = {"$_[0]/legacy"}\n} });
 my $WRAP = wrapbin($CGIWRAP, $t);
 handler_snippets($t, CGIWRAP => $WRAP, CGIWRAP_DIR => "$t/wrapbin",
     CONF => $conf, ROOT => "$t/legacy");

@@ -55,6 +55,7 @@ my $L = "$t/legacy";
 my $conf = "$t/cgiwrap.conf";
 write_file($conf, 0644, <<"EOF");
 roots = {"$L"}
+alias_roots = {"$L"}
 log = "$t/var/cgiwrap.log"
 script "*/env-a.cgi" {
     env_unset = {"HTTP_X_SECRET"}

@@ -93,6 +93,10 @@ is_default_config(const struct config *c, const char *what)
 	is_int(c->log_line, 0, "log not set");
 	is_int(c->fastcgi_timeout, 60000, "default fastcgi_timeout");
 	is_int(c->fastcgi_timeout_line, 0, "fastcgi_timeout not set");
+	is_int(c->alias_roots.n, 0, "no alias_roots: the URL walk is off");
+	is_int(c->alias_roots_line, 0, "alias_roots not set");
+	is_int(c->shim_chdir, true, "shim_chdir on");
+	is_int(c->shim_chdir_line, 0, "shim_chdir not set");
 	for (i = 0; i < OPT_COUNT; i++)
 		if (c->global.origin[i] != 0)
 			break;
@@ -131,6 +135,10 @@ good(void)
 	is_int(c->log_line, 4, "log line");
 	is_int(c->fastcgi_timeout, 1500, "fastcgi_timeout 1500ms");
 	is_int(c->fastcgi_timeout_line, 49, "fastcgi_timeout line");
+	is_list(&c->alias_roots, roots + 1, 1, "alias_roots");
+	is_int(c->alias_roots_line, 50, "alias_roots line");
+	is_int(c->shim_chdir, false, "shim_chdir false");
+	is_int(c->shim_chdir_line, 51, "shim_chdir line");
 
 	s = &c->global.set;
 	is_int(s->ignore_user_abort, true, "ignore_user_abort");
@@ -318,6 +326,10 @@ bad_files(void)
 	    { "bad-globline.conf", "2: script: bad glob "
 		"\"/usr/lib/cgi-bin/[ab.cgi\": unbalanced '['" },
 	    { "bad-roots.conf", "1: roots: 'cgi-bin' is not an absolute path" },
+	    { "bad-aliasroots.conf",
+		"1: alias_roots: 'legacy' is not an absolute path" },
+	    { "bad-shimchdir.conf",
+		"1: shim_chdir: not a boolean (true or false)" },
 	    { "bad-log.conf", "1: log: 'syslog:daemon' is not syslog, "
 		"stderr or an absolute path" },
 	    { "bad-bool.conf",

@@ -70,12 +70,16 @@ static void
 action(void)
 {
 	char *from[] = { "REDIRECT_STATUS=200", "REDIRECT_URL=/s.cgi",
+	    "REDIRECT_HANDLER=cgiwrap-handler",
 	    "REDIRECT_REDIRECT_STATUS=404", "REDIRECT_REDIRECT_URL=/e.cgi",
 	    "REDIRECT_REDIRECT_REDIRECT_X=3", "REQUEST_URI=/gone?q=1",
-	    "REDIRECT_=1", "A=1", NULL };
+	    "REDIRECT_=1", "A=1", "CGIT_CONFIG=/handler",
+	    "REDIRECT_CGIT_CONFIG=/script", "REDIRECT_HTTP_PROXY=x",
+	    "REDIRECT_CGIWRAP_STATUS=1", "REDIRECT_GONE=1", NULL };
 	char *set[] = { "REDIRECT_P=1", "REDIRECT_REDIRECT_Q=2",
 	    "REDIRECT_REDIRECT_STATUS=500", NULL };
-	struct strlist sets = { set, 3 };
+	char *un[] = { "GONE", NULL };
+	struct strlist sets = { set, 3 }, unset = { un, 1 };
 	struct script s = { .set = true, .peel = true, .name = "/s.cgi",
 	    .filename = "/r/s.cgi" };
 	struct script earlier = s;
@@ -83,20 +87,22 @@ action(void)
 	build(&(struct env_parts){ from, NULL, NULL, &s },
 	    "REDIRECT_STATUS=404 REDIRECT_URL=/e.cgi "
 	    "REDIRECT_REDIRECT_X=3 REQUEST_URI=/gone?q=1 A=1 "
+	    "CGIT_CONFIG=/script GONE=1 "
 	    "SCRIPT_NAME=/s.cgi SCRIPT_FILENAME=/r/s.cgi",
-	    "an Action: one redirect peeled");
-	build(&(struct env_parts){ from, NULL, &sets, &s },
+	    "an Action: one redirect peeled, the request's own variables "
+	    "under their names, in place of the handler's");
+	build(&(struct env_parts){ from, &unset, &sets, &s },
 	    "REDIRECT_URL=/e.cgi REDIRECT_REDIRECT_X=3 REQUEST_URI=/gone?q=1 "
-	    "A=1 REDIRECT_Q=2 REDIRECT_STATUS=500 "
+	    "A=1 CGIT_CONFIG=/script P=1 REDIRECT_Q=2 REDIRECT_STATUS=500 "
 	    "SCRIPT_NAME=/s.cgi SCRIPT_FILENAME=/r/s.cgi",
 	    "an Action: env_set is peeled too, and replaces what it names "
-	    "before the peeling");
+	    "before the peeling; env_unset names the peeled variable");
 	earlier.redirect_url = "/gone";
 	earlier.redirect_query = "q=1";
 	build(&(struct env_parts){ from, NULL, NULL, &earlier },
 	    "REDIRECT_STATUS=404 REDIRECT_REDIRECT_X=3 "
-	    "REQUEST_URI=/gone?q=1 A=1 REDIRECT_URL=/gone "
-	    "REDIRECT_QUERY_STRING=q=1 "
+	    "REQUEST_URI=/gone?q=1 A=1 CGIT_CONFIG=/script GONE=1 "
+	    "REDIRECT_URL=/gone REDIRECT_QUERY_STRING=q=1 "
 	    "SCRIPT_NAME=/s.cgi SCRIPT_FILENAME=/r/s.cgi",
 	    "an Action after a redirect: its URL and query from the target");
 }

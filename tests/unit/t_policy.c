@@ -107,6 +107,8 @@ explaining(const struct config *c)
 	    "roots = {\"/usr/lib/cgi-bin\", \"/srv/cgi\"}  # " GOOD ":3 (global)\n"
 	    "log = \"stderr\"  # " GOOD ":4 (global)\n"
 	    "fastcgi_timeout = 1500ms  # " GOOD ":49 (global)\n"
+	    "alias_roots = {\"/srv/cgi\"}  # " GOOD ":50 (global)\n"
+	    "shim_chdir = false  # " GOOD ":51 (global)\n"
 	    "ignore_user_abort = false  # " GOOD ":33 "
 	    "(script \"/usr/lib/cgi-bin/report.cgi\")\n"
 	    "max_execution_time = 10m  # " GOOD ":34 "
@@ -183,6 +185,8 @@ explaining_defaults(void)
 	has(text, "\nroots = {\"/usr/lib/cgi-bin\"}  # default\n");
 	has(text, "\nlog = \"syslog\"  # default\n");
 	has(text, "\nfastcgi_timeout = 1m  # default\n");
+	has(text, "\nalias_roots = {}  # default\n");
+	has(text, "\nshim_chdir = true  # default\n");
 	has(text, "\nignore_user_abort = false  # default\n");
 	has(text, "\nmax_execution_time = 30s  # default\n");
 	has(text, "\nkill_signal = TERM  # default\n");
@@ -196,8 +200,8 @@ explaining_defaults(void)
 	has(text, "\nenv_set = {}  # default\n");
 	for (n = 0, p = text; (p = strstr(p, "  # default\n")) != NULL; p++)
 		n++;
-	is_int(n, OPT_COUNT + 3, "every setting, roots, log and "
-	    "fastcgi_timeout: default");
+	is_int(n, OPT_COUNT + 5, "every setting, roots, log, "
+	    "fastcgi_timeout, alias_roots and shim_chdir: default");
 	ok(strstr(text, "shutdown") == NULL, "no shutdown command");
 	free(text);
 	config_free(c);
