@@ -494,9 +494,12 @@ loop(struct sup *s)
 static void
 log_request(struct sup *s, const struct outcome *o)
 {
-	log_record(&(struct log_record){ s->rq->target, o->status, o->wstatus,
-	    o->elapsed_ms, o->bytes_in, o->bytes_out, s->sigs, s->nsigs,
-	    o->http, o->pid, s->fault });
+	char *const *cgi = s->rq->cgi;
+
+	log_record(&(struct log_record){ env_lookup(cgi, "REQUEST_METHOD"),
+	    env_lookup(cgi, "REQUEST_URI"), env_lookup(cgi, "REMOTE_ADDR"),
+	    s->rq->target, o->status, o->wstatus, o->elapsed_ms, o->bytes_in,
+	    o->bytes_out, s->sigs, s->nsigs, o->http, o->pid, s->fault });
 }
 
 /* Setting up failed: the front answers and names the cause (errno). */
