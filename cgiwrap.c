@@ -134,7 +134,7 @@ run(struct request *rq, const char *path, bool missing_ok, char **argv,
 	    (hargv = target_argv(&t, arg, words, nwords)) == NULL)
 		code = request_fail(rq, "argv");
 	else {
-		log_init(cfg->log);
+		log_init(cfg->log, cfg->log_format);
 		code = request_start(rq, cfg, &t, environ, argv ? argv : hargv);
 	}
 	free(hargv);

@@ -14,6 +14,7 @@
 
 #include "cfgfile.h"
 #include "config.h"
+#include "log.h"
 #include "parse.h"
 #include "status.h"
 
@@ -59,6 +60,10 @@ const struct optdesc config_opts[OPT_COUNT] = {
 	SETTING(OPT_ENV_UNSET, env_unset, OPTK_NAMES, 0),
 	SETTING(OPT_ENV_SET, env_set, OPTK_ASSIGNS, 0)
 };
+
+const struct optdesc config_log_format = { "log_format", OPTK_WORD,
+	offsetof(struct config, log_format), sizeof(int), 0,
+	(const char *const []){ [LOG_KV] = "kv", [LOG_JSON] = "json" } };
 
 static const struct settings defaults = {
 	.ignore_user_abort = false,
@@ -244,6 +249,17 @@ logcb(cfg_t *cfg, cfg_opt_t *o)
 	    *s != '/')
 		cfgfile_report(cfg->line, "log: '%s' is not syslog, stderr or "
 		    "an absolute path", s);
+	return 0;
+}
+
+static int
+logformatcb(cfg_t *cfg, cfg_opt_t *o)
+{
+	int	 f;
+
+	if (cfgfile_seen(cfg, o) == -1)
+		return -1;
+	value(cfg->line, &config_log_format, o, 0, &f);
 	return 0;
 }
 
@@ -548,6 +564,11 @@ convert(cfg_t *top, const char *path)
 	if ((c->log = strdup(c->log_line != 0 ? cfg_opt_getnstr(o, 0) :
 	    DEFAULT_LOG)) == NULL || level(top, &c->global) == -1)
 		goto fail;
+	o = cfg_getopt(top, "log_format");
+	if ((c->log_format_line = cfgfile_origin(o)) != 0 &&
+	    value(c->log_format_line, &config_log_format, o, 0,
+	    &c->log_format) == -1)
+		goto fail;
 	o = cfg_getopt(top, "fastcgi_timeout");
 	c->fastcgi_timeout = DEFAULT_FASTCGI_TIMEOUT;
 	if ((c->fastcgi_timeout_line = cfgfile_origin(o)) != 0 &&
@@ -599,7 +620,7 @@ config_load(const char *path, bool missing_ok)
 		CFG_STR_LIST("allow_groups", NULL, CFGF_NODEFAULT),
 		CFG_END()
 	};
-	cfg_opt_t	 script[OPT_COUNT + 2], top[OPT_COUNT + 9];
+	cfg_opt_t	 script[OPT_COUNT + 2], top[OPT_COUNT + 10];
 	const cfg_flag_t multi = CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES;
 	struct config	*c;
 	cfg_t		*cfg;
@@ -633,7 +654,10 @@ config_load(const char *path, bool missing_ok)
 	top[OPT_COUNT + 7] = (cfg_opt_t)CFG_BOOL("shim_chdir", cfg_true,
 	    CFGF_NONE);
 	top[OPT_COUNT + 7].validcb = cfgfile_seen;
-	top[OPT_COUNT + 8] = (cfg_opt_t)CFG_END();
+	top[OPT_COUNT + 8] = (cfg_opt_t)CFG_STR("log_format", NULL,
+	    CFGF_NODEFAULT);
+	top[OPT_COUNT + 8].validcb = logformatcb;
+	top[OPT_COUNT + 9] = (cfg_opt_t)CFG_END();
 	suexec[0].validcb = suexec[5].validcb = suexec[6].validcb = namecb;
 	suexec[1].validcb = rootscb;
 	suexec[2].validcb = suffixcb;

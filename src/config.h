@@ -105,6 +105,8 @@ struct config {
 	int		  roots_line;
 	char		 *log;		/* "syslog", "stderr" or a path */
 	int		  log_line;
+	int		  log_format;	/* enum log_format (log.h) */
+	int		  log_format_line;
 	int64_t		  fastcgi_timeout;	/* ms, more than 0 */
 	int		  fastcgi_timeout_line;
 	struct strlist	  alias_roots;	/* walked for a URL; none: off */
@@ -152,5 +154,8 @@ struct optdesc {
 
 /* Indexed by enum opt. */
 extern const struct optdesc config_opts[OPT_COUNT];
+
+/* log_format: global only, a word like a setting's. */
+extern const struct optdesc config_log_format;
 
 #endif

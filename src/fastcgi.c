@@ -257,7 +257,7 @@ reload(struct config **cfg, const struct fastcgi *fc)
 	config_free(*cfg);
 	*cfg = new;
 	/* The old log path is freed memory now. */
-	log_init((*cfg)->log);
+	log_init((*cfg)->log, (*cfg)->log_format);
 	return true;
 }
 
@@ -554,7 +554,7 @@ fastcgi_serve(const struct fastcgi *fc)
 
 	if ((cfg = config_load(fc->config, fc->missing_ok)) == NULL)
 		return 125;
-	log_init(cfg->log);
+	log_init(cfg->log, cfg->log_format);
 	lfd = open_socket(fc);
 	if (FCGX_Init() != 0)
 		fatalx(125, "FCGX_Init failed");

@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -23,13 +25,32 @@
 enum { TO_SYSLOG, TO_STDERR, TO_FILE };
 
 static int	 kind = TO_SYSLOG;
+static enum log_format format = LOG_KV;
 static char	*path;		/* our own copy: configurations get reloaded */
 
+/*
+ * The JSON type of each key that is not a string; cgiwrap.conf(5) has
+ * the whole schema.
+ */
+enum jtype { J_STRING, J_NUMBER, J_LIST };
+static const struct {
+	const char	*key;
+	enum jtype	 type;
+} jtypes[] = {
+	{ "elapsed_ms", J_NUMBER },
+	{ "in", J_NUMBER },
+	{ "out", J_NUMBER },
+	{ "http", J_NUMBER },
+	{ "signals", J_LIST },
+	{ "pid", J_NUMBER },
+};
+
 void
-log_init(const char *dest)
+log_init(const char *dest, enum log_format f)
 {
 	int fd = -1;
 
+	format = f;
 	if (dest == NULL || strcmp(dest, "syslog") == 0) {
 		kind = TO_SYSLOG;
 		openlog("cgiwrap", LOG_PID, LOG_DAEMON);
@@ -62,10 +83,30 @@ log_to_stderr(void)
 	return kind == TO_STDERR;
 }
 
+/*
+ * RFC 3339 in UTC, to the millisecond: gmtime_r reads no time-zone
+ * file, where localtime would look at /etc/localtime for every line.
+ */
+static void
+stamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	/* Neither fails with a working clock before the year 2^31. */
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
+	    gmtime_r(&ts.tv_sec, &tm) == NULL) {
+		memset(&tm, 0, sizeof(tm));
+		ts.tv_nsec = 0;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+}
+
 void
 log_line(const char *fmt, ...)
 {
-	char raw[8192], line[8192];
+	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX], ts[96];
 	va_list ap;
 	size_t n;
 	int fd, rc;
@@ -75,8 +116,21 @@ log_line(const char *fmt, ...)
 	va_end(ap);
 	if (rc < 0)
 		return;
-	/* Values come escaped by log_kv; this keeps any other raw byte out. */
-	n = log_escape(line, sizeof(line) - 1, raw, "");
+	stamp(ts, sizeof(ts));
+	if (format == LOG_JSON)
+		rc = snprintf(line, sizeof(line), "{\"time\":\"%s\"%s", ts,
+		    raw[0] != '\0' ? "," : "");
+	else
+		rc = snprintf(line, sizeof(line), "%s ", ts);
+	n = (size_t)rc;
+	/*
+	 * Values come escaped by log_kv; this keeps any other raw byte
+	 * out.  Room is left for the closing brace and the newline.
+	 */
+	n += log_escape(line + n, sizeof(line) - n - 2, raw, "");
+	if (format == LOG_JSON)
+		line[n++] = '}';
+	line[n] = '\0';
 
 	if (kind == TO_SYSLOG) {
 		syslog(LOG_INFO, "%s", line);
@@ -100,59 +154,175 @@ log_line(const char *fmt, ...)
 	(void)write_all(STDERR_FILENO, line, n);
 }
 
-size_t
-log_escape(char *dst, size_t len, const char *src, const char *also)
+/*
+ * Copy src to dst (of size len, kept NUL-terminated) with every control
+ * byte, DEL, byte of also and, with high, byte above 0x7f escaped: as
+ * \xHH, or with json as \u00HH.  An escape that does not fit is left
+ * out whole.  Returns the length of dst.
+ */
+static size_t
+escape(char *dst, size_t len, const char *src, const char *also, bool high,
+    bool json)
 {
-	size_t at = 0;
+	size_t at = 0, w = json ? 6 : 4;
 	unsigned char c;
 
 	if (len == 0)
 		return 0;
 	for (; (c = (unsigned char)*src) != '\0'; src++) {
-		if (c >= ' ' && c != 0x7f && strchr(also, c) == NULL) {
+		if (c >= ' ' && c != 0x7f && !(high && c > 0x7f) &&
+		    strchr(also, c) == NULL) {
 			if (at + 1 >= len)
 				break;
 			dst[at++] = (char)c;
 		} else {
-			if (at + 4 >= len)
+			if (at + w >= len)
 				break;
-			at += (size_t)snprintf(dst + at, 5, "\\x%02x", c);
+			at += (size_t)snprintf(dst + at, w + 1,
+			    json ? "\\u%04x" : "\\x%02x", c);
 		}
 	}
 	dst[at] = '\0';
 	return at;
 }
 
+size_t
+log_escape(char *dst, size_t len, const char *src, const char *also)
+{
+	return escape(dst, len, src, also, false, false);
+}
+
+/* Append s to buf at *at if it fits with the NUL and keep bytes more. */
+static bool
+put(char *buf, size_t len, size_t *at, const char *s, size_t keep)
+{
+	size_t n = strlen(s);
+
+	if (*at + n + keep >= len)
+		return false;
+	memcpy(buf + *at, s, n + 1);
+	*at += n;
+	return true;
+}
+
+/* Append "value" (escaped, cut to leave keep bytes more). */
+static bool
+put_string(char *buf, size_t len, size_t *at, const char *value, bool json,
+    size_t keep)
+{
+	if (!put(buf, len, at, "\"", keep + 1))
+		return false;
+	*at += escape(buf + *at, len - *at - keep - 1, value, "\"\\", true,
+	    json);
+	return put(buf, len, at, "\"", keep);
+}
+
+static enum jtype
+jtype(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(jtypes) / sizeof(jtypes[0]); i++)
+		if (strcmp(key, jtypes[i].key) == 0)
+			return jtypes[i].type;
+	return J_STRING;
+}
+
+/* The items of a comma-separated list as a JSON array. */
+static bool
+put_list(char *buf, size_t len, size_t *at, const char *value)
+{
+	char item[LOG_LINE_MAX];
+	size_t n;
+
+	if (!put(buf, len, at, "[", 1))
+		return false;
+	for (; value != NULL && *value != '\0'; value += n + (value[n] != '\0')) {
+		n = strcspn(value, ",");
+		snprintf(item, sizeof(item), "%.*s", (int)n, value);
+		if ((buf[*at - 1] != '[' && !put(buf, len, at, ",", 1)) ||
+		    !put_string(buf, len, at, item, true, 1))
+			return false;
+	}
+	return put(buf, len, at, "]", 0);
+}
+
+static bool
+json_field(char *buf, size_t len, size_t *at, const char *key,
+    const char *value)
+{
+	enum jtype t = jtype(key);
+
+	if (value == NULL && t != J_LIST)
+		return true;
+	if (!put(buf, len, at, ",\"", 0) || !put(buf, len, at, key, 0) ||
+	    !put(buf, len, at, "\":", 0))
+		return false;
+	if (t == J_LIST)
+		return put_list(buf, len, at, value);
+	/* Only digits are written bare: anything else is a string. */
+	if (t == J_NUMBER && *value != '\0' &&
+	    value[strspn(value, "0123456789")] == '\0')
+		return put(buf, len, at, value, 0);
+	return put_string(buf, len, at, value, true, 0);
+}
+
+static bool
+kv_field(char *buf, size_t len, size_t *at, const char *key,
+    const char *value)
+{
+	const unsigned char *p;
+	bool quote;
+
+	if (!put(buf, len, at, " ", 0) || !put(buf, len, at, key, 0) ||
+	    !put(buf, len, at, "=", 0))
+		return false;
+	if (value == NULL)
+		return put(buf, len, at, "-", 0);
+	/* Bare "-" is a value not known; "" would vanish. */
+	quote = *value == '\0' || strcmp(value, "-") == 0;
+	for (p = (const unsigned char *)value; *p != '\0' && !quote; p++)
+		quote = *p <= ' ' || *p == '"' || *p == '\\' || *p >= 0x7f;
+	if (quote)
+		return put_string(buf, len, at, value, false, 0);
+	*at += escape(buf + *at, len - *at, value, "", true, false);
+	return true;
+}
+
 void
 log_kv(char *buf, size_t len, const char *key, const char *value)
 {
-	size_t at = strlen(buf);
-	const char *p;
-	int quote = *value == '\0';
+	size_t at = strlen(buf), start = at;
+	bool ok;
 
-	for (p = value; *p != '\0' && !quote; p++)
-		if (*p <= ' ' || *p == '"' || *p == '\\' || *p == 0x7f)
-			quote = 1;
-	at += (size_t)snprintf(buf + at, at < len ? len - at : 0, " %s=%s", key,
-	    quote ? "\"" : "");
-	/* Room for the closing quote and the NUL. */
-	if (at + 2 >= len) {
-		if (len > 0)
-			buf[at < len ? at : len - 1] = '\0';
-		return;
-	}
-	at += log_escape(buf + at, len - at - 1, value, quote ? "\"\\" : "");
-	if (quote)
-		buf[at++] = '"';
-	buf[at] = '\0';
+	if (format == LOG_JSON)
+		ok = json_field(buf, len, &at, key, value);
+	else
+		ok = kv_field(buf, len, &at, key, value);
+	if (!ok && start < len)
+		buf[start] = '\0';
+}
+
+/* log_kv with the value cut to at most max bytes as written. */
+static void
+log_kv_max(char *buf, size_t len, size_t max, const char *key,
+    const char *value)
+{
+	size_t at = strlen(buf);
+
+	log_kv(buf, at + max < len ? at + max : len, key, value);
 }
 
 void
 log_record(const struct log_record *r)
 {
-	char line[4096] = "", num[32], ex[64], sigs[128] = "";
+	char line[LOG_LINE_MAX - 64] = "", num[32], ex[64], sigs[128] = "";
 	int i;
 
+	/* What a client sends is bounded: the rest of the line must fit. */
+	log_kv_max(line, sizeof(line), 80, "method", r->method);
+	log_kv_max(line, sizeof(line), 2048, "uri", r->uri);
+	log_kv_max(line, sizeof(line), 80, "remote", r->remote);
 	log_kv(line, sizeof(line), "target", r->target);
 	log_kv(line, sizeof(line), "status", status_name(r->status));
 	exit_status(r->wstatus, num, sizeof(num));
@@ -164,12 +334,12 @@ log_record(const struct log_record *r)
 	log_kv(line, sizeof(line), "in", num);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->bytes_out);
 	log_kv(line, sizeof(line), "out", num);
+	snprintf(num, sizeof(num), "%d", r->http);
+	log_kv(line, sizeof(line), "http", r->http >= 0 ? num : NULL);
 	for (i = 0; i < r->nsigs; i++)
 		snprintf(sigs + strlen(sigs), sizeof(sigs) - strlen(sigs),
 		    "%s%s", i ? "," : "", signal_name(r->sigs[i]));
-	log_kv(line, sizeof(line), "signals", r->nsigs ? sigs : "-");
-	snprintf(num, sizeof(num), "%d", r->http);
-	log_kv(line, sizeof(line), "http", r->http >= 0 ? num : "-");
+	log_kv(line, sizeof(line), "signals", r->nsigs ? sigs : NULL);
 	snprintf(num, sizeof(num), "%d", (int)r->pid);
 	log_kv(line, sizeof(line), "pid", num);
 	if (r->error != NULL && r->error[0] != '\0')

@@ -1,7 +1,8 @@
 /*
  * What cgiwrap writes for people: the request log (syslog, stderr or a
  * file) and its own messages.  No byte of a request or a program reaches
- * either raw: control bytes are written as \xHH.
+ * either raw: control bytes are written as \xHH, and in the log every
+ * byte that is not printable ASCII (\u00HH in JSON).
  */
 #ifndef CGIWRAP_LOG_H
 #define CGIWRAP_LOG_H
@@ -18,14 +19,29 @@
  */
 #define LOG_MSG_MAX	4096
 
-/* "syslog", "stderr" or a file path. */
-void	 log_init(const char *dest);
+/* The longest log line, timestamp and framing included. */
+#define LOG_LINE_MAX	8192
 
-/* Write one line (no newline) to the log; falls back to stderr. */
+/* How log lines are written: log_format in cgiwrap.conf(5). */
+enum log_format {
+	LOG_KV,		/* TIMESTAMP key=value ... */
+	LOG_JSON	/* {"time":TIMESTAMP,"key":value,...} */
+};
+
+/* dest: "syslog", "stderr" or a file path. */
+void	 log_init(const char *dest, enum log_format);
+
+/*
+ * Write one line to the log: the timestamp, then the fields built by
+ * log_kv less the separator of the first; falls back to syslog.
+ */
 void	 log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* What the line of a request that is over says. */
 struct log_record {
+	const char	*method;	/* from the server; NULL: not given */
+	const char	*uri;
+	const char	*remote;
 	const char	*target;
 	int		 status;	/* ST_* bits */
 	int		 wstatus;	/* the child's wait status */
@@ -38,7 +54,7 @@ struct log_record {
 	const char	*error;		/* why the response failed, or "" */
 };
 
-/* Write the request's line: target=... status=... exit=... and so on. */
+/* Write the request's line: method=... uri=... and so on. */
 void	 log_record(const struct log_record *);
 
 /*
@@ -51,8 +67,13 @@ void	 log_note(const char *text, ...) __attribute__((sentinel));
 int	 log_to_stderr(void);
 
 /*
- * Append " key=value" to buf (of size len, kept NUL-terminated),
- * quoting the value when it holds blanks, quotes or control bytes.
+ * Append a field to buf (of size len, kept NUL-terminated) in the log's
+ * format: " key=value", the value quoted when it is empty or "-" or
+ * holds a blank, a quote, a backslash or a byte that is not printable
+ * ASCII, which are escaped as \xHH; or ',"key":value' with the value's
+ * JSON type known by its key.  A NULL value is one not known: "-", and
+ * no field in JSON (an empty array for a list).  A value too long is
+ * cut; a field without room for its key is left out.
  */
 void	 log_kv(char *buf, size_t len, const char *key, const char *value);
 

@@ -183,6 +183,9 @@ policy_explain(const struct config *c, const char *target, FILE *fp)
 	fputs("log = ", fp);
 	quoted(fp, c->log);
 	origin(fp, c, &c->global, c->log_line);
+	fprintf(fp, "log_format = %s",
+	    config_log_format.words[c->log_format]);
+	origin(fp, c, &c->global, c->log_format_line);
 	fprintf(fp, "fastcgi_timeout = %s", format_duration(c->fastcgi_timeout,
 	    buf, sizeof(buf)));
 	origin(fp, c, &c->global, c->fastcgi_timeout_line);

@@ -119,6 +119,7 @@ request_run(struct request *rq)
 		return request_fail(rq, "pipe");
 	sj.argv = rq->argv;
 	sj.envp = rq->env.v;
+	sj.cgi = rq->cgi;
 	sj.front = getpid();
 	if ((pid = fork()) == -1)
 		return request_fail(rq, "fork");

@@ -501,7 +501,7 @@ suexec_main(struct request *rq, int argc, char **argv)
 	}
 	environ = env;
 	rq->nph = target_nph(argv[3]);
-	log_init(cfg->log);
+	log_init(cfg->log, cfg->log_format);
 	code = request_start(rq, cfg, &t, env, argv + 3);
 out:
 	target_free(&t);

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "link.h"
+#include "env.h"
 #include "log.h"
 #include "parse.h"
 #include "spawn.h"
@@ -492,9 +493,12 @@ supervise_loop(struct sup *s)
 static void
 log_request(struct sup *s, const struct outcome *o)
 {
-	log_record(&(struct log_record){ s->job->target, o->status, o->wstatus,
-	    o->elapsed_ms, o->bytes_in, o->bytes_out, s->sigs, s->nsigs,
-	    o->http, o->pid, s->fault });
+	char *const *cgi = s->job->cgi;
+
+	log_record(&(struct log_record){ env_lookup(cgi, "REQUEST_METHOD"),
+	    env_lookup(cgi, "REQUEST_URI"), env_lookup(cgi, "REMOTE_ADDR"),
+	    s->job->target, o->status, o->wstatus, o->elapsed_ms, o->bytes_in,
+	    o->bytes_out, s->sigs, s->nsigs, o->http, o->pid, s->fault });
 }
 
 /* Setting up failed: the front answers and names the cause (errno). */

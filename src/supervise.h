@@ -16,6 +16,7 @@ struct sup_job {
 	const char	*target;
 	char *const	*argv;
 	char *const	*envp;
+	char *const	*cgi;		/* the server's variables, for the log */
 	const char	*dir;		/* working directory, NULL = inherit */
 	const struct settings *set;	/* the policy at the start */
 	struct timespec	 start;		/* of the request */

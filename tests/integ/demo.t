@@ -72,7 +72,7 @@ like($out, qr/^Summary\n\s+quick\.cgi\s+NORMAL\s+\(0\).*\n\s+report\.cgi\s+ABORT
 for my $s (['quick.cgi', 'NORMAL', 0], ['report.cgi', 'ABORTED', 1],
     ['hung.cgi', 'TIMEOUT', 2]) {
 	my ($name, $st, $n) = @$s;
-	like($out, qr{log line:\s+target=\S*/\Q$name\E status=$st\b},
+	like($out, qr{log line:\s+\S+Z .* target=\S*/\Q$name\E status=$st\b},
 	    "$name: its log line is shown");
 	like($out, qr{shutdown record:\s+\S+ target=\S*/\Q$name\E status=$n name=$st\b},
 	    "$name: its shutdown record is shown");

@@ -256,7 +256,10 @@ for my $args (['-q'], ['-c'], ['--'], ['-w', 'x']) {
 	is($rc, 0, 'the example program ran') or diag($out);
 	wait_for(sub { slurp($log) =~ /shutdown=/ }, T(10));
 	my @got = grep { /note=/ } split /\n/, slurp($log);
-	s/^target=\Q$prog\E /target=\/usr\/lib\/cgi-bin\/report.cgi /,
+	my ($ex_time, $ex_prog) = ('2025-01-31T09:30:00.123Z',
+	    '/usr/lib/cgi-bin/report.cgi');
+	my $when = qr/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/;
+	s/^$when target=\Q$prog\E /$ex_time target=$ex_prog /,
 	    s/ pid=\d+ / pid=4242 / for @got;
 	is_deeply(\@got, \@want, 'the notes of cgiwrap.8 are those cgiwrap '
 	    . 'writes') or diag(join("\n", 'got:', @got, 'want:', @want));

@@ -110,7 +110,7 @@ sub run_kind {
 		my $lines;
 		ok(wait_for(sub {
 			$lines = () = (slurp($fx->{log}) // '') =~
-			    /^role=\Q$name{$role}\E .*refused/mg;
+			    /^\S+Z role=\Q$name{$role}\E .*refused/mg;
 			return $lines;
 		}, T(5)), "$what: a log line names the role");
 		is($lines, 1, "$what: one log line");

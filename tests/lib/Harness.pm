@@ -61,6 +61,7 @@ use File::Path qw(remove_tree);
 use File::Temp qw(tempdir);
 use POSIX qw(:sys_wait_h _exit dup2);
 use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC SHUT_WR);
+use JSON::PP ();
 use Test::More ();
 use Time::HiRes qw(time sleep);
 
@@ -109,16 +110,27 @@ sub read_env_file {
 	return \%h;
 }
 
-# key=value pairs of a log line (values may be "quoted" with \ escapes).
+# A log line of either log_format as a hash: its timestamp as time, the
+# key=value pairs ("quoted" values with their \xHH escapes undone) or the
+# JSON object's members (bytes as in the request: \u00HH is a byte), and
+# _line.  Undef when the line is not wholly one of the two forms.
 sub parse_log_line {
 	my ($line) = @_;
 	my %h;
-	while ($line =~ /(?:^|\s)([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|\S*)/g) {
-		my ($k, $v) = ($1, $2);
-		if ($v =~ s/^"(.*)"\z/$1/s) {
-			$v =~ s/\\(.)/$1/gs;
+	if ($line =~ /\A\{/) {
+		my $o = eval { JSON::PP->new->decode($line) };
+		return undef unless ref $o eq 'HASH';
+		%h = %$o;
+	} else {
+		$line =~ /\A(\S+)/gc or return undef;
+		$h{time} = $1;
+		while ($line =~ /\G ([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\x[0-9a-f]{2})*"|[^\s"\\]+)/gc) {
+			my ($k, $v) = ($1, $2);
+			$v =~ s/\\x([0-9a-f]{2})/chr hex $1/ge
+			    if $v =~ s/\A"(.*)"\z/$1/s;
+			$h{$k} = $v;
 		}
-		$h{$k} = $v;
+		return undef unless (pos($line) // 0) == length $line;
 	}
 	$h{_line} = $line;
 	return \%h;
@@ -380,11 +392,11 @@ sub log_lines {
 	return split /\n/, $s;
 }
 
-# The request lines of the log (with target= and status=).
+# The request lines of the log (with a target and a status), parsed.
 sub log_records {
 	my ($self) = @_;
-	return map { parse_log_line($_) }
-	    grep { /(?:^|\s)target=/ && /(?:^|\s)status=/ } $self->log_lines;
+	return grep { $_ && defined $_->{target} && defined $_->{status} }
+	    map { parse_log_line($_) } $self->log_lines;
 }
 
 # Wait for N (default 1) request lines; return the first, parsed, or undef.

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "log.h"
 #include "status.h"
 #include "tap.h"
 
@@ -91,6 +92,8 @@ is_default_config(const struct config *c, const char *what)
 	is_int(c->roots_line, 0, "roots not set");
 	is_str(c->log, "syslog", "default log");
 	is_int(c->log_line, 0, "log not set");
+	is_int(c->log_format, LOG_KV, "default log_format");
+	is_int(c->log_format_line, 0, "log_format not set");
 	is_int(c->fastcgi_timeout, 60000, "default fastcgi_timeout");
 	is_int(c->fastcgi_timeout_line, 0, "fastcgi_timeout not set");
 	is_int(c->alias_roots.n, 0, "no alias_roots: the URL walk is off");
@@ -133,6 +136,8 @@ good(void)
 	is_int(c->roots_line, 3, "roots line");
 	is_str(c->log, "stderr", "log");
 	is_int(c->log_line, 4, "log line");
+	is_int(c->log_format, LOG_JSON, "log_format json");
+	is_int(c->log_format_line, 52, "log_format line");
 	is_int(c->fastcgi_timeout, 1500, "fastcgi_timeout 1500ms");
 	is_int(c->fastcgi_timeout_line, 49, "fastcgi_timeout line");
 	is_list(&c->alias_roots, roots + 1, 1, "alias_roots");
@@ -310,6 +315,8 @@ bad_files(void)
 		"does not start with '/' or '*'" },
 	    { "bad-orphans.conf",
 		"1: orphans: unknown value 'bury' (leave or kill)" },
+	    { "bad-logformat.conf",
+		"2: log_format: unknown value 'xml' (kv or json)" },
 	    { "bad-clientfin.conf",
 		"1: client_fin: unknown value 'close' (ignore or abort)" },
 	    { "bad-when.conf", "3: when: unknown status 'TIMEDOUT'" },

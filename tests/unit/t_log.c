@@ -53,12 +53,18 @@ message(const char *name, int errnum, const char *text, const char *want)
 }
 
 static void
-kv(const char *value, const char *want)
+field(size_t len, const char *key, const char *value, const char *want)
 {
 	char buf[128] = "";
 
-	log_kv(buf, sizeof(buf), "k", value);
+	log_kv(buf, len, key, value);
 	is_str(buf, want, want);
+}
+
+static void
+kv(const char *value, const char *want)
+{
+	field(128, "k", value, want);
 }
 
 int
@@ -104,6 +110,28 @@ main(void)
 	kv("", " k=\"\"");
 	kv("a b", " k=\"a b\"");
 	kv("a\nb\"c\\", " k=\"a\\x0ab\\x22c\\x5c\"");
+	/* Bare "-" is a value not known; every byte past ASCII escaped. */
+	kv(NULL, " k=-");
+	kv("-", " k=\"-\"");
+	kv("caf\xc3\xa9", " k=\"caf\\xc3\\xa9\"");
+	kv("\x85next", " k=\"\\x85next\"");
+	/* Cut: the closing quote stays; no room for the key, no field. */
+	field(12, "k", "a\nbcdef", " k=\"a\\x0ab\"");
+	field(3, "key", "v", "");
+
+	log_init("stderr", LOG_JSON);
+	field(128, "uri", "/a b\n\"\\\xe9", ",\"uri\":\"/a b\\u000a\\u0022"
+	    "\\u005c\\u00e9\"");
+	field(128, "pid", "42", ",\"pid\":42");
+	field(128, "pid", "4x", ",\"pid\":\"4x\"");
+	field(128, "http", NULL, "");
+	field(128, "signals", NULL, ",\"signals\":[]");
+	field(128, "signals", "TERM,KILL", ",\"signals\":[\"TERM\",\"KILL\"]");
+	field(20, "uri", "/abcdefghijklmn", ",\"uri\":\"/abcdefghi\"");
+	field(25, "signals", "TERM,KILL,HUP", "");
+	field(11, "note", "\n\n", ",\"note\":\"\"");
+	field(10, "note", "x", "");
+	log_init("stderr", LOG_KV);
 
 	printf("1..%d\n", tap_n);
 	return tap_failed != 0;

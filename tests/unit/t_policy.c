@@ -106,6 +106,7 @@ explaining(const struct config *c)
 	    "# section script \"/usr/lib/cgi-bin/report.cgi\" at " GOOD ":32\n"
 	    "roots = {\"/usr/lib/cgi-bin\", \"/srv/cgi\"}  # " GOOD ":3 (global)\n"
 	    "log = \"stderr\"  # " GOOD ":4 (global)\n"
+	    "log_format = json  # " GOOD ":52 (global)\n"
 	    "fastcgi_timeout = 1500ms  # " GOOD ":49 (global)\n"
 	    "alias_roots = {\"/srv/cgi\"}  # " GOOD ":50 (global)\n"
 	    "shim_chdir = false  # " GOOD ":51 (global)\n"
@@ -184,6 +185,7 @@ explaining_defaults(void)
 	has(text, "# section none: global level only\n");
 	has(text, "\nroots = {\"/usr/lib/cgi-bin\"}  # default\n");
 	has(text, "\nlog = \"syslog\"  # default\n");
+	has(text, "\nlog_format = kv  # default\n");
 	has(text, "\nfastcgi_timeout = 1m  # default\n");
 	has(text, "\nalias_roots = {}  # default\n");
 	has(text, "\nshim_chdir = true  # default\n");
@@ -200,7 +202,7 @@ explaining_defaults(void)
 	has(text, "\nenv_set = {}  # default\n");
 	for (n = 0, p = text; (p = strstr(p, "  # default\n")) != NULL; p++)
 		n++;
-	is_int(n, OPT_COUNT + 5, "every setting, roots, log, "
+	is_int(n, OPT_COUNT + 6, "every setting, roots, log, log_format, "
 	    "fastcgi_timeout, alias_roots and shim_chdir: default");
 	ok(strstr(text, "shutdown") == NULL, "no shutdown command");
 	free(text);
