@@ -77,6 +77,7 @@ request_start(struct request *rq, const struct config *cfg,
 
 	rq->cfg = cfg;
 	rq->target = t->path;
+	rq->exec = t->exec != NULL ? t->exec : t->path;
 	rq->argv = argv;
 	rq->cgi = cgi;
 	rq->dir = t->dir;
@@ -108,7 +109,8 @@ request_run(struct request *rq)
 {
 	struct front_job fj = { .sv = rq->sv, .target = rq->target,
 	    .set = &rq->pol.set, .cgi = rq->cgi, .nph = rq->nph };
-	struct sup_job sj = { .target = rq->target, .dir = rq->dir,
+	struct sup_job sj = { .target = rq->target, .exec = rq->exec,
+	    .dir = rq->dir,
 	    .set = &rq->pol.set, .start = rq->start };
 	pid_t pid;
 	int code;

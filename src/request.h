@@ -17,6 +17,7 @@ struct request {
 	const struct config *cfg;
 	struct policy	 pol;
 	const char	*target;	/* resolved program path */
+	const char	*exec;		/* what to execute (target.h) */
 	char *const	*argv;		/* the child's argv */
 	char *const	*cgi;		/* the CGI environment as received */
 	struct env	 env;		/* the child's environment */

@@ -551,7 +551,7 @@ start_child(struct sup *s)
 {
 	struct sup_job *j = s->job;
 	struct spawn sp = {
-		.path = j->target,
+		.path = j->exec,
 		.argv = j->argv,
 		.envp = j->envp,
 		.fd = { j->body_r, j->out_w, j->err_w },

@@ -13,7 +13,8 @@ struct shared;
 
 /* What the supervisor works with: the child to run, and its own ends. */
 struct sup_job {
-	const char	*target;
+	const char	*target;	/* resolved, for the policy and the log */
+	const char	*exec;		/* the path to execute */
 	char *const	*argv;
 	char *const	*envp;
 	char *const	*cgi;		/* the server's variables, for the log */

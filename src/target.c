@@ -72,9 +72,12 @@ found(struct target *t, const char *path, bool in_dir)
 {
 	if ((t->path = runnable(path)) == NULL)
 		return -1;
-	if (in_dir && set_dir(t, path) == -1) {
+	if ((t->exec = strdup(path)) == NULL ||
+	    (in_dir && set_dir(t, path) == -1)) {
 		free(t->path);
-		t->path = NULL;
+	free(t->exec);
+		free(t->exec);
+		t->path = t->exec = NULL;
 		errno = ENOMEM;
 		return -1;
 	}
@@ -148,12 +151,46 @@ is_self(const struct stat *st)
 	    self.st_dev == st->st_dev && self.st_ino == st->st_ino;
 }
 
+/* Is the directory of path (cut at its last slash) writable by others? */
+static bool
+open_dir(char *path)
+{
+	char *slash = strrchr(path, '/');
+	struct stat st;
+	bool open;
+
+	if (slash == NULL)
+		return false;
+	*slash = '\0';
+	open = stat(*path ? path : "/", &st) == -1 || (st.st_mode & S_IWOTH);
+	*slash = '/';
+	return open;
+}
+
+/*
+ * The path as named is what runs: the kernel resolves it again at the
+ * exec, so the directory a symlink lies in must be as safe as the
+ * program's own.
+ */
+static int
+exec_named(struct target *t, const char *path)
+{
+	if (strcmp(path, t->path) == 0)
+		return 0;
+	if ((t->exec = strdup(path)) == NULL)
+		return refuse(t, 500, "out of memory");
+	if (open_dir(t->exec))
+		return refuse(t, 403, "%s: directory writable by others",
+		    t->exec);
+	return 0;
+}
+
 /* Every check of a target; the reason names the file and the rule. */
 static int
 vet(struct target *t, const struct config *cfg, const char *path)
 {
 	struct stat st;
-	char *real, *slash;
+	char *real;
 
 	if ((real = realpath(path, NULL)) == NULL)
 		return refuse(t, errno == ENOENT || errno == ENOTDIR ? 404 : 403,
@@ -174,15 +211,10 @@ vet(struct target *t, const struct config *cfg, const char *path)
 		return refuse(t, 403, "%s: not executable", real);
 	if (is_self(&st))
 		return refuse(t, 403, "%s: is cgiwrap itself", real);
-	slash = strrchr(real, '/');
-	*slash = '\0';
-	if (stat(*real ? real : "/", &st) == -1 || (st.st_mode & S_IWOTH)) {
-		*slash = '/';
+	if (open_dir(real))
 		return refuse(t, 403, "%s: directory writable by others",
 		    real);
-	}
-	*slash = '/';
-	return 0;
+	return exec_named(t, path);
 }
 
 /*

@@ -9,6 +9,12 @@
 
 struct target {
 	char	*path;		/* resolved program path */
+	/*
+	 * What to execute: the path as the server named it, so that a
+	 * script reached through a symlink sees that path as its $0, as
+	 * run directly; NULL: path.
+	 */
+	char	*exec;
 	char	*dir;		/* its directory as the server named it */
 	int	 code;		/* on refusal: 403 or 404 */
 	char	 why[512];	/* on refusal: the exact reason */

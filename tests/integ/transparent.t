@@ -1,8 +1,10 @@
 #!/usr/bin/perl
-# A legacy CGI program must not notice cgiwrap (issue 10, items 2, 5, 9
-# and 10): each case is requested from a real Apache (prefork + mod_cgi,
+# A legacy CGI program must not notice cgiwrap: each case is requested from a real Apache (prefork + mod_cgi,
 # event + mod_cgid) run directly and through cgiwrap, from the snippets
 # of etc/, and what the client receives is compared.
+#   - A script reached through a symlink gets the symlink's path as $0
+#     (awstats names its configuration after $0), through the Action and
+#     the ScriptAlias way, as directly.
 #   - Action: SetEnv and SetEnvIf of the scripts' <Directory> reach the
 #     script under their own names (cgit's CGIT_CONFIG), as directly.
 #   - A bare "Location: /path" (a local redirect) through the Action and
@@ -46,6 +48,7 @@ write_file("$t/legacy/env.cgi", 0755, <<'EOF');
 use Cwd qw(getcwd);
 print "Content-Type: text/plain\r\n\r\n";
 print "CWD=", getcwd(), "\n";
+print "ZERO=$0\n";
 print "$_=", $ENV{$_} // '(unset)', "\n" for qw(CGIT_CONFIG FROM_SETENVIF
     REDIRECT_STATUS REDIRECT_URL REDIRECT_CGIT_CONFIG SCRIPT_NAME PATH_INFO
     QUERY_STRING REQUEST_METHOD);
@@ -59,6 +62,7 @@ write_file("$t/legacy/private/secret.cgi", 0755, <<'EOF');
 #!/bin/sh
 printf 'Content-Type: text/plain\r\n\r\nsecret\n'
 EOF
+symlink('env.cgi', "$t/legacy/link.cgi") or die "symlink: $!";
 handler_snippets($t, CGIWRAP => $WRAP, CGIWRAP_DIR => "$t/wrapbin",
     CONF => $conf, ROOT => "$t/legacy");
 write_file("$t/off/apache-scriptalias.conf", 0644,
@@ -156,6 +160,14 @@ EOF
 	    REDIRECT_STATUS REDIRECT_URL REDIRECT_CGIT_CONFIG CWD), @script);
 	is($d->{env}{CGIT_CONFIG}, "$t/cgitrc",
 	    "$name: SetEnv reaches the direct run (the reference is sound)");
+
+	# $0 is the path the server ran, not the file it resolves to.
+	for my $p ('/cgi-bin', '/legacy') {
+		($d, $w) = same($srv, "$name symlink", $dport, $wport,
+		    "$p/link.cgi", 200, qw(ZERO), @script);
+		is($d->{env}{ZERO}, "$t/legacy/link.cgi", "$name: $p/link.cgi "
+		    . 'directly: $0 is the symlink');
+	}
 
 	# Item 5: a bare Location is a local redirect, in both ways.
 	for my $p ('/cgi-bin', '/legacy') {
