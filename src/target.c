@@ -75,7 +75,6 @@ found(struct target *t, const char *path, bool in_dir)
 	if ((t->exec = strdup(path)) == NULL ||
 	    (in_dir && set_dir(t, path) == -1)) {
 		free(t->path);
-	free(t->exec);
 		free(t->exec);
 		t->path = t->exec = NULL;
 		errno = ENOMEM;
@@ -421,6 +420,7 @@ void
 target_free(struct target *t)
 {
 	free(t->path);
+	free(t->exec);
 	free(t->dir);
 	free(t->script.name);
 	free(t->script.filename);
