@@ -29,6 +29,7 @@
 #include "log.h"
 #include "request.h"
 #include "server.h"
+#include "status.h"
 #include "target.h"
 
 #define BACKLOG	128
@@ -173,7 +174,7 @@ static void
 refuse_request(const struct server *sv, int code, const char *why)
 {
 	sv_warn(sv, 0, "refused: %s", why);
-	respond(sv, code, false);
+	respond(sv, http_for(END_REFUSED, code), false);
 }
 
 /* One request, read whole, through the engine every mode shares. */

@@ -2,9 +2,10 @@
  * The supervisor.  It lives in its own session as a child subreaper, so
  * the web server can kill the front at any moment without touching it,
  * and every process the child leaves behind becomes its own.  Here the
- * connection status is decided, every signal to the child's processes
- * is ordered (spawn.c sends it), and the child is reaped; then the log
- * line is written.
+ * verdict's actions are carried out (verdict.c decides the connection
+ * status and what each event calls for), every signal to the child's
+ * processes is ordered (spawn.c sends it), and the child is reaped; then
+ * the log line is written.
  *
  * Of the server's descriptors it keeps stderr when that is the log, and
  * what the server side gives it to hold while the front lives (a CGI
@@ -37,6 +38,7 @@
 #include "spawn.h"
 #include "status.h"
 #include "supervise.h"
+#include "verdict.h"
 
 #define MAXSIGS	8
 #define CTL_LINE 256
@@ -52,12 +54,9 @@ struct sup {
 	pid_t		 child;
 	int		 wstatus;
 	struct rusage	 ru;
-	bool		 running;	/* the child has not been reaped */
-	bool		 empty;		/* no process of the tree is left */
 	bool		 front;		/* the front is there */
-	bool		 killing;	/* the tree is being stopped */
-	bool		 notified;
-	int		 status;
+	struct verdict	 v;		/* the phase and the status */
+	int64_t		 asked;		/* the time limit a control line asks */
 	int		 sigs[MAXSIGS];
 	int		 nsigs;
 	int64_t		 elapsed;
@@ -122,44 +121,6 @@ signal_child(struct sup *s, int sig, bool tree)
 		s->sigs[s->nsigs++] = sig;
 }
 
-static void
-stop_tree(struct sup *s)
-{
-	if (s->killing)
-		return;
-	s->killing = true;
-	signal_child(s, s->set.kill_signal, true);
-	timer_arm(s->grace, s->set.kill_grace > 0 ? s->set.kill_grace : 1);
-}
-
-static bool	read_control(struct sup *);
-
-/* The server side is gone before the response was complete. */
-static void
-abort_request(struct sup *s)
-{
-	int i;
-
-	if (atomic_load(&s->job->sh->done) || (s->status & ST_ABORTED))
-		return;
-	/*
-	 * What the script asked for before the client left comes first
-	 * (a bounded look: a script flooding the descriptor gains nothing).
-	 */
-	for (i = 0; i < CTL_BACKLOG && s->job->ctl_r != -1 && read_control(s);
-	    i++)
-		;
-	s->status |= ST_ABORTED;
-	if (!s->running)
-		return;
-	if (!s->set.ignore_user_abort)
-		stop_tree(s);
-	else if (s->set.notify_signal != 0 && !s->notified) {
-		s->notified = true;
-		signal_child(s, s->set.notify_signal, false);
-	}
-}
-
 /*
  * The time limit ms (0 = none) from now, but never past hard_time_limit:
  * one timer, one descriptor less for a process with few to spare.
@@ -180,18 +141,75 @@ deadline_arm(struct sup *s, int64_t ms)
 	timer_arm(s->deadline, ms);
 }
 
+static void	let_go(struct sup *);
+static bool	read_control(struct sup *);
+
+/*
+ * The one place where the verdict's actions are carried out, in its
+ * order; true when the request is over.
+ */
+static bool
+step(struct sup *s, enum vevent ev)
+{
+	int a, i;
+
+	a = verdict_step(&s->v, ev);
+	if (a & VA_DRAIN) {
+		/*
+		 * What the script asked for before the client left comes
+		 * first (a bounded look: a script flooding the descriptor
+		 * gains nothing).
+		 */
+		for (i = 0; i < CTL_BACKLOG && s->job->ctl_r != -1 &&
+		    read_control(s); i++)
+			;
+		step(s, VE_ABORT);
+	}
+	if ((a & VA_TELL_TIMEOUT) && s->front)
+		msg_send(s->job->link, M_TIMEOUT, 0, 0, NULL);
+	if (a & VA_STOP) {
+		signal_child(s, s->set.kill_signal, true);
+		timer_arm(s->grace, s->set.kill_grace > 0 ?
+		    s->set.kill_grace : 1);
+	}
+	if (a & VA_KILL) {
+		signal_child(s, SIGKILL, true);
+		/* A process forked while the tree was listed would be missed. */
+		timer_arm(s->grace, KILL_RETRY);
+	}
+	if (a & VA_NOTIFY)
+		signal_child(s, s->set.notify_signal, false);
+	if (a & VA_EXITED) {
+		timer_arm(s->deadline, 0);
+		if (s->front)
+			msg_send(s->job->link, M_EXITED, s->wstatus,
+			    s->v.status, NULL);
+	}
+	if (a & VA_ARM) {
+		s->set.max_execution_time = s->asked;
+		deadline_arm(s, s->asked);
+	}
+	if ((a & VA_TELL_FINISH) && s->front)
+		msg_send(s->job->link, M_FINISH, 0, 0, NULL);
+	if (a & VA_LET_GO)
+		let_go(s);
+	return a & VA_DONE;
+}
+
+/* The server side is gone: before the response ended, the client left. */
+static void
+abort_request(struct sup *s)
+{
+	step(s, atomic_load(&s->job->sh->done) ? VE_HANGUP_DONE : VE_HANGUP);
+}
+
 static void
 timeout(struct sup *s)
 {
 	uint64_t n;
 
 	(void)!read(s->deadline, &n, sizeof(n));
-	if (!s->running || s->killing)
-		return;
-	s->status |= ST_TIMEOUT;
-	if (s->front)
-		msg_send(s->job->link, M_TIMEOUT, 0, 0, NULL);
-	stop_tree(s);
+	step(s, VE_DEADLINE);
 }
 
 static void
@@ -200,11 +218,7 @@ grace_over(struct sup *s)
 	uint64_t n;
 
 	(void)!read(s->grace, &n, sizeof(n));
-	if (s->empty)
-		return;
-	signal_child(s, SIGKILL, true);
-	/* A process forked while the tree was listed would be missed. */
-	timer_arm(s->grace, KILL_RETRY);
+	step(s, VE_GRACE);
 }
 
 /* Did the child die of its CPU limit? */
@@ -240,28 +254,21 @@ reap(struct sup *s)
 	int ws;
 
 	while (read(s->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			/* Stopping the supervisor stops the request. */
-			s->status |= ST_ABORTED;
-			if (s->running)
-				stop_tree(s);
-		} else if (si.ssi_signo == FRONT_GONE)
-			let_go(s);
+		/* Stopping the supervisor stops the request. */
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			step(s, VE_TERM);
+		else if (si.ssi_signo == FRONT_GONE)
+			step(s, VE_ENDED);
 	while ((pid = wait4(-1, &ws, WNOHANG, &ru)) > 0) {
 		if (pid != s->child)
 			continue;
-		s->running = false;
 		s->wstatus = ws;
 		s->ru = ru;
 		s->elapsed = elapsed_ms(&s->job->start);
-		timer_arm(s->deadline, 0);
-		if (cpu_limited(s))
-			s->status |= ST_TIMEOUT;
-		if (s->front)
-			msg_send(s->job->link, M_EXITED, ws, s->status, NULL);
+		step(s, cpu_limited(s) ? VE_REAPED_CPU : VE_REAPED);
 	}
 	if (pid == -1 && errno == ECHILD)
-		s->empty = true;
+		step(s, VE_EMPTY);
 }
 
 static void
@@ -274,19 +281,8 @@ set_time_limit(struct sup *s, int64_t ms)
 		    "%lldms", (long long)ms, (long long)max);
 		ms = max;
 	}
-	if (s->status & ST_TIMEOUT)
-		return;
-	s->set.max_execution_time = ms;
-	deadline_arm(s, ms);
-}
-
-static void
-set_ignore(struct sup *s, bool on)
-{
-	s->set.ignore_user_abort = on;
-	/* The client left while ignored: stop now, as PHP would. */
-	if (!on && (s->status & ST_ABORTED) && s->running)
-		stop_tree(s);
+	s->asked = ms;
+	step(s, VE_TIME_LIMIT);
 }
 
 /* A bad control line is logged, but a script must not flood the log. */
@@ -317,11 +313,10 @@ run_control(struct sup *s, const char *line)
 		set_time_limit(s, c.ms);
 		break;
 	case CTL_IGNORE_USER_ABORT:
-		set_ignore(s, c.on);
+		step(s, c.on ? VE_IGNORE_ON : VE_IGNORE_OFF);
 		break;
 	case CTL_FINISH:
-		if (s->front)
-			msg_send(s->job->link, M_FINISH, 0, 0, NULL);
+		step(s, VE_FINISH);
 		break;
 	}
 }
@@ -401,7 +396,7 @@ from_front(struct sup *s)
 		run_control(s, m.text);
 		break;
 	case M_ENDED:
-		let_go(s);
+		step(s, VE_ENDED);
 		break;
 	case M_FAULT:
 		/*
@@ -410,8 +405,7 @@ from_front(struct sup *s)
 		 */
 		snprintf(s->fault, sizeof(s->fault), "%s", m.text);
 		reap(s);
-		if (s->running && !exiting(s->child))
-			stop_tree(s);
+		step(s, exiting(s->child) ? VE_FAULT_EXITING : VE_FAULT);
 		break;
 	}
 }
@@ -434,17 +428,9 @@ static bool
 finished(struct sup *s)
 {
 	/* The front's counts are final only when it is gone. */
-	if (s->running || s->front || s->job->hold != -1)
+	if (s->v.phase < VP_EXITED || s->front || s->job->hold != -1)
 		return false;
-	if (s->empty)
-		return true;
-	if (s->killing)
-		return false;
-	if (s->set.orphans == ORPHANS_KILL) {
-		stop_tree(s);
-		return false;
-	}
-	return true;
+	return step(s, VE_IDLE);
 }
 
 static void
@@ -571,7 +557,6 @@ start_child(struct sup *s)
 		child_note(s, "cannot run: %s", strerror(e));
 		_exit(125);
 	}
-	s->running = true;
 	atomic_store(&j->sh->child, s->child);
 	close(j->body_r);
 	close(j->out_w);
@@ -591,11 +576,13 @@ supervise(struct sup_job *j, struct outcome *o)
 {
 	struct sup s = { .job = j, .set = *j->set, .front = true };
 
+	verdict_init(&s.v, s.set.ignore_user_abort, s.set.notify_signal != 0,
+	    s.set.orphans == ORPHANS_KILL);
 	own_session(&s);
 	start_child(&s);
 	supervise_loop(&s);
 
-	o->status = s.status;
+	o->status = s.v.status;
 	o->wstatus = s.wstatus;
 	o->pid = s.child;
 	o->elapsed_ms = s.elapsed;
