@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 
@@ -51,6 +52,9 @@ struct sup {
 	pid_t		 child;
 	int		 wstatus;
 	struct rusage	 ru;
+	struct timeval	 utime, stime;	/* of every process reaped */
+	long		 max_rss;
+	unsigned	 procs;
 	bool		 running;	/* the child has not been reaped */
 	bool		 empty;		/* no process of the tree is left */
 	bool		 front;		/* the front is there */
@@ -230,6 +234,21 @@ let_go(struct sup *s)
 	s->job->hold = -1;
 }
 
+/*
+ * A reaped process's usage includes that of the children it waited for
+ * itself; the others were left to us.  So the sums over what we reap
+ * cover the whole tree, without counting anything twice.
+ */
+static void
+account(struct sup *s, const struct rusage *ru)
+{
+	timeradd(&s->utime, &ru->ru_utime, &s->utime);
+	timeradd(&s->stime, &ru->ru_stime, &s->stime);
+	if (ru->ru_maxrss > s->max_rss)
+		s->max_rss = ru->ru_maxrss;
+	s->procs++;
+}
+
 static void
 reap(struct sup *s)
 {
@@ -247,6 +266,7 @@ reap(struct sup *s)
 		} else if (si.ssi_signo == FRONT_GONE)
 			let_go(s);
 	while ((pid = wait4(-1, &ws, WNOHANG, &ru)) > 0) {
+		account(s, &ru);
 		if (pid != s->child)
 			continue;
 		s->running = false;
@@ -494,7 +514,8 @@ log_request(struct sup *s, const struct outcome *o)
 {
 	log_record(&(struct log_record){ s->job->target, o->status, o->wstatus,
 	    o->elapsed_ms, o->bytes_in, o->bytes_out, s->sigs, s->nsigs,
-	    o->http, o->pid, s->fault });
+	    o->http, o->pid, s->fault, o->cpu_user_ms, o->cpu_sys_ms,
+	    o->max_rss_kb, o->procs });
 }
 
 /* Setting up failed: the front answers and names the cause (errno). */
@@ -598,5 +619,10 @@ supervise(struct sup_job *j, struct outcome *o)
 	o->bytes_in = atomic_load(&j->sh->bytes_in);
 	o->bytes_out = atomic_load(&j->sh->bytes_out);
 	o->http = atomic_load(&j->sh->http);
+	o->cpu_user_ms = (int64_t)s.utime.tv_sec * 1000 +
+	    s.utime.tv_usec / 1000;
+	o->cpu_sys_ms = (int64_t)s.stime.tv_sec * 1000 + s.stime.tv_usec / 1000;
+	o->max_rss_kb = s.max_rss;
+	o->procs = s.procs;
 	log_request(&s, o);
 }
