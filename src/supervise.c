@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -34,6 +35,7 @@
 #include "link.h"
 #include "log.h"
 #include "parse.h"
+#include "proctree.h"
 #include "spawn.h"
 #include "status.h"
 #include "supervise.h"
@@ -60,6 +62,7 @@ struct sup {
 	bool		 front;		/* the front is there */
 	bool		 killing;	/* the tree is being stopped */
 	bool		 notified;
+	bool		 slowlogged;	/* request_slowlog_timeout's record */
 	int		 status;
 	int		 sigs[MAXSIGS];
 	int		 nsigs;
@@ -466,6 +469,26 @@ finished(struct sup *s)
 	return true;
 }
 
+/*
+ * Write the slow-request record when it is due; else the ms until then
+ * for poll(2), or -1: a timer descriptor less for a process with few
+ * to spare.
+ */
+static int
+slowlog_wait(struct sup *s)
+{
+	int64_t after = s->set.request_slowlog_timeout, now;
+
+	if (after == 0 || s->slowlogged || !s->running)
+		return -1;
+	now = elapsed_ms(&s->job->start);
+	if (now < after)
+		return after - now > INT_MAX ? INT_MAX : (int)(after - now);
+	s->slowlogged = true;
+	proctree_log(s->job->target, s->child, now);
+	return -1;
+}
+
 static void
 supervise_loop(struct sup *s)
 {
@@ -485,7 +508,7 @@ supervise_loop(struct sup *s)
 		    POLLIN, 0 };
 		pfd[n++] = (struct pollfd){ s->front ? -1 : j->err_r,
 		    POLLIN, 0 };
-		if (poll(pfd, n, -1) == -1) {
+		if (poll(pfd, n, slowlog_wait(s)) == -1) {
 			if (errno == EINTR)
 				continue;
 			child_note(s, "poll: %s", strerror(errno));
