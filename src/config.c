@@ -58,7 +58,9 @@ const struct optdesc config_opts[OPT_COUNT] = {
 	SETTING_AS(OPT_LIMIT_FSIZE, "limit_fsize", limit[LIM_FSIZE],
 	    OPTK_NUMBER, 0),
 	SETTING(OPT_ENV_UNSET, env_unset, OPTK_NAMES, 0),
-	SETTING(OPT_ENV_SET, env_set, OPTK_ASSIGNS, 0)
+	SETTING(OPT_ENV_SET, env_set, OPTK_ASSIGNS, 0),
+	SETTING(OPT_REQUEST_SLOWLOG_TIMEOUT, request_slowlog_timeout,
+	    OPTK_DURATION, 0)
 };
 
 const struct optdesc config_log_format = { "log_format", OPTK_WORD,
@@ -78,7 +80,8 @@ static const struct settings defaults = {
 	.script_control = true,
 	.max_time_limit = 0,
 	.hard_time_limit = 0,
-	.max_header_size = 65536
+	.max_header_size = 65536,
+	.request_slowlog_timeout = 0
 };
 
 /* The value a list callback is about: the last one so far. */

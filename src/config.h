@@ -36,6 +36,7 @@ enum opt {
 	OPT_LIMIT_FSIZE,
 	OPT_ENV_UNSET,
 	OPT_ENV_SET,
+	OPT_REQUEST_SLOWLOG_TIMEOUT,
 	OPT_COUNT
 };
 
@@ -71,6 +72,7 @@ struct settings {
 	long		  limit[LIM_COUNT];
 	struct strlist	  env_unset;
 	struct strlist	  env_set;	/* "NAME=VALUE" */
+	int64_t		  request_slowlog_timeout;	/* from the start */
 };
 
 /*

@@ -43,6 +43,11 @@ static const struct {
 	{ "http", J_NUMBER },
 	{ "signals", J_LIST },
 	{ "pid", J_NUMBER },
+	{ "cpu_user_ms", J_NUMBER },
+	{ "cpu_sys_ms", J_NUMBER },
+	{ "max_rss_kb", J_NUMBER },
+	{ "procs", J_NUMBER },
+	{ "slow_ms", J_NUMBER },
 };
 
 void
@@ -344,6 +349,14 @@ log_record(const struct log_record *r)
 	log_kv(line, sizeof(line), "pid", num);
 	if (r->error != NULL && r->error[0] != '\0')
 		log_kv(line, sizeof(line), "error", r->error);
+	snprintf(num, sizeof(num), "%lld", (long long)r->cpu_user_ms);
+	log_kv(line, sizeof(line), "cpu_user_ms", num);
+	snprintf(num, sizeof(num), "%lld", (long long)r->cpu_sys_ms);
+	log_kv(line, sizeof(line), "cpu_sys_ms", num);
+	snprintf(num, sizeof(num), "%ld", r->max_rss_kb);
+	log_kv(line, sizeof(line), "max_rss_kb", num);
+	snprintf(num, sizeof(num), "%u", r->procs);
+	log_kv(line, sizeof(line), "procs", num);
 	log_line("%s", line + 1);
 }
 

@@ -52,6 +52,9 @@ struct log_record {
 	int		 http;		/* -1: no header came */
 	pid_t		 pid;
 	const char	*error;		/* why the response failed, or "" */
+	int64_t		 cpu_user_ms, cpu_sys_ms;
+	long		 max_rss_kb;
+	unsigned	 procs;
 };
 
 /* Write the request's line: method=... uri=... and so on. */

@@ -182,6 +182,10 @@ status_env(struct env *e, const struct request *rq, const struct outcome *o)
 		rc |= SETNUM("CGIWRAP_HTTP_STATUS", "%d", o->http);
 	else
 		rc |= env_set(e, "CGIWRAP_HTTP_STATUS", "");
+	rc |= SETNUM("CGIWRAP_CPU_USER_MS", "%lld", (long long)o->cpu_user_ms);
+	rc |= SETNUM("CGIWRAP_CPU_SYS_MS", "%lld", (long long)o->cpu_sys_ms);
+	rc |= SETNUM("CGIWRAP_MAX_RSS_KB", "%ld", o->max_rss_kb);
+	rc |= SETNUM("CGIWRAP_PROCS", "%u", o->procs);
 #undef SETNUM
 	return rc;
 }

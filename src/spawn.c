@@ -3,8 +3,6 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -13,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "proctree.h"
 #include "spawn.h"
 
 static const int rlim_res[LIM_COUNT] = {
@@ -112,94 +111,24 @@ spawn(const struct spawn *sp)
 	return pid;
 }
 
-#define STATLEN	512	/* holds /proc/PID/stat up to the fields read */
-
-/* The fields of /proc/PID/stat that follow the command name, or NULL. */
-static const char *
-stat_fields(const char *pid, char buf[STATLEN])
-{
-	char path[64], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return NULL;
-	n = read(fd, buf, STATLEN - 1);
-	close(fd);
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	/* The command name may hold anything; the fields follow its ')'. */
-	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0')
-		return NULL;
-	return p + 2;
-}
-
-/* Parent pid of a process, or -1. */
-static pid_t
-parent_of(const char *pid)
-{
-	char buf[STATLEN];
-	const char *p;
-
-	if ((p = stat_fields(pid, buf)) == NULL)
-		return -1;
-	return (pid_t)strtol(p + 2, NULL, 10);
-}
-
 /* PF_EXITING of the kernel's include/linux/sched.h, shown in stat's flags. */
 #define PF_EXITING	0x4
 
 bool
 exiting(pid_t pid)
 {
-	char buf[STATLEN], name[24];
+	char buf[STATLEN];
 	unsigned long flags;
 	const char *p;
 	char state;
 
-	snprintf(name, sizeof(name), "%ld", (long)pid);
 	/* Gone, or no /proc to ask (then it lives as far as we know). */
-	if ((p = stat_fields(name, buf)) == NULL)
+	if ((p = proc_stat(pid, buf)) == NULL)
 		return kill(pid, 0) == -1 && errno == ESRCH;
 	/* state ppid pgrp session tty_nr tpgid flags */
 	if (sscanf(p, "%c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
 		return false;
 	return state == 'Z' || state == 'X' || (flags & PF_EXITING);
-}
-
-struct proc {
-	pid_t	 pid, ppid;
-};
-
-/* Every process on the system with its parent. */
-static struct proc *
-list_procs(size_t *count)
-{
-	struct proc *v = NULL, *nv;
-	struct dirent *de;
-	size_t n = 0, cap = 0;
-	DIR *d;
-
-	if ((d = opendir("/proc")) == NULL)
-		return NULL;
-	while ((de = readdir(d)) != NULL) {
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
-				break;
-			v = nv;
-		}
-		v[n].pid = (pid_t)strtol(de->d_name, NULL, 10);
-		if ((v[n].ppid = parent_of(de->d_name)) > 0)
-			n++;
-	}
-	closedir(d);
-	*count = n;
-	return v;
 }
 
 int
@@ -218,31 +147,13 @@ int
 kill_tree(pid_t pgid, int sig)
 {
 	struct proc *v;
-	size_t n, i, done, found;
+	size_t i, found;
 	int count = 0;
 
 	if (pgid > 0 && kill_group(pgid, sig) == 0)
 		count++;
-	if ((v = list_procs(&n)) == NULL)
+	if ((v = proc_descendants(&found)) == NULL)
 		return count;
-	/*
-	 * Mark descendants by moving them to the front of the array: each
-	 * pass finds the children of the ones found so far.
-	 */
-	found = 0;
-	for (i = 0; i < n; i++)
-		if (v[i].ppid == getpid()) {
-			struct proc t = v[found];
-			v[found++] = v[i];
-			v[i] = t;
-		}
-	for (done = 0; done < found; done++)
-		for (i = found; i < n; i++)
-			if (v[i].ppid == v[done].pid) {
-				struct proc t = v[found];
-				v[found++] = v[i];
-				v[i] = t;
-			}
 	/* The group had its signal already; once is what a trap expects. */
 	for (i = 0; i < found; i++)
 		if ((pgid <= 0 || getpgid(v[i].pid) != pgid) &&

@@ -23,6 +23,10 @@ struct outcome {
 	int64_t		 elapsed_ms;
 	uint64_t	 bytes_in, bytes_out;
 	int		 http;		/* -1: no header came */
+	int64_t		 cpu_user_ms;	/* of every process reaped */
+	int64_t		 cpu_sys_ms;
+	long		 max_rss_kb;	/* the largest of them */
+	unsigned	 procs;		/* how many the supervisor reaped */
 };
 
 /* "NORMAL", "ABORTED", "TIMEOUT", "ABORTED,TIMEOUT". */

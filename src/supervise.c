@@ -17,11 +17,13 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -35,6 +37,7 @@
 #include "env.h"
 #include "log.h"
 #include "parse.h"
+#include "proctree.h"
 #include "spawn.h"
 #include "status.h"
 #include "supervise.h"
@@ -57,6 +60,10 @@ struct sup {
 	bool		 front;		/* the front is there */
 	struct verdict	 v;		/* the phase and the status */
 	int64_t		 asked;		/* the time limit a control line asks */
+	struct timeval	 utime, stime;	/* of every process reaped */
+	long		 max_rss;
+	unsigned	 procs;
+	bool		 slowlogged;	/* request_slowlog_timeout's record */
 	int		 sigs[MAXSIGS];
 	int		 nsigs;
 	int64_t		 elapsed;
@@ -245,6 +252,21 @@ let_go(struct sup *s)
 	s->job->hold = -1;
 }
 
+/*
+ * A reaped process's usage includes that of the children it waited for
+ * itself; the others were left to us.  So the sums over what we reap
+ * cover the whole tree, without counting anything twice.
+ */
+static void
+account(struct sup *s, const struct rusage *ru)
+{
+	timeradd(&s->utime, &ru->ru_utime, &s->utime);
+	timeradd(&s->stime, &ru->ru_stime, &s->stime);
+	if (ru->ru_maxrss > s->max_rss)
+		s->max_rss = ru->ru_maxrss;
+	s->procs++;
+}
+
 static void
 reap(struct sup *s)
 {
@@ -260,6 +282,7 @@ reap(struct sup *s)
 		else if (si.ssi_signo == FRONT_GONE)
 			step(s, VE_ENDED);
 	while ((pid = wait4(-1, &ws, WNOHANG, &ru)) > 0) {
+		account(s, &ru);
 		if (pid != s->child)
 			continue;
 		s->wstatus = ws;
@@ -433,6 +456,26 @@ finished(struct sup *s)
 	return step(s, VE_IDLE);
 }
 
+/*
+ * Write the slow-request record when it is due; else the ms until then
+ * for poll(2), or -1: a timer descriptor less for a process with few
+ * to spare.
+ */
+static int
+slowlog_wait(struct sup *s)
+{
+	int64_t after = s->set.request_slowlog_timeout, now;
+
+	if (after == 0 || s->slowlogged || s->v.phase >= VP_EXITED)
+		return -1;
+	now = elapsed_ms(&s->job->start);
+	if (now < after)
+		return after - now > INT_MAX ? INT_MAX : (int)(after - now);
+	s->slowlogged = true;
+	proctree_log(s->job->target, s->child, now);
+	return -1;
+}
+
 static void
 supervise_loop(struct sup *s)
 {
@@ -452,7 +495,7 @@ supervise_loop(struct sup *s)
 		    POLLIN, 0 };
 		pfd[n++] = (struct pollfd){ s->front ? -1 : j->err_r,
 		    POLLIN, 0 };
-		if (poll(pfd, n, -1) == -1) {
+		if (poll(pfd, n, slowlog_wait(s)) == -1) {
 			if (errno == EINTR)
 				continue;
 			child_note(s, "poll: %s", strerror(errno));
@@ -484,7 +527,8 @@ log_request(struct sup *s, const struct outcome *o)
 	log_record(&(struct log_record){ env_lookup(cgi, "REQUEST_METHOD"),
 	    env_lookup(cgi, "REQUEST_URI"), env_lookup(cgi, "REMOTE_ADDR"),
 	    s->job->target, o->status, o->wstatus, o->elapsed_ms, o->bytes_in,
-	    o->bytes_out, s->sigs, s->nsigs, o->http, o->pid, s->fault });
+	    o->bytes_out, s->sigs, s->nsigs, o->http, o->pid, s->fault, o->cpu_user_ms, o->cpu_sys_ms,
+	    o->max_rss_kb, o->procs });
 }
 
 /* Setting up failed: the front answers and names the cause (errno). */
@@ -589,5 +633,10 @@ supervise(struct sup_job *j, struct outcome *o)
 	o->bytes_in = atomic_load(&j->sh->bytes_in);
 	o->bytes_out = atomic_load(&j->sh->bytes_out);
 	o->http = atomic_load(&j->sh->http);
+	o->cpu_user_ms = (int64_t)s.utime.tv_sec * 1000 +
+	    s.utime.tv_usec / 1000;
+	o->cpu_sys_ms = (int64_t)s.stime.tv_sec * 1000 + s.stime.tv_usec / 1000;
+	o->max_rss_kb = s.max_rss;
+	o->procs = s.procs;
 	log_request(&s, o);
 }

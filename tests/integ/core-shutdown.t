@@ -166,7 +166,7 @@ sub entries {
 }
 
 # The status variables cgiwrap adds for a shutdown command.
-my $STATUS_VAR = qr/^CGIWRAP_(?:STATUS|STATUS_NAME|EXIT_CODE|EXIT_STATUS|PID|TARGET|ELAPSED_MS|BYTES_IN|BYTES_OUT|HTTP_STATUS)\z/;
+my $STATUS_VAR = qr/^CGIWRAP_(?:STATUS|STATUS_NAME|EXIT_CODE|EXIT_STATUS|PID|TARGET|ELAPSED_MS|BYTES_IN|BYTES_OUT|HTTP_STATUS|CPU_USER_MS|CPU_SYS_MS|MAX_RSS_KB|PROCS)\z/;
 
 # R-SHUT-3 as cgiwrap.conf(5) says it: the program's environment, with
 # env_set and env_unset applied, less CGIWRAP_CONTROL_FD, plus the status.

@@ -18,7 +18,7 @@ Harness::require_binary();
 
 my $TIME = qr/\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\z/;
 my @ORDER = qw(time method uri remote target status exit elapsed_ms in out
-    http signals pid);
+    http signals pid cpu_user_ms cpu_sys_ms max_rss_kb procs);
 
 my %HOSTILE = (
 	REQUEST_METHOD => "GE\"T x=1 \\\x7f\xff",

@@ -74,6 +74,7 @@ is_defaults(const struct settings *s, const char *what)
 	is_int(s->script_control, true, "script_control");
 	is_int(s->max_time_limit, 0, "max_time_limit");
 	is_int(s->hard_time_limit, 0, "hard_time_limit");
+	is_int(s->request_slowlog_timeout, 0, "request_slowlog_timeout");
 	is_int(s->max_header_size, 65536, "max_header_size");
 	for (i = 0; i < LIM_COUNT; i++)
 		is_int(s->limit[i], 0, "limit");
@@ -137,13 +138,13 @@ good(void)
 	is_str(c->log, "stderr", "log");
 	is_int(c->log_line, 4, "log line");
 	is_int(c->log_format, LOG_JSON, "log_format json");
-	is_int(c->log_format_line, 52, "log_format line");
+	is_int(c->log_format_line, 53, "log_format line");
 	is_int(c->fastcgi_timeout, 1500, "fastcgi_timeout 1500ms");
-	is_int(c->fastcgi_timeout_line, 49, "fastcgi_timeout line");
+	is_int(c->fastcgi_timeout_line, 50, "fastcgi_timeout line");
 	is_list(&c->alias_roots, roots + 1, 1, "alias_roots");
-	is_int(c->alias_roots_line, 50, "alias_roots line");
+	is_int(c->alias_roots_line, 51, "alias_roots line");
 	is_int(c->shim_chdir, false, "shim_chdir false");
-	is_int(c->shim_chdir_line, 51, "shim_chdir line");
+	is_int(c->shim_chdir_line, 52, "shim_chdir line");
 
 	s = &c->global.set;
 	is_int(s->ignore_user_abort, true, "ignore_user_abort");
@@ -164,12 +165,14 @@ good(void)
 	is_int(s->limit[LIM_NPROC], 64, "limit_nproc");
 	is_int(s->limit[LIM_NOFILE], 256, "limit_nofile");
 	is_int(s->limit[LIM_FSIZE], 1048576, "limit_fsize");
+	is_int(s->request_slowlog_timeout, 90000,
+	    "request_slowlog_timeout 90s");
 	is_list(&s->env_unset, unset, 2, "env_unset");
 	is_list(&s->env_set, set, 3, "env_set");
 	for (i = 0; i < OPT_COUNT; i++)
 		if (c->global.origin[i] != (int)i + 5)
 			break;
-	is_int(i, OPT_COUNT, "each global option has its line, 5 to 23");
+	is_int(i, OPT_COUNT, "each global option has its line, 5 to 25");
 
 	lv = &c->global;
 	ok(lv->glob == NULL, "global level has no glob");
@@ -178,23 +181,23 @@ good(void)
 		is_list(&lv->shutdown[0].argv, audit, 1, "audit argv");
 		is_int(lv->shutdown[0].timeout, 30000, "default timeout 30s");
 		is_int(lv->shutdown[0].when, 0, "audit runs on every status");
-		is_int(lv->shutdown[0].line, 25, "audit line");
+		is_int(lv->shutdown[0].line, 26, "audit line");
 		is_str(lv->shutdown[1].name, "page", "second is page");
 		is_list(&lv->shutdown[1].argv, page, 2, "page argv");
 		is_int(lv->shutdown[1].timeout, 5000, "page timeout 5s");
 		is_int(lv->shutdown[1].when, 1 << ST_ABORTED | 1 << ST_MAX,
 		    "page when ABORTED and ABORTED,TIMEOUT");
-		is_int(lv->shutdown[1].line, 26, "page starts on line 26");
+		is_int(lv->shutdown[1].line, 27, "page starts on line 27");
 	}
 
 	if (!is_int(c->nscript, 3, "three script sections"))
 		goto out;
 	lv = &c->script[0];
 	is_str(lv->glob, "/usr/lib/cgi-bin/report.cgi", "first glob");
-	is_int(lv->line, 32, "first section line");
-	is_int(lv->origin[OPT_IGNORE_USER_ABORT], 33, "ignore_user_abort line");
+	is_int(lv->line, 33, "first section line");
+	is_int(lv->origin[OPT_IGNORE_USER_ABORT], 34, "ignore_user_abort line");
 	is_int(lv->set.ignore_user_abort, false, "section ignore_user_abort");
-	is_int(lv->origin[OPT_MAX_EXECUTION_TIME], 34, "section time line");
+	is_int(lv->origin[OPT_MAX_EXECUTION_TIME], 35, "section time line");
 	is_int(lv->set.max_execution_time, 600000, "section 10m");
 	is_int(lv->origin[OPT_ENV_UNSET], -1, "env_unset = {} is set, no line");
 	is_int(lv->set.env_unset.n, 0, "section env_unset empty");
@@ -204,26 +207,26 @@ good(void)
 		is_str(lv->shutdown[0].name, "notify", "section command name");
 		is_list(&lv->shutdown[0].argv, notify, 2, "notify argv");
 		is_int(lv->shutdown[0].when, 1 << ST_TIMEOUT, "when TIMEOUT");
-		is_int(lv->shutdown[0].line, 36, "notify starts on line 36");
+		is_int(lv->shutdown[0].line, 37, "notify starts on line 37");
 	}
 
 	lv = &c->script[1];
 	is_str(lv->glob, "*/report.cgi", "second glob");
-	is_int(lv->line, 42, "second section line");
+	is_int(lv->line, 43, "second section line");
 	is_int(lv->set.kill_signal, SIGKILL, "kill_signal = 9");
-	is_int(lv->origin[OPT_KILL_SIGNAL], 43, "kill_signal line");
+	is_int(lv->origin[OPT_KILL_SIGNAL], 44, "kill_signal line");
 	is_int(lv->set.notify_signal, 0, "notify_signal \"\" is none");
-	is_int(lv->origin[OPT_NOTIFY_SIGNAL], 44, "notify_signal \"\" is set");
+	is_int(lv->origin[OPT_NOTIFY_SIGNAL], 45, "notify_signal \"\" is set");
 	is_list(&lv->set.env_set, deep, 1, "section env_set");
 	is_int(lv->nshutdown, 0, "no shutdown command in section two");
 
 	lv = &c->script[2];
 	is_str(lv->glob, "/srv/cgi/*", "third glob");
-	is_int(lv->line, 48, "one-line section");
+	is_int(lv->line, 49, "one-line section");
 	is_int(lv->set.max_execution_time, 5000, "bare 5 is seconds");
-	is_int(lv->origin[OPT_MAX_EXECUTION_TIME], 48, "its line");
+	is_int(lv->origin[OPT_MAX_EXECUTION_TIME], 49, "its line");
 	is_int(lv->set.hard_time_limit, 60000, "section hard_time_limit 1m");
-	is_int(lv->origin[OPT_HARD_TIME_LIMIT], 48, "on the same line");
+	is_int(lv->origin[OPT_HARD_TIME_LIMIT], 49, "on the same line");
 	is_int(lv->origin[OPT_IGNORE_USER_ABORT], 0, "the rest unset");
 out:
 	config_free(c);

@@ -103,16 +103,16 @@ explaining(const struct config *c)
 	const char	*want =
 	    "# target /usr/lib/cgi-bin/report.cgi\n"
 	    "# config " GOOD "\n"
-	    "# section script \"/usr/lib/cgi-bin/report.cgi\" at " GOOD ":32\n"
+	    "# section script \"/usr/lib/cgi-bin/report.cgi\" at " GOOD ":33\n"
 	    "roots = {\"/usr/lib/cgi-bin\", \"/srv/cgi\"}  # " GOOD ":3 (global)\n"
 	    "log = \"stderr\"  # " GOOD ":4 (global)\n"
-	    "log_format = json  # " GOOD ":52 (global)\n"
-	    "fastcgi_timeout = 1500ms  # " GOOD ":49 (global)\n"
-	    "alias_roots = {\"/srv/cgi\"}  # " GOOD ":50 (global)\n"
-	    "shim_chdir = false  # " GOOD ":51 (global)\n"
-	    "ignore_user_abort = false  # " GOOD ":33 "
+	    "log_format = json  # " GOOD ":53 (global)\n"
+	    "fastcgi_timeout = 1500ms  # " GOOD ":50 (global)\n"
+	    "alias_roots = {\"/srv/cgi\"}  # " GOOD ":51 (global)\n"
+	    "shim_chdir = false  # " GOOD ":52 (global)\n"
+	    "ignore_user_abort = false  # " GOOD ":34 "
 	    "(script \"/usr/lib/cgi-bin/report.cgi\")\n"
-	    "max_execution_time = 10m  # " GOOD ":34 "
+	    "max_execution_time = 10m  # " GOOD ":35 "
 	    "(script \"/usr/lib/cgi-bin/report.cgi\")\n"
 	    "kill_signal = INT  # " GOOD ":7 (global)\n"
 	    "kill_grace = 500ms  # " GOOD ":8 (global)\n"
@@ -133,13 +133,14 @@ explaining(const struct config *c)
 	    "env_unset = {}  # " GOOD " (script \"/usr/lib/cgi-bin/report.cgi\")\n"
 	    "env_set = {\"LANG=C.UTF-8\", \"EMPTY=\", \"PATH=/usr/bin:/bin\"}  # "
 	    GOOD ":24 (global)\n"
+	    "request_slowlog_timeout = 90s  # " GOOD ":25 (global)\n"
 	    "shutdown \"audit\" { command = {\"/usr/local/bin/cgi-audit\"} "
-	    "timeout = 30s when = {} }  # " GOOD ":25 (global)\n"
+	    "timeout = 30s when = {} }  # " GOOD ":26 (global)\n"
 	    "shutdown \"page\" { command = {\"/usr/local/bin/page\", "
 	    "\"--urgent\"} timeout = 5s when = {\"ABORTED\", "
-	    "\"ABORTED,TIMEOUT\"} }  # " GOOD ":26 (global)\n"
+	    "\"ABORTED,TIMEOUT\"} }  # " GOOD ":27 (global)\n"
 	    "shutdown \"notify\" { command = {\"/usr/local/bin/notify\", "
-	    "\"report\"} timeout = 30s when = {\"TIMEOUT\"} }  # " GOOD ":36 "
+	    "\"report\"} timeout = 30s when = {\"TIMEOUT\"} }  # " GOOD ":37 "
 	    "(script \"/usr/lib/cgi-bin/report.cgi\")\n";
 	char		*text;
 
@@ -148,19 +149,19 @@ explaining(const struct config *c)
 	free(text);
 
 	text = explain(c, "/srv/cgi/a/report.cgi");
-	has(text, "# section script \"*/report.cgi\" at " GOOD ":42\n");
-	has(text, "\nkill_signal = KILL  # " GOOD ":43 "
+	has(text, "# section script \"*/report.cgi\" at " GOOD ":43\n");
+	has(text, "\nkill_signal = KILL  # " GOOD ":44 "
 	    "(script \"*/report.cgi\")\n");
-	has(text, "\nnotify_signal = none  # " GOOD ":44 "
+	has(text, "\nnotify_signal = none  # " GOOD ":45 "
 	    "(script \"*/report.cgi\")\n");
 	has(text, "\nmax_execution_time = 2m  # " GOOD ":6 (global)\n");
 	ok(strstr(text, "notify\"") == NULL, "no other section's command");
 	free(text);
 
 	text = explain(c, "/srv/cgi/other.cgi");
-	has(text, "\nhard_time_limit = 1m  # " GOOD ":48 "
+	has(text, "\nhard_time_limit = 1m  # " GOOD ":49 "
 	    "(script \"/srv/cgi/*\")\n");
-	has(text, "\nmax_execution_time = 5s  # " GOOD ":48 "
+	has(text, "\nmax_execution_time = 5s  # " GOOD ":49 "
 	    "(script \"/srv/cgi/*\")\n");
 	free(text);
 
