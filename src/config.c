@@ -272,6 +272,20 @@ fastcgicb(cfg_t *cfg, cfg_opt_t *o)
 	return 0;
 }
 
+/* Compared with SCRIPT_NAME, which always starts with a slash. */
+static int
+statuscb(cfg_t *cfg, cfg_opt_t *o)
+{
+	const char	*s = cfg_opt_getnstr(o, 0);
+
+	if (cfgfile_seen(cfg, o) == -1)
+		return -1;
+	if (*s != '\0' && *s != '/')
+		cfgfile_report(cfg->line, "%s: '%s' does not start with /",
+		    o->name, s);
+	return 0;
+}
+
 static int
 whencb(cfg_t *cfg, cfg_opt_t *o)
 {
@@ -553,6 +567,11 @@ convert(cfg_t *top, const char *path)
 	if ((c->fastcgi_timeout_line = cfgfile_origin(o)) != 0 &&
 	    parse_duration(cfg_opt_getnstr(o, 0), &c->fastcgi_timeout) == -1)
 		goto fail;
+	o = cfg_getopt(top, "status_path");
+	c->status_path_line = cfgfile_origin(o);
+	if ((c->status_path = strdup(c->status_path_line != 0 ?
+	    cfg_opt_getnstr(o, 0) : "")) == NULL)
+		goto fail;
 	if (suexec_copy(top, &c->suexec) == -1)
 		goto fail;
 	o = cfg_getopt(top, "script");
@@ -592,7 +611,7 @@ config_load(const char *path, bool missing_ok)
 		CFG_STR_LIST("allow_groups", NULL, CFGF_NODEFAULT),
 		CFG_END()
 	};
-	cfg_opt_t	 script[OPT_COUNT + 2], top[OPT_COUNT + 7];
+	cfg_opt_t	 script[OPT_COUNT + 2], top[OPT_COUNT + 8];
 	const cfg_flag_t multi = CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES;
 	struct config	*c;
 	cfg_t		*cfg;
@@ -620,7 +639,10 @@ config_load(const char *path, bool missing_ok)
 	top[OPT_COUNT + 5] = (cfg_opt_t)CFG_SEC("suexec", suexec,
 	    CFGF_NODEFAULT);
 	top[OPT_COUNT + 5].validcb = suexeccb;
-	top[OPT_COUNT + 6] = (cfg_opt_t)CFG_END();
+	top[OPT_COUNT + 6] = (cfg_opt_t)CFG_STR("status_path", NULL,
+	    CFGF_NODEFAULT);
+	top[OPT_COUNT + 6].validcb = statuscb;
+	top[OPT_COUNT + 7] = (cfg_opt_t)CFG_END();
 	suexec[0].validcb = suexec[5].validcb = suexec[6].validcb = namecb;
 	suexec[1].validcb = rootscb;
 	suexec[2].validcb = suffixcb;
@@ -644,6 +666,7 @@ config_free(struct config *c)
 	free(c->path);
 	strlist_free(&c->roots);
 	free(c->log);
+	free(c->status_path);
 	level_free(&c->global);
 	for (i = 0; i < c->nscript; i++)
 		level_free(&c->script[i]);

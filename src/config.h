@@ -107,6 +107,8 @@ struct config {
 	int		  log_line;
 	int64_t		  fastcgi_timeout;	/* ms, more than 0 */
 	int		  fastcgi_timeout_line;
+	char		 *status_path;	/* FastCGI status page; "" = none */
+	int		  status_path_line;
 	struct level	  global;
 	struct level	 *script;
 	size_t		  nscript;

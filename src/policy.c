@@ -186,6 +186,9 @@ policy_explain(const struct config *c, const char *target, FILE *fp)
 	fprintf(fp, "fastcgi_timeout = %s", format_duration(c->fastcgi_timeout,
 	    buf, sizeof(buf)));
 	origin(fp, c, &c->global, c->fastcgi_timeout_line);
+	fputs("status_path = ", fp);
+	quoted(fp, c->status_path);
+	origin(fp, c, &c->global, c->status_path_line);
 	for (i = 0; i < OPT_COUNT; i++) {
 		lv = p.section != NULL && p.section->origin[i] != 0 ?
 		    p.section : &c->global;
