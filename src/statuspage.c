@@ -4,8 +4,8 @@
  * socket, sock_diag on a unix one: what ss(8) shows as Recv-Q and
  * Send-Q); a running request's CPU time from /proc: its supervisor, the
  * worker's youngest child, leads a session of its own that holds every
- * process of the request, and reaps them all, their time then its
- * children's.
+ * process of the request, live or reaped (their time then their
+ * reaper's).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -227,9 +227,10 @@ cpu_ms(const struct pool_slot *s, const struct proc *v, size_t n, long hz)
 			sup = &v[i];
 	if (sup == NULL)
 		return -1;
-	for (t = sup->cticks, i = 0; i < n; i++)
+	/* A reaped process's time is in its reaper's, no longer its own. */
+	for (t = 0, i = 0; i < n; i++)
 		if (v[i].sid == sup->pid)
-			t += v[i].ticks;
+			t += v[i].ticks + v[i].cticks;
 	return (long long)(t * 1000 / (unsigned long long)hz);
 }
 
