@@ -93,6 +93,8 @@ is_default_config(const struct config *c, const char *what)
 	is_int(c->log_line, 0, "log not set");
 	is_int(c->fastcgi_timeout, 60000, "default fastcgi_timeout");
 	is_int(c->fastcgi_timeout_line, 0, "fastcgi_timeout not set");
+	is_str(c->status_path, "", "no status_path by default");
+	is_int(c->status_path_line, 0, "status_path not set");
 	for (i = 0; i < OPT_COUNT; i++)
 		if (c->global.origin[i] != 0)
 			break;
@@ -292,6 +294,8 @@ bad_files(void)
 	    { "bad-duration.conf",
 		"4: max_execution_time: bad duration '1.5s'" },
 	    { "bad-fastcgi.conf", "2: fastcgi_timeout: must be more than 0" },
+	    { "bad-statuspath.conf",
+		"1: status_path: 'status' does not start with /" },
 	    { "bad-signal.conf", "7: kill_signal: unknown signal 'FOO'" },
 	    { "bad-hard.conf", "3: hard_time_limit: bad duration 'soon'" },
 	    { "bad-limit.conf", "2: limit_nofile: negative value '-1'" },
