@@ -107,6 +107,7 @@ explaining(const struct config *c)
 	    "roots = {\"/usr/lib/cgi-bin\", \"/srv/cgi\"}  # " GOOD ":3 (global)\n"
 	    "log = \"stderr\"  # " GOOD ":4 (global)\n"
 	    "fastcgi_timeout = 1500ms  # " GOOD ":49 (global)\n"
+	    "status_path = \"\"  # default\n"
 	    "ignore_user_abort = false  # " GOOD ":33 "
 	    "(script \"/usr/lib/cgi-bin/report.cgi\")\n"
 	    "max_execution_time = 10m  # " GOOD ":34 "
@@ -183,6 +184,7 @@ explaining_defaults(void)
 	has(text, "\nroots = {\"/usr/lib/cgi-bin\"}  # default\n");
 	has(text, "\nlog = \"syslog\"  # default\n");
 	has(text, "\nfastcgi_timeout = 1m  # default\n");
+	has(text, "\nstatus_path = \"\"  # default\n");
 	has(text, "\nignore_user_abort = false  # default\n");
 	has(text, "\nmax_execution_time = 30s  # default\n");
 	has(text, "\nkill_signal = TERM  # default\n");
@@ -196,8 +198,8 @@ explaining_defaults(void)
 	has(text, "\nenv_set = {}  # default\n");
 	for (n = 0, p = text; (p = strstr(p, "  # default\n")) != NULL; p++)
 		n++;
-	is_int(n, OPT_COUNT + 3, "every setting, roots, log and "
-	    "fastcgi_timeout: default");
+	is_int(n, OPT_COUNT + 4, "every setting, roots, log, "
+	    "fastcgi_timeout and status_path: default");
 	ok(strstr(text, "shutdown") == NULL, "no shutdown command");
 	free(text);
 	config_free(c);
