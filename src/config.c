@@ -291,6 +291,20 @@ fastcgicb(cfg_t *cfg, cfg_opt_t *o)
 	return 0;
 }
 
+/* Compared with SCRIPT_NAME, which always starts with a slash. */
+static int
+statuscb(cfg_t *cfg, cfg_opt_t *o)
+{
+	const char	*s = cfg_opt_getnstr(o, 0);
+
+	if (cfgfile_seen(cfg, o) == -1)
+		return -1;
+	if (*s != '\0' && *s != '/')
+		cfgfile_report(cfg->line, "%s: '%s' does not start with /",
+		    o->name, s);
+	return 0;
+}
+
 static int
 whencb(cfg_t *cfg, cfg_opt_t *o)
 {
@@ -577,6 +591,11 @@ convert(cfg_t *top, const char *path)
 	if ((c->fastcgi_timeout_line = cfgfile_origin(o)) != 0 &&
 	    parse_duration(cfg_opt_getnstr(o, 0), &c->fastcgi_timeout) == -1)
 		goto fail;
+	o = cfg_getopt(top, "status_path");
+	c->status_path_line = cfgfile_origin(o);
+	if ((c->status_path = strdup(c->status_path_line != 0 ?
+	    cfg_opt_getnstr(o, 0) : "")) == NULL)
+		goto fail;
 	if (suexec_copy(top, &c->suexec) == -1)
 		goto fail;
 	o = cfg_getopt(top, "alias_roots");
@@ -623,7 +642,7 @@ config_load(const char *path, bool missing_ok)
 		CFG_STR_LIST("allow_groups", NULL, CFGF_NODEFAULT),
 		CFG_END()
 	};
-	cfg_opt_t	 script[OPT_COUNT + 2], top[OPT_COUNT + 10];
+	cfg_opt_t	 script[OPT_COUNT + 2], top[OPT_COUNT + 11];
 	const cfg_flag_t multi = CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES;
 	struct config	*c;
 	cfg_t		*cfg;
@@ -660,7 +679,10 @@ config_load(const char *path, bool missing_ok)
 	top[OPT_COUNT + 8] = (cfg_opt_t)CFG_STR("log_format", NULL,
 	    CFGF_NODEFAULT);
 	top[OPT_COUNT + 8].validcb = logformatcb;
-	top[OPT_COUNT + 9] = (cfg_opt_t)CFG_END();
+	top[OPT_COUNT + 9] = (cfg_opt_t)CFG_STR("status_path", NULL,
+	    CFGF_NODEFAULT);
+	top[OPT_COUNT + 9].validcb = statuscb;
+	top[OPT_COUNT + 10] = (cfg_opt_t)CFG_END();
 	suexec[0].validcb = suexec[5].validcb = suexec[6].validcb = namecb;
 	suexec[1].validcb = rootscb;
 	suexec[2].validcb = suffixcb;
@@ -685,6 +707,7 @@ config_free(struct config *c)
 	strlist_free(&c->roots);
 	strlist_free(&c->alias_roots);
 	free(c->log);
+	free(c->status_path);
 	level_free(&c->global);
 	for (i = 0; i < c->nscript; i++)
 		level_free(&c->script[i]);

@@ -115,6 +115,8 @@ struct config {
 	int		  alias_roots_line;
 	bool		  shim_chdir;	/* a shim's program runs in its dir */
 	int		  shim_chdir_line;
+	char		 *status_path;	/* FastCGI status page; "" = none */
+	int		  status_path_line;
 	struct level	  global;
 	struct level	 *script;
 	size_t		  nscript;

@@ -27,9 +27,11 @@
 #include "fastcgi.h"
 #include "io.h"
 #include "log.h"
+#include "pool.h"
 #include "request.h"
 #include "server.h"
 #include "status.h"
+#include "statuspage.h"
 #include "target.h"
 
 #define BACKLOG	128
@@ -42,6 +44,10 @@ struct conn {
 };
 
 static volatile sig_atomic_t stopping, reloading, abandon;
+
+/* The pool's shared state, and this worker's slot in it. */
+static struct pool *pool;
+static int slot;
 
 /* The connection whose request is being read, and whether it was cut. */
 static volatile sig_atomic_t reading = -1, overdue;
@@ -200,6 +206,45 @@ handle(FCGX_Request *req, const struct config *cfg, int lfd, int body)
 	if (sv.body >= 0)
 		close(sv.body);
 	target_free(&t);
+}
+
+/* Is the request for the status page? Never in a CGI's place. */
+static bool
+for_status(FCGX_Request *req, const struct config *cfg)
+{
+	const char *sn = FCGX_GetParam("SCRIPT_NAME", req->envp);
+
+	return cfg->status_path[0] != '\0' && sn != NULL &&
+	    strcmp(sn, cfg->status_path) == 0;
+}
+
+/* The status page, from the pool's shared state: no program runs. */
+static void
+status_answer(FCGX_Request *req, int lfd)
+{
+	enum statuspage_format f = statuspage_format(
+	    FCGX_GetParam("QUERY_STRING", req->envp));
+	char *page = NULL;
+	size_t len = 0;
+	FILE *fp;
+	int ok;
+
+	if ((fp = open_memstream(&page, &len)) == NULL) {
+		log_warn("status page");
+		FCGX_FPrintF(req->out, "Status: 500\r\n\r\n");
+		return;
+	}
+	ok = statuspage_write(fp, pool, lfd, f) == 0;
+	if (fclose(fp) != 0)
+		ok = 0;
+	if (!ok) {
+		log_warn("status page");
+		FCGX_FPrintF(req->out, "Status: 500\r\n\r\n");
+	} else if (FCGX_FPrintF(req->out, "Content-Type: %s\r\n"
+	    "Cache-Control: no-store\r\n\r\n", statuspage_type(f)) == -1 ||
+	    FCGX_PutStr(page, (int)len, req->out) != (int)len)
+		log_warnx("status page: the server went away");
+	free(page);
 }
 
 /*
@@ -411,8 +456,19 @@ worker(int lfd, struct config *cfg, const struct fastcgi *fc)
 			(void)reload(&cfg, fc);
 		if (req.ipcFd == -1 && (req.ipcFd = take(lfd)) == -1)
 			continue;
-		if ((body = take_request(&req, cfg, fc->workers)) != -2)
-			handle(&req, cfg, lfd, body);
+		pool_enter(pool, slot, POOL_READING, NULL);
+		if ((body = take_request(&req, cfg, fc->workers)) != -2) {
+			pool_enter(pool, slot, POOL_RUNNING, req.envp);
+			if (!for_status(&req, cfg))
+				handle(&req, cfg, lfd, body);
+			else {
+				if (body >= 0)
+					close(body);
+				status_answer(&req, lfd);
+				FCGX_Finish_r(&req);
+			}
+		}
+		pool_enter(pool, slot, POOL_IDLE, NULL);
 	}
 	FCGX_Free(&req, 1);
 	config_free(cfg);
@@ -505,15 +561,21 @@ fastcgi_inherited(void)
 	return getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
 }
 
+/* The worker of slot i. */
 static pid_t
-start_worker(int lfd, struct config *cfg, const struct fastcgi *fc)
+start_worker(int i, int lfd, struct config *cfg, const struct fastcgi *fc)
 {
 	pid_t pid;
 
+	/* Nobody's until the new worker takes it, its only writer. */
+	pool_vacate(pool, i);
 	if ((pid = fork()) == -1)
 		log_warn("fork");
-	else if (pid == 0)
+	else if (pid == 0) {
+		slot = i;
+		pool_join(pool, i);
 		worker(lfd, cfg, fc);
+	}
 	return pid;
 }
 
@@ -532,13 +594,13 @@ after_ms(int64_t ms)
 
 /* Tell every worker; a slot of 0 is empty. */
 static void
-tell(const pid_t *pool, int n, int sig)
+tell(const pid_t *pids, int n, int sig)
 {
 	int i;
 
 	for (i = 0; i < n; i++)
-		if (pool[i] > 0)
-			kill(pool[i], sig);
+		if (pids[i] > 0)
+			kill(pids[i], sig);
 }
 
 /*
@@ -550,7 +612,7 @@ int
 fastcgi_serve(const struct fastcgi *fc)
 {
 	struct config *cfg;
-	pid_t *pool, pid;
+	pid_t *pids, pid;
 	int lfd, i, alive, ws, late;
 
 	if ((cfg = config_load(fc->config, fc->missing_ok)) == NULL)
@@ -559,14 +621,15 @@ fastcgi_serve(const struct fastcgi *fc)
 	lfd = open_socket(fc);
 	if (FCGX_Init() != 0)
 		fatalx(125, "FCGX_Init failed");
-	if ((pool = calloc((size_t)fc->workers, sizeof(*pool))) == NULL)
+	if ((pids = calloc((size_t)fc->workers, sizeof(*pids))) == NULL ||
+	    (pool = pool_map(fc->workers)) == NULL)
 		fatal(125, "workers");
 	catch(SIGTERM);
 	catch(SIGINT);
 	catch(SIGHUP);
 	catch(SIGALRM);
 	for (i = 0; i < fc->workers; i++)
-		pool[i] = start_worker(lfd, cfg, fc);
+		pids[i] = start_worker(i, lfd, cfg, fc);
 
 	while (!stopping) {
 		if ((pid = waitpid(-1, &ws, 0)) == -1) {
@@ -574,14 +637,14 @@ fastcgi_serve(const struct fastcgi *fc)
 				fatal(125, "waitpid");
 			/* Workers reload only a configuration known good. */
 			if (reloading && reload(&cfg, fc))
-				tell(pool, fc->workers, SIGHUP);
+				tell(pids, fc->workers, SIGHUP);
 			continue;
 		}
 		for (i = 0; i < fc->workers; i++)
-			if (pool[i] == pid) {
+			if (pids[i] == pid) {
 				log_warnx("worker %d ended (status %d), "
 				    "replaced", (int)pid, ws);
-				pool[i] = start_worker(lfd, cfg, fc);
+				pids[i] = start_worker(i, lfd, cfg, fc);
 			}
 	}
 
@@ -590,25 +653,26 @@ fastcgi_serve(const struct fastcgi *fc)
 	 * abandoned (their supervisors stop them); a worker still there a
 	 * second later (stuck reading a silent peer) is killed.
 	 */
-	tell(pool, fc->workers, SIGTERM);
+	tell(pids, fc->workers, SIGTERM);
 	after_ms(cfg->global.set.kill_grace);
 	for (alive = fc->workers, late = 0; alive > 0; ) {
 		if ((pid = waitpid(-1, &ws, 0)) == -1) {
 			if (errno == ECHILD)
 				break;
-			tell(pool, fc->workers, late++ ? SIGKILL : SIGALRM);
+			tell(pids, fc->workers, late++ ? SIGKILL : SIGALRM);
 			after_ms(1000);
 			continue;
 		}
 		for (i = 0; i < fc->workers; i++)
-			if (pool[i] == pid) {
-				pool[i] = 0;
+			if (pids[i] == pid) {
+				pids[i] = 0;
 				alive--;
 			}
 	}
 	if (fc->socket != NULL && strncmp(fc->socket, "unix:", 5) == 0)
 		(void)unlink(fc->socket + 5);
-	free(pool);
+	free(pids);
+	pool_unmap(pool);
 	config_free(cfg);
 	return 0;
 }

@@ -194,6 +194,9 @@ policy_explain(const struct config *c, const char *target, FILE *fp)
 	origin(fp, c, &c->global, c->alias_roots_line);
 	fprintf(fp, "shim_chdir = %s", c->shim_chdir ? "true" : "false");
 	origin(fp, c, &c->global, c->shim_chdir_line);
+	fputs("status_path = ", fp);
+	quoted(fp, c->status_path);
+	origin(fp, c, &c->global, c->status_path_line);
 	for (i = 0; i < OPT_COUNT; i++) {
 		lv = p.section != NULL && p.section->origin[i] != 0 ?
 		    p.section : &c->global;

@@ -101,6 +101,8 @@ is_default_config(const struct config *c, const char *what)
 	is_int(c->alias_roots_line, 0, "alias_roots not set");
 	is_int(c->shim_chdir, true, "shim_chdir on");
 	is_int(c->shim_chdir_line, 0, "shim_chdir not set");
+	is_str(c->status_path, "", "no status_path by default");
+	is_int(c->status_path_line, 0, "status_path not set");
 	for (i = 0; i < OPT_COUNT; i++)
 		if (c->global.origin[i] != 0)
 			break;
@@ -308,6 +310,8 @@ bad_files(void)
 	    { "bad-duration.conf",
 		"4: max_execution_time: bad duration '1.5s'" },
 	    { "bad-fastcgi.conf", "2: fastcgi_timeout: must be more than 0" },
+	    { "bad-statuspath.conf",
+		"1: status_path: 'status' does not start with /" },
 	    { "bad-signal.conf", "7: kill_signal: unknown signal 'FOO'" },
 	    { "bad-hard.conf", "3: hard_time_limit: bad duration 'soon'" },
 	    { "bad-limit.conf", "2: limit_nofile: negative value '-1'" },

@@ -110,6 +110,7 @@ explaining(const struct config *c)
 	    "fastcgi_timeout = 1500ms  # " GOOD ":50 (global)\n"
 	    "alias_roots = {\"/srv/cgi\"}  # " GOOD ":51 (global)\n"
 	    "shim_chdir = false  # " GOOD ":52 (global)\n"
+	    "status_path = \"\"  # default\n"
 	    "ignore_user_abort = false  # " GOOD ":34 "
 	    "(script \"/usr/lib/cgi-bin/report.cgi\")\n"
 	    "max_execution_time = 10m  # " GOOD ":35 "
@@ -190,6 +191,7 @@ explaining_defaults(void)
 	has(text, "\nfastcgi_timeout = 1m  # default\n");
 	has(text, "\nalias_roots = {}  # default\n");
 	has(text, "\nshim_chdir = true  # default\n");
+	has(text, "\nstatus_path = \"\"  # default\n");
 	has(text, "\nignore_user_abort = false  # default\n");
 	has(text, "\nmax_execution_time = 30s  # default\n");
 	has(text, "\nkill_signal = TERM  # default\n");
@@ -203,8 +205,9 @@ explaining_defaults(void)
 	has(text, "\nenv_set = {}  # default\n");
 	for (n = 0, p = text; (p = strstr(p, "  # default\n")) != NULL; p++)
 		n++;
-	is_int(n, OPT_COUNT + 6, "every setting, roots, log, log_format, "
-	    "fastcgi_timeout, alias_roots and shim_chdir: default");
+	is_int(n, OPT_COUNT + 7, "every setting, roots, log, log_format, "
+	    "fastcgi_timeout, alias_roots, shim_chdir and status_path: "
+	    "default");
 	ok(strstr(text, "shutdown") == NULL, "no shutdown command");
 	free(text);
 	config_free(c);
