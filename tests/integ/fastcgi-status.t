@@ -189,7 +189,7 @@ like(http_read($burn, T(20)), qr/burnt b1/, 'burn: answered once released');
 	ok(wait_record($fx, 'b1', T(10)), 'burn: its shutdown record');
 	is(record_count($fx), 2, 'the status pages ran no shutdown command');
 	my @lines = split /\n/, slurp($fx->{log});
-	is(scalar(grep { /^target=/ } @lines), 2,
+	is(scalar(grep { /\sstatus=/ } @lines), 2,
 	    'the status pages wrote no log line') or diag(join("\n", @lines));
 	my $j = json_page();
 	is($j->{active_workers}, 1, 'json: only this page active now');
