@@ -85,7 +85,7 @@ append(struct value *v, const char *p, size_t n)
 }
 
 static bool
-named(const char *p, size_t n, const char *name)
+is_field(const char *p, size_t n, const char *name)
 {
 	return strlen(name) == n && strncasecmp(p, name, n) == 0;
 }
@@ -160,14 +160,14 @@ field(struct parser *ps, const char *p, const char *e)
 	ps->any = true;
 	ps->cut = NULL;
 	for (i = 0; ps->control && i < nitems(ps->ctl); i++)
-		if (named(p, colon - p, ps->ctl[i].name))
+		if (is_field(p, colon - p, ps->ctl[i].name))
 			ps->cut = &ps->ctl[i];
 	if (ps->cut != NULL) {
 		/* A repeated control header overrides, as a second call would. */
 		ps->cut->n = 0;
 		ps->cut->s[0] = '\0';
 		append(ps->cut, colon + 1, e - colon - 1);
-	} else if (named(p, colon - p, "Status")) {
+	} else if (is_field(p, colon - p, "Status")) {
 		if (ps->h->status != 0)
 			return bad(ps, "duplicate Status header");
 		if ((code = status(colon + 1, e - colon - 1)) == -1)

@@ -454,7 +454,7 @@ strlist_free(struct strlist *l)
 }
 
 static int
-command(cfg_t *sec, struct shutdown_cmd *sc)
+cmd_copy(cfg_t *sec, struct shutdown_cmd *sc)
 {
 	cfg_opt_t	*when = cfg_getopt(sec, "when");
 	unsigned	 i;
@@ -501,7 +501,7 @@ level(cfg_t *sec, struct level *lv)
 		return -1;
 	lv->nshutdown = n;
 	for (n = 0; n < lv->nshutdown; n++)
-		if (command(cfg_opt_getnsec(o, n), &lv->shutdown[n]) == -1)
+		if (cmd_copy(cfg_opt_getnsec(o, n), &lv->shutdown[n]) == -1)
 			return -1;
 	return 0;
 }

@@ -73,7 +73,7 @@ list(FILE *fp, const struct strlist *l)
 }
 
 static void
-value(FILE *fp, const struct optdesc *d, const struct settings *set)
+print_value(FILE *fp, const struct optdesc *d, const struct settings *set)
 {
 	const void	*p = (const char *)set + d->offset;
 	char		 buf[DURATION_MAX];
@@ -201,7 +201,7 @@ policy_explain(const struct config *c, const char *target, FILE *fp)
 		lv = p.section != NULL && p.section->origin[i] != 0 ?
 		    p.section : &c->global;
 		fprintf(fp, "%s = ", config_opts[i].name);
-		value(fp, &config_opts[i], &p.set);
+		print_value(fp, &config_opts[i], &p.set);
 		origin(fp, c, lv, lv->origin[i]);
 	}
 	shutdowns(fp, c, &c->global);

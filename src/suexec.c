@@ -107,7 +107,7 @@ suexec_mode(const char *argv0)
  * request named (the command) is escaped as in every message.
  */
 static int __attribute__((format(printf, 3, 4)))
-refuse(int code, const char *check, const char *fmt, ...)
+deny(int code, const char *check, const char *fmt, ...)
 {
 	char	 why[1024];
 	va_list	 ap;
@@ -134,15 +134,15 @@ trusted(const char *path)
 	int		 code = 0;
 
 	if ((p = strdup(path)) == NULL)
-		return refuse(SX_CONFIG, "config", "%s", strerror(errno));
+		return deny(SX_CONFIG, "config", "%s", strerror(errno));
 	for (file = true; code == 0; file = false) {
 		at = *p != '\0' ? p : "/";
 		if (lstat(at, &st) == -1)
-			code = refuse(SX_CONFIG, "config", "%s: %s", at,
+			code = deny(SX_CONFIG, "config", "%s: %s", at,
 			    strerror(errno));
 		else if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
 		    !(file ? S_ISREG(st.st_mode) : S_ISDIR(st.st_mode)))
-			code = refuse(SX_CONFIG, "config", "%s: not a %s owned "
+			code = deny(SX_CONFIG, "config", "%s: not a %s owned "
 			    "and writable only by root", at,
 			    file ? "regular file" : "directory");
 		else if (*p == '\0' || (slash = strrchr(p, '/')) == NULL)
@@ -260,26 +260,26 @@ caller(const struct config *cfg)
 	uid_t		 uid = getuid();
 
 	if ((pw = pw_find(NULL, uid)) == NULL)
-		return refuse(SX_CALLER_UID, "caller", "uid %ld has no user",
+		return deny(SX_CALLER_UID, "caller", "uid %ld has no user",
 		    (long)uid);
 	if (strcmp(pw->pw_name, cfg->suexec.caller) != 0)
-		return refuse(SX_CALLER, "caller", "%s (uid %ld) is not %s",
+		return deny(SX_CALLER, "caller", "%s (uid %ld) is not %s",
 		    pw->pw_name, (long)uid, cfg->suexec.caller);
 	return 0;
 }
 
 /* A program named in the directory Apache started us in, no way out. */
 static int
-command(const char *cmd)
+safe_cmd(const char *cmd)
 {
 	const char	*p;
 
 	if (*cmd == '\0' || *cmd == '/')
-		return refuse(SX_COMMAND, "command", "'%s' is not a relative "
+		return deny(SX_COMMAND, "command", "'%s' is not a relative "
 		    "path", cmd);
 	for (p = cmd; *p != '\0'; p += strcspn(p, "/"), p += *p == '/')
 		if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0'))
-			return refuse(SX_COMMAND, "command", "'%s' holds '..'",
+			return deny(SX_COMMAND, "command", "'%s' holds '..'",
 			    cmd);
 	return 0;
 }
@@ -298,22 +298,22 @@ identity(const struct config *cfg, const char *user, const char *group,
 		user++;
 	if ((pw = number(user, &n) == 0 ? pw_find(NULL, (uid_t)n) :
 	    pw_find(user, 0)) == NULL)
-		return refuse(SX_USER, "user", "no user '%s'", user);
+		return deny(SX_USER, "user", "no user '%s'", user);
 	if ((id->user = strdup(pw->pw_name)) == NULL ||
 	    (id->home = strdup(pw->pw_dir)) == NULL)
-		return refuse(SX_USER, "user", "%s", strerror(errno));
+		return deny(SX_USER, "user", "%s", strerror(errno));
 	id->uid = pw->pw_uid;
 	if ((gr = number(group, &n) == 0 ? gr_find(NULL, (gid_t)n) :
 	    gr_find(group, 0)) == NULL)
-		return refuse(SX_GROUP, "group", "no group '%s'", group);
+		return deny(SX_GROUP, "group", "no group '%s'", group);
 	id->gid = gr->gr_gid;
 	if (id->uid == 0 || (id->uid < (uid_t)se->min_uid &&
 	    !listed(&se->allow_users, id->user)))
-		return refuse(SX_UID, "min_uid", "user %s (uid %ld) is below "
+		return deny(SX_UID, "min_uid", "user %s (uid %ld) is below "
 		    "%ld", id->user, (long)id->uid, se->min_uid);
 	if (id->gid == 0 || (id->gid < (gid_t)se->min_gid &&
 	    !listed(&se->allow_groups, gr->gr_name)))
-		return refuse(SX_GID, "min_gid", "group %s (gid %ld) is below "
+		return deny(SX_GID, "min_gid", "group %s (gid %ld) is below "
 		    "%ld", gr->gr_name, (long)id->gid, se->min_gid);
 	return 0;
 }
@@ -329,14 +329,14 @@ become(const struct ident *id)
 	if (setgid(id->gid) == -1 || groups_set(id->user, id->gid) == -1 ||
 	    getresgid(&rg, &eg, &sg) == -1 ||
 	    rg != id->gid || eg != id->gid || sg != id->gid)
-		return refuse(SX_SETGID, "setgid", "gid %ld: %s", (long)id->gid,
+		return deny(SX_SETGID, "setgid", "gid %ld: %s", (long)id->gid,
 		    errno != 0 ? strerror(errno) : "not in effect");
 	if (setuid(id->uid) == -1 || getresuid(&ru, &eu, &su) == -1 ||
 	    ru != id->uid || eu != id->uid || su != id->uid)
-		return refuse(SX_SETUID, "setuid", "uid %ld: %s", (long)id->uid,
+		return deny(SX_SETUID, "setuid", "uid %ld: %s", (long)id->uid,
 		    errno != 0 ? strerror(errno) : "not in effect");
 	if (setuid(0) != -1 || setgid(0) != -1)
-		return refuse(SX_SETUID, "setuid", "root can be regained");
+		return deny(SX_SETUID, "setuid", "root can be regained");
 	return 0;
 }
 
@@ -359,24 +359,24 @@ docroot(const struct config *cfg, struct ident *id)
 	char	*root, *real;
 
 	if ((id->cwd = getcwd(NULL, 0)) == NULL)
-		return refuse(SX_CWD, "cwd", "%s", strerror(errno));
+		return deny(SX_CWD, "cwd", "%s", strerror(errno));
 	if (id->userdir) {
 		if (asprintf(&root, "%s/%s", id->home,
 		    cfg->suexec.userdir_suffix) == -1)
-			return refuse(SX_USERDIR, "userdir", "%s",
+			return deny(SX_USERDIR, "userdir", "%s",
 			    strerror(errno));
 		real = realpath(root, NULL);
 		if (real == NULL)
-			(void)refuse(SX_USERDIR, "userdir", "%s: %s", root,
+			(void)deny(SX_USERDIR, "userdir", "%s: %s", root,
 			    strerror(errno));
 		free(root);
 		if (real == NULL)
 			return SX_USERDIR;
 	} else if ((real = realpath(cfg->suexec.docroot, NULL)) == NULL)
-		return refuse(SX_DOCROOT, "docroot", "%s: %s",
+		return deny(SX_DOCROOT, "docroot", "%s: %s",
 		    cfg->suexec.docroot, strerror(errno));
 	if (!inside(id->cwd, real)) {
-		(void)refuse(SX_OUTSIDE, "docroot", "%s is not below %s",
+		(void)deny(SX_OUTSIDE, "docroot", "%s is not below %s",
 		    id->cwd, real);
 		free(real);
 		return SX_OUTSIDE;
@@ -393,27 +393,27 @@ files(const struct ident *id, const char *cmd)
 
 	errno = 0;
 	if (lstat(id->cwd, &dir) == -1 || !S_ISDIR(dir.st_mode))
-		return refuse(SX_DIR, "directory", "cannot stat %s", id->cwd);
+		return deny(SX_DIR, "directory", "cannot stat %s", id->cwd);
 	if (dir.st_mode & (S_IWGRP | S_IWOTH))
-		return refuse(SX_DIR_WRITABLE, "directory", "%s is writable "
+		return deny(SX_DIR_WRITABLE, "directory", "%s is writable "
 		    "by group or others", id->cwd);
 	if (lstat(cmd, &prog) == -1 || !S_ISREG(prog.st_mode))
-		return refuse(SX_PROGRAM, "program", "%s/%s: %s", id->cwd, cmd,
+		return deny(SX_PROGRAM, "program", "%s/%s: %s", id->cwd, cmd,
 		    errno != 0 ? strerror(errno) : "not a regular file");
 	if (prog.st_mode & (S_IWGRP | S_IWOTH))
-		return refuse(SX_PROG_WRITABLE, "program", "%s/%s is writable "
+		return deny(SX_PROG_WRITABLE, "program", "%s/%s is writable "
 		    "by group or others", id->cwd, cmd);
 	if (prog.st_mode & (S_ISUID | S_ISGID))
-		return refuse(SX_PROG_SETID, "program", "%s/%s is setuid or "
+		return deny(SX_PROG_SETID, "program", "%s/%s is setuid or "
 		    "setgid", id->cwd, cmd);
 	if (dir.st_uid != id->uid || dir.st_gid != id->gid ||
 	    prog.st_uid != id->uid || prog.st_gid != id->gid)
-		return refuse(SX_OWNER, "owner", "target %ld/%ld, directory "
+		return deny(SX_OWNER, "owner", "target %ld/%ld, directory "
 		    "%ld/%ld, program %ld/%ld", (long)id->uid, (long)id->gid,
 		    (long)dir.st_uid, (long)dir.st_gid, (long)prog.st_uid,
 		    (long)prog.st_gid);
 	if (!(prog.st_mode & S_IXUSR))
-		return refuse(SX_NOEXEC, "program", "%s/%s is not executable",
+		return deny(SX_NOEXEC, "program", "%s/%s is not executable",
 		    id->cwd, cmd);
 	return 0;
 }
@@ -458,7 +458,7 @@ checks(const struct config *cfg, char **argv, struct ident *id)
 {
 	int	 code;
 
-	if ((code = caller(cfg)) != 0 || (code = command(argv[3])) != 0 ||
+	if ((code = caller(cfg)) != 0 || (code = safe_cmd(argv[3])) != 0 ||
 	    (code = identity(cfg, argv[1], argv[2], id)) != 0 ||
 	    (code = become(id)) != 0 || (code = docroot(cfg, id)) != 0)
 		return code;
@@ -478,14 +478,14 @@ suexec_main(struct request *rq, int argc, char **argv)
 	/* Nothing of the request's may steer libc while we are root. */
 	environ = none;
 	if (argc < 4)
-		code = refuse(SX_ARGS, "arguments", "want USER GROUP PROGRAM "
+		code = deny(SX_ARGS, "arguments", "want USER GROUP PROGRAM "
 		    "[ARG ...]");
 	else if ((code = trusted(SUEXEC_CONFIG)) != 0)
 		;
 	else if ((cfg = config_load(SUEXEC_CONFIG, false)) == NULL)
 		code = SX_CONFIG;
 	else if (!cfg->suexec.set)
-		code = refuse(SX_CONFIG, "config", "%s has no suexec section",
+		code = deny(SX_CONFIG, "config", "%s has no suexec section",
 		    SUEXEC_CONFIG);
 	else
 		code = checks(cfg, argv, &id);
@@ -496,7 +496,7 @@ suexec_main(struct request *rq, int argc, char **argv)
 	if ((env = clean_env(cgi)) == NULL ||
 	    asprintf(&t.path, "%s/%s", id.cwd, argv[3]) == -1) {
 		t.path = NULL;
-		code = refuse(SX_CONFIG, "memory", "%s", strerror(errno));
+		code = deny(SX_CONFIG, "memory", "%s", strerror(errno));
 		goto out;
 	}
 	environ = env;
