@@ -106,17 +106,11 @@ sub params {
 sub run_kind {
 	my ($kind) = @_;
 	my $fx = fcgi_fixture(tag => "fastcgi-malformed-$kind");
-	my $cw = eval { cgiwrap_start(bin => $CGIWRAP, conf => $fx->{conf},
-	    socket => $kind, dir => $fx->{var}, workers => 2,
+	my ($cw, $addr, @pool) = pool_started($kind, bin => $CGIWRAP,
+	    conf => $fx->{conf}, dir => $fx->{var},
 	    stop_timeout => 5,
-	    env => { ASAN_OPTIONS => asan_options($fx->{var}) }) };
-	unless (ok($cw, "$kind: cgiwrap -f -w 2 answers")) {
-		diag($@);
-		return;
-	}
-	my $addr = $cw->socket;
-	my @pool = $cw->wait_workers(2, T(10));
-	is(scalar @pool, 2, "$kind: 2 workers");
+	    env => { ASAN_OPTIONS => asan_options($fx->{var}) });
+	return unless $cw;
 	my $n = 0;
 
 	# After each input: a normal request is served, the master runs, the

@@ -57,16 +57,10 @@ sub params {
 sub run_kind {
 	my ($kind) = @_;
 	my $fx = fcgi_fixture(tag => "fastcgi-records-$kind");
-	my $cw = eval { cgiwrap_start(bin => $CGIWRAP, conf => $fx->{conf},
-	    socket => $kind, dir => $fx->{var}, workers => 2,
-	    tag => $kind) };
-	unless (ok($cw, "$kind: cgiwrap -f -w 2 answers")) {
-		diag($@);
-		return;
-	}
-	my $addr = $cw->socket;
-	my @pool = $cw->wait_workers(2, T(10));
-	is(scalar @pool, 2, "$kind: 2 workers");
+	my ($cw, $addr, @pool) = pool_started($kind, bin => $CGIWRAP,
+	    conf => $fx->{conf}, dir => $fx->{var},
+	    tag => $kind);
+	return unless $cw;
 
 	# FCGI_GET_VALUES, then a request on the same connection.
 	my $r = exchange($addr, fcgi_record(FCGI_GET_VALUES, 0,

@@ -77,16 +77,10 @@ sub run_kind {
 	my ($kind) = @_;
 	my $fx = fcgi_fixture(tag => "fastcgi-timeout-$kind",
 	    conf => sprintf('fastcgi_timeout = %dms', $TO * 1000));
-	my $cw = eval { cgiwrap_start(bin => $CGIWRAP, conf => $fx->{conf},
-	    socket => $kind, dir => $fx->{var}, workers => 2,
-	    tag => $kind) };
-	unless (ok($cw, "$kind: cgiwrap -f -w 2 answers")) {
-		diag($@);
-		return;
-	}
-	my $addr = $cw->socket;
-	my @pool = $cw->wait_workers(2, T(10));
-	is(scalar @pool, 2, "$kind: 2 workers");
+	my ($cw, $addr, @pool) = pool_started($kind, bin => $CGIWRAP,
+	    conf => $fx->{conf}, dir => $fx->{var},
+	    tag => $kind);
+	return unless $cw;
 
 	# One worker holds a silent connection, the other idles.
 	my $t0 = time;

@@ -60,7 +60,8 @@ our @EXPORT_OK = qw(
 	fcgi_connect fcgi_record fcgi_begin fcgi_params fcgi_pairs
 	fcgi_unpairs fcgi_stdin fcgi_read fcgi_write fcgi_request
 	children_of pgrp_members proc_stat
-	fcgi_fixture write_conf wait_record record_count script_pids
+	fcgi_fixture pool_started write_conf wait_record record_count
+	script_pids
 	no_scripts_left show_pids http_open http_read
 	FCGI_BEGIN_REQUEST FCGI_ABORT_REQUEST FCGI_END_REQUEST FCGI_PARAMS
 	FCGI_STDIN FCGI_STDOUT FCGI_STDERR FCGI_RESPONDER
@@ -296,6 +297,22 @@ sub _answers {
 	my $s = fcgi_connect($addr, 1) or return 0;
 	close $s;
 	return 1;
+}
+
+# pool_started(KIND, OPTIONS of cgiwrap_start): `cgiwrap -f -w 2` on a
+# KIND ('unix' or 'tcp') socket, its start and its two workers asserted.
+# Returns (the Server object, its socket, the workers' pids), or () when
+# it did not start.
+sub pool_started {
+	my ($kind, %o) = @_;
+	my $cw = eval { cgiwrap_start(socket => $kind, workers => 2, %o) };
+	unless (Test::More::ok($cw, "$kind: cgiwrap -f -w 2 answers")) {
+		Test::More::diag($@);
+		return;
+	}
+	my @pool = $cw->wait_workers(2, T(10));
+	Test::More::is(scalar @pool, 2, "$kind: 2 workers");
+	return ($cw, $cw->socket, @pool);
 }
 
 # cgiwrap_start(conf => FILE, socket => 'unix' | 'tcp' | 'unix:PATH' |
