@@ -13,9 +13,14 @@
 #    descriptor 0, ExecStart as User=), behind an nginx of the test with
 #    the installed sites-available/cgiwrap (its listen line moved to a
 #    free port);
-#  - purged: dpkg knows nothing of it, and no path naming cgiwrap under
-#    /etc, /usr, /lib, /var/lib, /var/cache or /run is left that was not
-#    there before.
+#  - the suEXEC helper, /usr/lib/apache2/suexec-cgiwrap, 4754
+#    root:www-data as Debian's apache2-suexec-* ship theirs, registered as
+#    the suexec alternative below their priority (10); the alternative is
+#    held under Alternative.pm's lock from before the install to the end
+#    (suexec.t changes it too);
+#  - purged: dpkg knows nothing of it, the suexec alternative is as it was
+#    before, and no path naming cgiwrap under /etc, /usr, /lib, /var/lib,
+#    /var/cache or /run is left that was not there before.
 # The machine is left as found (END purges the package and removes the
 # script and /run/cgiwrap, also after a failed check).  A machine where
 # the package is already installed fails the test: it is not replaced.
@@ -30,6 +35,7 @@ use File::Path qw(remove_tree);
 use POSIX ();
 use Time::HiRes qw(time);
 use Harness qw(T);
+use Alternative qw(alternative_lock alternative_state);
 use Server qw(apache_started curl_get make_tempdir write_file slurp);
 use Nginx qw(cgiwrap_behind_nginx cgiwrap_inherit_start nginx_start
     systemd_unit);
@@ -139,6 +145,9 @@ ok(run_logged("$t/lintian.log", 'lintian', '--fail-on', 'error', $deb),
 note("lintian: " . slurp("$t/lintian.log"));
 
 # --- install -------------------------------------------------------------
+ok(alternative_lock('suexec'), 'the suexec alternative is ours (no other '
+    . 'test changes it)') or do { done_testing; exit 1 };
+my $alt_before = alternative_state('suexec');
 my $before = cgiwrap_paths();
 $installed = 1;
 ok(run_logged("$t/apt.log", @APT, 'install', '--no-install-recommends',
@@ -158,6 +167,26 @@ for my $f (qw(/etc/cgiwrap.conf
     /etc/nginx/sites-available/cgiwrap)) {
 	ok($conffiles{$f} && -f $f, "$f is a conffile");
 	unlike(slurp($f), qr/\@[A-Z_]+\@/, "$f has no placeholder left");
+}
+
+# The suEXEC helper and its alternative.
+my $SUEXEC = '/usr/lib/apache2/suexec-cgiwrap';
+my @st = stat $SUEXEC;
+ok(@st && -f _, "$SUEXEC is installed");
+is(sprintf('%o', ($st[2] // 0) & 07777), '4754', '... mode 4754, setuid');
+is($st[4], 0, '... owned by root');
+is(scalar getgrgid($st[5] // -1), 'www-data', '... group www-data');
+my ($alt) = grep { /^Alternative: \Q$SUEXEC\E$/m }
+    split /\n\n/, alternative_state('suexec');
+ok($alt, "$SUEXEC is an alternative of suexec")
+    or diag(alternative_state('suexec'));
+my ($prio) = ($alt // '') =~ /^Priority: (-?\d+)$/m;
+is($prio, 5, '... of priority 5, below apache2-suexec-*\'s 10');
+like($alt // '', qr{^ suexec\.8\.gz /usr/share/man/man8/cgiwrap\.8\.gz$}m,
+    '... with cgiwrap.8 as its suexec.8');
+if ($alt_before eq '') {
+	is(abs_path('/usr/lib/apache2/suexec'), $SUEXEC, 'the only one, '
+	    . 'it is the one Apache runs, /usr/lib/apache2/suexec');
 }
 ok(!-e '/etc/systemd/system/sockets.target.wants/cgiwrap.socket',
     'the socket unit is not enabled');
@@ -248,6 +277,9 @@ unlink "$CGIBIN/$SCRIPT";
 ok(purge(), 'apt-get purge cgiwrap') or diag(slurp("$t/apt.log"));
 is(status(), 'not-installed', 'dpkg says it is not installed');
 ok(!-e $enabled && !-l $enabled, 'the enabled Apache configuration is gone');
+is(alternative_state('suexec'), $alt_before,
+    'the suexec alternative is as it was before the install');
+ok(!-e $SUEXEC, "$SUEXEC is gone");
 my $after = cgiwrap_paths();
 my @left = sort grep { !$before->{$_} } keys %$after;
 is("@left", '', 'nothing named cgiwrap is left that was not there before');

@@ -4,6 +4,8 @@
 #  - the binary under test, setuid root, is installed as the "suexec"
 #    alternative (/usr/lib/apache2/suexec, the path Apache is built with),
 #    and the alternative is left as it was found (END, signals included);
+#    deb.t's package registers one too: each holds Alternative.pm's lock
+#    while it changes it;
 #  - Apache runs in a mount namespace of its own where /etc is an overlay
 #    holding the test's /etc/cgiwrap.conf, so no other test sees it;
 #  - test users own the programs, which run as them (id -u) for a
@@ -27,6 +29,7 @@ use File::Copy ();
 use File::Path qw(remove_tree);
 use Harness ();
 use Server qw(:all write_file parse_env);
+use Alternative qw(alternative_lock alternative_state);
 
 my $CGIWRAP = cgiwrap_behind_apache();
 my $SUEXEC_LINK = '/usr/lib/apache2/suexec';
@@ -47,11 +50,6 @@ for my $m (qw(suexec userdir ext_filter)) {
 # through END: Server.pm's handlers).
 
 my (@users, $altdir, $alt_before, $alt_installed);
-
-sub alt_state {
-	my $q = `update-alternatives --query suexec 2>/dev/null`;
-	return $? == 0 ? $q : '';
-}
 
 sub restore {
 	if ($alt_installed) {
@@ -74,7 +72,7 @@ sub restore {
 	# (quiet: the users have no mail spool to remove)
 	system('sh', '-c', 'userdel -r "$1" 2>/dev/null', 'sh', $_)
 	    for splice @users;
-	return alt_state() eq $alt_before;
+	return alternative_state('suexec') eq $alt_before;
 }
 
 END {
@@ -84,7 +82,9 @@ END {
 }
 $main::PID = $$;
 
-$alt_before = alt_state();
+ok(alternative_lock('suexec'), 'the suexec alternative is ours (no other '
+    . 'test changes it)') or BAIL_OUT('the lock of the suexec alternative');
+$alt_before = alternative_state('suexec');
 
 # ---------------------------------------------------------------------------
 # Users and the tree
