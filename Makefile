@@ -123,12 +123,12 @@ install: all
 	install -m 0644 man/cgiwrap.conf.5 $(DESTDIR)$(MANDIR)/man5/cgiwrap.conf.5
 
 # Apache's suEXEC helper (cgiwrap.8, SUEXEC MODE): an alternative for
-# SUEXEC_LINK, below the priorities of Debian's apache2-suexec-* packages,
+# SUEXEC_LINK, below the priority of Debian's apache2-suexec-* packages (10),
 # setuid root and runnable by the web server's group only, as Debian's.
 SUEXEC_LINK ?= /usr/lib/apache2/suexec
 SUEXEC_BIN ?= $(PREFIX)/lib/cgiwrap/suexec
 SUEXEC_GROUP ?= www-data
-SUEXEC_PRIORITY ?= 10
+SUEXEC_PRIORITY ?= 5
 
 install-suexec: all
 	install -d $(DESTDIR)$(dir $(SUEXEC_BIN))
