@@ -189,7 +189,7 @@ handle(FCGX_Request *req, const struct config *cfg, int lfd, int body)
 {
 	struct conn c = { .req = req, .listen = lfd };
 	struct server sv = { .ops = &fc_ops, .body = body, .out = -1,
-	    .ctx = &c };
+	    .ctx = &c, .slow = &pool->slow };
 	struct request rq = { .sv = &sv };
 	struct target t = { 0 };
 	char *sf = FCGX_GetParam("SCRIPT_FILENAME", req->envp);

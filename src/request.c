@@ -122,6 +122,7 @@ request_run(struct request *rq)
 	sj.argv = rq->argv;
 	sj.envp = rq->env.v;
 	sj.cgi = rq->cgi;
+	sj.slow = rq->sv->slow;
 	sj.front = getpid();
 	if ((pid = fork()) == -1)
 		return request_fail(rq, "fork");

@@ -8,6 +8,7 @@
 #define CGIWRAP_SERVER_H
 
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -62,6 +63,11 @@ struct server {
 	int	 out;		/* the response as a descriptor to splice
 				   to, -1 = only through put */
 	void	*ctx;
+	/*
+	 * Counted up once for each request that passes
+	 * request_slowlog_timeout (FastCGI's status page); NULL: not kept.
+	 */
+	atomic_uint_least64_t *slow;
 };
 
 /*

@@ -319,6 +319,7 @@ text_page(FILE *fp, const struct view *w)
 	text_num(fp, "active workers:", w->active);
 	text_num(fp, "total workers:", w->total);
 	text_num(fp, "max active workers:", w->max_active);
+	text_num(fp, "slow requests:", (long long)atomic_load(&w->p->slow));
 	for (i = 0; i < w->p->nslots; i++) {
 		s = &w->slot[i];
 		fprintf(fp, "\n%-24s %d\n", "worker:", i);
@@ -372,6 +373,8 @@ json_page(FILE *fp, const struct view *w)
 	json_num(fp, "listen_queue", w->queue);
 	fputc(',', fp);
 	json_num(fp, "max_listen_queue", w->queue_max);
+	fputc(',', fp);
+	json_num(fp, "slow_requests", (long long)atomic_load(&w->p->slow));
 	fprintf(fp, ",\"idle_workers\":%d,\"active_workers\":%d,"
 	    "\"total_workers\":%d,\"max_active_workers\":%d,\"workers\":[",
 	    w->idle, w->active, w->total, w->max_active);
@@ -461,6 +464,9 @@ prom_page(FILE *fp, const struct view *w)
 	prom_one(fp, "accepted_requests_total", "counter",
 	    "Requests the workers took since the pool started.",
 	    (long long)atomic_load(&w->p->accepted));
+	prom_one(fp, "slow_requests_total", "counter",
+	    "Requests that ran past request_slowlog_timeout.",
+	    (long long)atomic_load(&w->p->slow));
 	prom_one(fp, "listen_queue", "gauge",
 	    "Connections waiting for a worker.", w->queue);
 	prom_one(fp, "listen_queue_max", "gauge",

@@ -473,6 +473,8 @@ slowlog_wait(struct sup *s)
 		return after - now > INT_MAX ? INT_MAX : (int)(after - now);
 	s->slowlogged = true;
 	proctree_log(s->job->target, s->child, now);
+	if (s->job->slow != NULL)
+		atomic_fetch_add(s->job->slow, 1);
 	return -1;
 }
 

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <stdatomic.h>
 #include <time.h>
 
 #include "config.h"
@@ -28,6 +29,7 @@ struct sup_job {
 	int		 out_r, err_r;	/* drained once the front is gone */
 	int		 link;		/* to the front */
 	int		 hold;		/* kept open while the front lives */
+	atomic_uint_least64_t *slow;	/* slow requests, counted; NULL: not */
 };
 
 /*

@@ -29,8 +29,10 @@ use Nginx qw(:all);
 my $CGIWRAP = cgiwrap_behind_nginx(tools => [qw(curl)]);
 my $PATH = '/cgiwrap-status';
 
+# burn is a slow request: past its request_slowlog_timeout while it runs.
 my $fx = fcgi_fixture(tag => 'fastcgi-status',
-    conf => qq{status_path = "$PATH"\n});
+    conf => qq{status_path = "$PATH"\n}
+    . qq{script "*/burn" { request_slowlog_timeout = 200ms }\n});
 my $t = $fx->{dir};
 # CPU in a child (0.3 s of it at least), then silent like silent.
 write_file("$fx->{prog}/burn", 0755, <<"EOS");
@@ -118,6 +120,11 @@ my %j0;
 my $t0 = time;
 my $burn = http_open($ng->port, '/cgi-bin/burn?id=b1');
 ok(wait_for_file("$fx->{run}/b1.pid", T(20)), 'burn: started, 0.3 s CPU burnt');
+# Each page polled is a request too: the later counts go from the last.
+my $seen;
+ok(wait_for(sub { $seen = json_page(); ($seen->{slow_requests} // 0) == 1 },
+    T(10)), 'json: burn is counted as a slow request');
+my $base = $seen->{accepted_requests} // 0;
 {
 	my $j = json_page();
 	%j0 = %$j;
@@ -141,7 +148,9 @@ ok(wait_for_file("$fx->{run}/b1.pid", T(20)), 'burn: started, 0.3 s CPU burnt');
 	is($j->{idle_workers}, 1, 'json: 1 idle');
 	is($j->{total_workers}, 3, 'json: 3 in all');
 	cmp_ok($j->{max_active_workers}, '>=', 2, 'json: max active >= 2');
-	is($j->{accepted_requests}, 2, 'json: 2 requests accepted');
+	is($j->{accepted_requests}, $base + 1, 'json: requests accepted: burn, '
+	    . 'the pages before and this page');
+	is($j->{slow_requests}, 1, 'json: one slow request');
 	is($j->{listen_queue}, 0, 'json: nothing waits in the listen queue');
 	cmp_ok($j->{max_listen_queue}, '>', 0, 'json: the backlog');
 	ok($j->{start_time} >= int($started) && $j->{start_time} <= $t0,
@@ -154,8 +163,10 @@ ok(wait_for_file("$fx->{run}/b1.pid", T(20)), 'burn: started, 0.3 s CPU burnt');
 	is(one($m, 'cgiwrap_active_workers'), 2, 'prometheus: 2 active');
 	is(one($m, 'cgiwrap_idle_workers'), 1, 'prometheus: 1 idle');
 	is(one($m, 'cgiwrap_total_workers'), 3, 'prometheus: 3 workers');
-	is(one($m, 'cgiwrap_accepted_requests_total'), 3,
-	    'prometheus: 3 requests accepted (the JSON page too)');
+	is(one($m, 'cgiwrap_accepted_requests_total'), $base + 2,
+	    'prometheus: requests accepted, the JSON pages too');
+	is(one($m, 'cgiwrap_slow_requests_total'), 1,
+	    'prometheus: one slow request');
 	is(one($m, 'cgiwrap_listen_queue'), 0, 'prometheus: listen queue 0');
 	cmp_ok(one($m, 'cgiwrap_listen_queue_max') // 0, '>', 0,
 	    'prometheus: listen queue max');
@@ -173,7 +184,9 @@ ok(wait_for_file("$fx->{run}/b1.pid", T(20)), 'burn: started, 0.3 s CPU burnt');
 }
 {
 	my $text = page('');
-	like($text, qr/^accepted requests: +4$/m, 'text: accepted requests');
+	is($text =~ /^accepted requests: +(\d+)$/m ? $1 : -1, $base + 3,
+	    'text: every page counted');
+	like($text, qr/^slow requests: +1$/m, 'text: slow requests');
 	like($text, qr/^active workers: +2$/m, 'text: active workers');
 	like($text, qr/^uri: +\/cgi-bin\/burn\?id=b1\n^client: +127\.0\.0\.1\n^cpu ms: +\d{3,}$/m,
 	    'text: the burn request, its client and CPU time');
