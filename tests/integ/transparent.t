@@ -4,7 +4,7 @@
 # of etc/, and what the client receives is compared.
 #   - A script reached through a symlink gets the symlink's path as $0
 #     (awstats names its configuration after $0), through the Action and
-#     the ScriptAlias way, as directly.
+#     the ScriptAlias way, and lighttpd's cgi.assign, as directly.
 #   - Action: SetEnv and SetEnvIf of the scripts' <Directory> reach the
 #     script under their own names (cgit's CGIT_CONFIG), as directly.
 #   - A bare "Location: /path" (a local redirect) through the Action and
@@ -25,7 +25,7 @@ use Cwd qw(abs_path);
 use Server qw(:all write_file);
 use Harness qw(T);
 
-my $CGIWRAP = cgiwrap_behind_servers(servers => [qw(apache)]);
+my $CGIWRAP = cgiwrap_behind_servers(servers => [qw(apache lighttpd)]);
 my $ETC = abs_path("$FindBin::Bin/../../etc");
 
 my ($t, $conf) = cgiwrap_tree('transparent',
@@ -92,8 +92,9 @@ sub parse {
 }
 
 sub get {
-	my ($srv, $port, $path) = @_;
-	my $r = curl_get($srv->url($path, $port), max_time => T(10));
+	my ($srv, $port, $path, @args) = @_;
+	my $r = curl_get($srv->url($path, $port), max_time => T(10),
+	    args => \@args);
 	$r->{env} = parse($r->{body});
 	return $r;
 }
@@ -213,6 +214,31 @@ EOF
 	    or diag($srv->stop_problem);
 }
 
+# lighttpd runs "cgiwrap SCRIPT_FILENAME"; the reference is the same URL
+# run by lighttpd itself (a request header selects it).
+sub lighttpd_case {
+	my $srv = eval { lighttpd_start(dir => "$t/lighttpd", conf => <<"EOF") };
+include "$t/conf/lighttpd.conf"
+\$REQUEST_HEADER["X-Direct"] == "1" {
+    cgi.assign = ( ".cgi" => "" )
+}
+EOF
+	unless (ok($srv, 'lighttpd: started')) {
+		diag($@);
+		return;
+	}
+	my $d = get($srv, $srv->port, '/cgi-bin/link.cgi', '-H', 'X-Direct: 1');
+	my $w = get($srv, $srv->port, '/cgi-bin/link.cgi');
+	is("$d->{code} $d->{env}{WRAPPED}", '200 0', 'lighttpd: directly: 200');
+	is("$w->{code} $w->{env}{WRAPPED}", '200 1',
+	    'lighttpd: through cgiwrap: 200');
+	is($d->{env}{ZERO}, "$t/legacy/link.cgi",
+	    'lighttpd: directly, $0 is the symlink');
+	is($w->{env}{ZERO}, $d->{env}{ZERO}, 'lighttpd: $0 as directly');
+	ok($srv->stop, 'lighttpd: stopped cleanly') or diag($srv->stop_problem);
+}
+
 apache_case('prefork', 'mod_cgi');
 apache_case('event', 'mod_cgid');
+lighttpd_case();
 done_testing;
