@@ -100,7 +100,10 @@ sanitize: deps sanitize-build
 	@tests/run.sh build/asan
 
 # Figures side by side with their targets (not part of check).
-bench: deps all
+# The tests' packages and cgit (tests/deps.sh bench), then the build.
+bench:
+	@tests/deps.sh bench
+	@$(MAKE) --no-print-directory all
 	@tests/bench/bench.pl
 
 # The Debian package, built in a copy of the tree (dpkg-buildpackage

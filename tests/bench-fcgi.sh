@@ -11,6 +11,9 @@
 # Prints every ab result, then the median of each.  Needs root, nginx,
 # fcgiwrap, ab (apache2-utils), cc; CGIWRAP= picks the binary (./cgiwrap),
 # CGIWRAP_CONF_EXTRA= adds lines to its configuration (e.g. client_watch = 0).
+# PROG= serves that program (its copy) in place of the hello-world, at
+# /cgi-bin/NAME/; FCGI_PARAM="NAME VALUE" is one more FastCGI parameter
+# that nginx passes to both (make bench: CGIT_CONFIG for cgit).
 set -eu
 
 rounds=${1:-3}
@@ -52,7 +55,13 @@ main(void)
 	return write(1, r, sizeof(r) - 1) == sizeof(r) - 1 ? 0 : 1;
 }
 EOF
-cc -O2 -o "$t/prog/hello" "$t/hello.c"
+if [ -n "${PROG:-}" ]; then
+	name=$(basename "$PROG")
+	cp "$PROG" "$t/prog/$name"
+else
+	name=hello
+	cc -O2 -o "$t/prog/hello" "$t/hello.c"
+fi
 
 # cgiwrap as deployed: its log line per request (to a file here), no
 # shutdown commands.
@@ -85,6 +94,8 @@ snippet() {	# LISTEN SOCKET
 	    "$top/etc/nginx.conf"
 }
 cp /etc/nginx/fastcgi_params "$t/nginx/"
+[ -z "${FCGI_PARAM:-}" ] ||
+    echo "fastcgi_param $FCGI_PARAM;" >> "$t/nginx/fastcgi_params"
 cat > "$t/nginx/nginx.conf" <<EOF
 daemon off;
 worker_processes $ncpu;
@@ -107,14 +118,15 @@ setsid "$nginx" -p "$t/nginx/" -e "$t/nginx/error.log" \
     -c "$t/nginx/nginx.conf" &
 pids="$pids $!"
 
-ua="http://127.0.0.1:$pa/cgi-bin/hello"
-ub="http://127.0.0.1:$pb/cgi-bin/hello"
+ua="http://127.0.0.1:$pa/cgi-bin/$name"
+ub="http://127.0.0.1:$pb/cgi-bin/$name"
 for u in "$ua" "$ub"; do
 	i=0
-	until [ "$(curl -s --max-time 2 "$u" 2>/dev/null)" = hello ]; do
+	until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$u" \
+	    2>/dev/null)" = 200 ]; do
 		i=$((i + 1))
 		if [ $i -gt 100 ]; then
-			echo "bench-fcgi: $u does not answer hello" >&2
+			echo "bench-fcgi: $u does not answer 200" >&2
 			cat "$t/run/"*.out "$t/nginx/error.log" >&2
 			exit 1
 		fi

@@ -3,6 +3,8 @@
 # those that are missing (nothing is fetched when all are there).
 # "deps.sh deb": only what building the Debian package needs, that is
 # dpkg-dev and the Build-Depends of debian/control (make deb).
+# "deps.sh bench": those of the tests and cgit, the real program that
+# make bench measures.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -12,6 +14,7 @@ clang libclang-rt-dev valgrind dpkg-dev debhelper lintian"
 
 missing=
 builddeps=
+[ "${1:-}" != bench ] || pkgs="$pkgs cgit"
 if [ "${1:-}" = deb ]; then
 	pkgs=dpkg-dev
 	command -v dpkg-checkbuilddeps >/dev/null &&

@@ -15,17 +15,26 @@ my $cgiwrap = $ENV{CGIWRAP} // "$top/cgiwrap";
 my $quick = $ENV{BENCH_QUICK};		# fewer repetitions, for a smoke run
 my $dir = make_tempdir('bench');
 my @rows;
+my $CGIT = '/usr/lib/cgit/cgit.cgi';
 
 sub median { my @v = sort { $a <=> $b } @_; return $v[$#v / 2] }
 sub pct { my ($p, @v) = @_; @v = sort { $a <=> $b } @v;
 	return $v[int($p / 100 * $#v + 0.5)] }
 sub row { push @rows, [@_]; printf STDERR "  %-3s %s\n", $_[0], $_[2] }
 
+# The bench's programs; floor twice, linked as make links cgiwrap by
+# default (dynamically) and as make STATIC=-static does, and cgiwrap itself
+# statically linked (built from this tree into $dir/static).
 sub build {
-	for my $c (qw(hello produce waitsig)) {
+	for my $c (qw(hello produce waitsig floor)) {
 		system('cc', '-O2', '-o', "$dir/$c", "$FindBin::Bin/$c.c") == 0
 		    or die "cc $c failed\n";
 	}
+	system('cc', '-O2', '-static', '-o', "$dir/floor-static",
+	    "$FindBin::Bin/floor.c") == 0 or die "cc floor -static failed\n";
+	system("make -s -C '$top' O='$dir/static' STATIC=-static " .
+	    "'$dir/static/cgiwrap' >'$dir/static.log' 2>&1") == 0
+	    or die "make STATIC=-static failed: see $dir/static.log\n";
 	chmod 0755, $dir;
 }
 
@@ -219,25 +228,46 @@ sub b6 {
 	    sprintf('%d / %d', $f, $s), '<= 2048 each', $max <= 2048);
 }
 
-# B8: wall time of one request through cgiwrap minus the direct run.
+# B8: wall time of one request through cgiwrap minus the direct run;
+# B10, B11: cgiwrap's added cost as a ratio to the floor's (floor.c:
+# exec, fork of a setsid supervisor, posix_spawn of the program, waits),
+# both linked dynamically (make's default), then both statically.
 sub b8 {
 	my $conf = config('b8', '');
-	my (@direct, @wrapped);
+	my %run = (direct => ["$dir/hello"],
+	    floor => ["$dir/floor", '--', "$dir/hello"],
+	    'floor-static' => ["$dir/floor-static", '--', "$dir/hello"],
+	    cgiwrap => [$cgiwrap, '-c', $conf, '--', "$dir/hello"],
+	    'cgiwrap-static' => ["$dir/static/cgiwrap", '-c', $conf, '--',
+	    "$dir/hello"]);
+	my %t;
 	for (1 .. ($quick ? 2 : 10)) {
-		push @direct, timed(undef, "$dir/hello") for 1 .. 30;
-		push @wrapped, timed(undef, $cgiwrap, '-c', $conf, '--',
-		    "$dir/hello") for 1 .. 30;
+		for my $k (sort keys %run) {
+			push @{ $t{$k} }, timed(undef, @{ $run{$k} }) for 1 .. 30;
+		}
 	}
-	my $us = (median(@wrapped) - median(@direct)) * 1e6;
+	my %us = map { ($_ => median(@{ $t{$_} }) * 1e6) } keys %t;
 	row('B8', 'one request through cgiwrap minus direct (us)',
-	    sprintf('%.0f (%.0f vs %.0f)', $us, median(@wrapped) * 1e6,
-	    median(@direct) * 1e6), 'report', 1);
+	    sprintf('%.0f (%.0f vs %.0f)', $us{cgiwrap} - $us{direct},
+	    $us{cgiwrap}, $us{direct}), 'report', 1);
+	for my $m (['B10', '', 'default, dynamic'],
+	    ['B11', '-static', 'make STATIC=-static']) {
+		my ($id, $sfx, $how) = @$m;
+		my $c = $us{"cgiwrap$sfx"} - $us{direct};
+		my $f = $us{"floor$sfx"} - $us{direct};
+		my $r = $f > 0 ? $c / $f : 0;
+		row($id, "added cost, cgiwrap / floor ($how), " .
+		    'minus hello alone (us)', sprintf('%.2f (+%.0f vs +%.0f)',
+		    $r, $c, $f), '<= 1.25', $r > 0 && $r <= 1.25);
+	}
 }
 
-# ab's requests per second for URL during SECS seconds.
+# ab's requests per second for URL during SECS seconds, with the request
+# headers HEADERS.
 sub ab_rps {
-	my ($url, $secs) = @_;
-	my $out = `ab -q -k -c 2 -t $secs '$url' 2>&1`;
+	my ($url, $secs, @headers) = @_;
+	my $h = join('', map { " -H '$_'" } @headers);
+	my $out = `ab -q -k -c 2 -t $secs$h '$url' 2>&1`;
 	return $out =~ /Requests per second:\s+([\d.]+)/ ? $1 : 0;
 }
 
@@ -290,14 +320,27 @@ sub b9 {
 	    $text, 'report', 1);
 }
 
-# B7: req/s nginx -> cgiwrap -f / nginx -> fcgiwrap, hello-world C CGI.
-sub b7 {
+# Median req/s of nginx -> cgiwrap -f and of nginx -> fcgiwrap serving
+# PROG (the hello-world by default) with the FastCGI parameter PARAM
+# ("NAME VALUE", optional): tests/bench-fcgi.sh; () when it failed.
+sub bench_fcgi {
+	my ($prog, $param) = @_;
 	my $secs = $quick ? 2 : 5;
-	my $out = `CGIWRAP='$cgiwrap' '$FindBin::Bin/../bench-fcgi.sh' 3 $secs 2 2>&1`;
+	local $ENV{CGIWRAP} = $cgiwrap;
+	local $ENV{PROG} = $prog // '';
+	local $ENV{FCGI_PARAM} = $param // '';
+	my $out = `'$FindBin::Bin/../bench-fcgi.sh' 3 $secs 2 2>&1`;
 	my ($c) = $out =~ /^median cgiwrap ([\d.]+)/m;
 	my ($f) = $out =~ /^median fcgiwrap ([\d.]+)/m;
-	if (!$c || !$f) {
-		print STDERR $out;
+	return ($c, $f) if $c && $f;
+	print STDERR $out;
+	return ();
+}
+
+# B7: req/s nginx -> cgiwrap -f / nginx -> fcgiwrap, hello-world C CGI.
+sub b7 {
+	my ($c, $f) = bench_fcgi();
+	if (!$c) {
 		row('B7', 'req/s nginx->cgiwrap -f / nginx->fcgiwrap', 'failed',
 		    '>= 1.0', 0);
 		return;
@@ -307,20 +350,147 @@ sub b7 {
 	    sprintf('%.2f (%.0f vs %.0f)', $r, $c, $f), '>= 1.0', $r >= 1.0);
 }
 
+# cgit (Debian's), a real C CGI program: $dir/www/cgit.cgi showing its
+# index page of one small repository; returns its config's path (the
+# servers pass it as CGIT_CONFIG).
+sub cgit_setup {
+	my $www = "$dir/www";
+	-d $www or mkdir $www or die "mkdir $www: $!";
+	system('cp', $CGIT, "$www/cgit.cgi") == 0 or die;
+	chmod 0755, $www, "$www/cgit.cgi";
+	my $repo = "$dir/repo.git";
+	my $work = "$dir/repo";
+	my $git = "git -C '$work' -c user.name=bench -c user.email=bench\@localhost";
+	system("git init -q '$work' && for i in 1 2 3 4 5; do " .
+	    "echo \$i >'$work/f' && $git add f && " .
+	    "$git commit -q -m \"commit \$i\" || exit 1; done && " .
+	    "git clone -q --bare '$work' '$repo'") == 0 or die "git failed\n";
+	my $rc = "$dir/cgitrc";
+	open(my $fh, '>', $rc) or die "$rc: $!";
+	print $fh "cache-size=0\nvirtual-root=/cgi-bin/cgit.cgi/\n" .
+	    "repo.url=bench\nrepo.path=$repo\nrepo.desc=the bench's repository\n";
+	close $fh or die "$rc: $!";
+	chmod 0644, $rc;
+	return $rc;
+}
+
+# B12: cgit's index, Apache event + mod_cgid: direct (ScriptAlias) on one
+# port, through cgiwrap the Action way (etc/apache-action.conf) on another.
+sub b12 {
+	my ($rc) = @_;
+	my $www = "$dir/www";
+	make_dirs($dir, qw(conf wrapbin));
+	my $conf = config('cgit-apache', "roots = {\"$www\"}\n");
+	handler_snippets($dir, CGIWRAP => $cgiwrap,
+	    CGIWRAP_DIR => "$dir/wrapbin", CONF => $conf, ROOT => $www);
+	wrapbin($cgiwrap, $dir);
+	chmod 0777, $dir;	# www-data writes the log
+	my $srv = apache_start(mpm => 'event', cgi => 'mod_cgid',
+	    dir => make_tempdir('bench-apache-cgit'), extra_ports => 1,
+	    conf => sub {
+		my ($direct, $wrapped) = @_;
+		return <<"EOT";
+SetEnv CGIT_CONFIG $rc
+<VirtualHost 127.0.0.1:$direct>
+	ScriptAlias /cgi-bin/ $www/
+	<Directory $www>
+		Require all granted
+	</Directory>
+</VirtualHost>
+<VirtualHost 127.0.0.1:$wrapped>
+	Include "$dir/conf/apache-action.conf"
+</VirtualHost>
+EOT
+	    });
+	my ($dport, $wport) = $srv->ports;
+	my @rps = ab_pair("http://127.0.0.1:$dport/cgi-bin/cgit.cgi", [],
+	    "http://127.0.0.1:$wport/cgi-bin/cgit.cgi", []);
+	$srv->stop;
+	chmod 0755, $dir;
+	cgit_row('B12', 'cgit index req/s, cgiwrap (Action) / direct, ' .
+	    'Apache event mod_cgid', 0.85, @rps);
+}
+
+# B13: cgit's index, lighttpd cgi.assign through cgiwrap
+# (etc/lighttpd.conf), and directly for requests with X-Direct: 1.
+sub b13 {
+	my ($rc) = @_;
+	my $www = "$dir/www";
+	my $conf = config('cgit-lighttpd', "roots = {\"$www\"}\n");
+	-d "$dir/conf" or make_dirs($dir, 'conf');
+	handler_snippets($dir, CGIWRAP => $cgiwrap,
+	    CGIWRAP_DIR => "$dir/wrapbin", CONF => $conf, ROOT => $www);
+	chmod 0777, $dir;
+	my $srv = lighttpd_start(dir => make_tempdir('bench-lighttpd-cgit'),
+	    conf => <<"EOT");
+include "$dir/conf/lighttpd.conf"
+setenv.add-environment += ( "CGIT_CONFIG" => "$rc" )
+\$REQUEST_HEADER["X-Direct"] == "1" {
+    cgi.assign = ( ".cgi" => "" )
+}
+EOT
+	my $url = $srv->url('/cgi-bin/cgit.cgi');
+	my @rps = ab_pair($url, ['X-Direct: 1'], $url, []);
+	$srv->stop;
+	chmod 0755, $dir;
+	cgit_row('B13', 'cgit index req/s, cgiwrap / direct, lighttpd ' .
+	    'cgi.assign', 0.85, @rps);
+}
+
+# B14: cgit's index, nginx -> cgiwrap -f / nginx -> fcgiwrap.
+sub b14 {
+	my ($rc) = @_;
+	my ($c, $f) = bench_fcgi("$dir/www/cgit.cgi", "CGIT_CONFIG $rc");
+	cgit_row('B14', 'cgit index req/s, nginx->cgiwrap -f / ' .
+	    'nginx->fcgiwrap', 1.1, $f, $c);
+}
+
+# Requests per second of the direct URL and the wrapped one, each with
+# its headers: ab alternates between them, medians of three.
+sub ab_pair {
+	my ($durl, $dh, $wurl, $wh) = @_;
+	my $secs = $quick ? 2 : 5;
+	my (@direct, @wrapped);
+	for (1 .. 3) {
+		push @direct, ab_rps($durl, $secs, @$dh);
+		push @wrapped, ab_rps($wurl, $secs, @$wh);
+	}
+	return (median(@direct), median(@wrapped));
+}
+
+sub cgit_row {
+	my ($id, $what, $target, $direct, $wrapped) = @_;
+	my $r = $direct ? $wrapped / $direct : 0;
+	row($id, $what, sprintf('%.2f (%.0f vs %.0f)', $r, $wrapped, $direct),
+	    ">= $target", $r >= $target);
+}
+
+# BENCH_ONLY=B12,B13 runs only those rows.
+my %only = map { ($_ => 1) } split /,/, $ENV{BENCH_ONLY} // '';
+sub want { return !%only || grep { $only{$_} } @_ }
+
 print STDERR "cgiwrap bench: $cgiwrap\n";
 build();
-b1() if have_apache() && $> == 0;
-b9() if have_apache() && $> == 0;
-b7() if -x '/usr/sbin/nginx' && -x '/usr/sbin/fcgiwrap' && $> == 0;
-b2();
-b3();
-b4();
-b5();
-b6();
-b8();
+b1() if want('B1') && have_apache() && $> == 0;
+b9() if want('B9') && have_apache() && $> == 0;
+b7() if want('B7') && -x '/usr/sbin/nginx' && -x '/usr/sbin/fcgiwrap' &&
+    $> == 0;
+if (want(qw(B12 B13 B14)) && -x $CGIT && $> == 0) {
+	my $rc = cgit_setup();
+	b12($rc) if want('B12') && have_apache();
+	b13($rc) if want('B13') && have_lighttpd();
+	b14($rc) if want('B14') && -x '/usr/sbin/nginx' &&
+	    -x '/usr/sbin/fcgiwrap';
+}
+b2() if want('B2');
+b3() if want('B3');
+b4() if want('B4');
+b5() if want('B5');
+b6() if want('B6');
+b8() if want(qw(B8 B10 B11));
 
 print "\n| id | figure | measured | target | met |\n|---|---|---|---|---|\n";
-for my $r (sort { $a->[0] cmp $b->[0] } @rows) {
+for my $r (sort { substr($a->[0], 1) <=> substr($b->[0], 1) } @rows) {
 	printf "| %s | %s | %s | %s | %s |\n", $r->[0], $r->[1], $r->[2],
 	    $r->[3], $r->[4] ? 'yes' : 'NO';
 }
