@@ -66,14 +66,33 @@ set_dir(struct target *t, const char *path)
 	return 0;
 }
 
+/*
+ * path as given, made absolute: it is run from the program's directory
+ * with in_dir, where a relative path would name another file.
+ */
+static char *
+absolute_path(const char *path)
+{
+	char *cwd, *abs;
+
+	if (*path == '/')
+		return strdup(path);
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		return NULL;
+	if (asprintf(&abs, "%s/%s", cwd, path) == -1)
+		abs = NULL;
+	free(cwd);
+	return abs;
+}
+
 /* The program found at path; with in_dir, to be run in its directory. */
 static int
 found(struct target *t, const char *path, bool in_dir)
 {
 	if ((t->path = runnable(path)) == NULL)
 		return -1;
-	if ((t->exec = strdup(path)) == NULL ||
-	    (in_dir && set_dir(t, path) == -1)) {
+	if ((t->exec = absolute_path(path)) == NULL ||
+	    (in_dir && set_dir(t, t->exec) == -1)) {
 		free(t->path);
 		free(t->exec);
 		t->path = t->exec = NULL;

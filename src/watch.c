@@ -2,9 +2,11 @@
  * The client watch.  A CGI program cannot see the client, and Apache
  * looks only when it writes; the kernel knows at once: the server's
  * socket turns CLOSE_WAIT when the client closes or half-closes, and
- * disappears when it resets.  Like ss(8), ask sock_diag, first for the
- * sockets of the client's port to find this connection's, then for that
- * one socket by its cookie.
+ * disappears when it resets.  Like ss(8), ask sock_diag: at the start
+ * for the listening sockets, then for this connection by its address on
+ * each listening port (exact lookups: the kernel walks no table of
+ * connections, however many there are in TIME_WAIT), then for that one
+ * socket by its cookie.
  */
 #include <sys/socket.h>
 
@@ -23,6 +25,7 @@
 #include "watch.h"
 
 #define ALL_STATES	0xfff
+#define MAX_LISTEN	256	/* more listening ports: the watch is off */
 
 struct addr {
 	int		 family;
@@ -34,13 +37,6 @@ struct diag_req {
 	struct inet_diag_req_v2	 r;
 };
 
-/* A dump of the sockets whose peer port is cond.port (host order). */
-struct diag_dump {
-	struct diag_req			 q;
-	struct nlattr			 bc;
-	struct inet_diag_bc_op		 op;
-	struct inet_diag_hostcond	 cond;
-};
 
 /* IPv4-mapped IPv6 addresses are compared as the IPv4 they carry. */
 static void
@@ -115,27 +111,12 @@ ask(int nl, int family, const struct inet_diag_sockid *id)
 	return sendreq(nl, &req, sizeof(req));
 }
 
-/*
- * Every connected socket of the family whose peer port is port (network
- * order): the kernel filters, so a host with tens of thousands of
- * connections sends back only the few from that port.
- */
+/* The listening sockets of the family: the kernel walks only those. */
 static int
-ask_peer_port(int nl, int family, uint16_t port)
+ask_listeners(int nl, int family)
 {
-	struct diag_dump req = {
-		.q = diag_request(sizeof(req), family, 1 << TCP_ESTABLISHED |
-		    1 << TCP_CLOSE_WAIT, NLM_F_DUMP),
-		.bc.nla_len = sizeof(req.bc) + sizeof(req.op) +
-		    sizeof(req.cond),
-		.bc.nla_type = INET_DIAG_REQ_BYTECODE,
-		.op.code = INET_DIAG_BC_D_COND,
-		/* Past the end on a match; 4 further, a reject, if not. */
-		.op.yes = sizeof(req.op) + sizeof(req.cond),
-		.op.no = sizeof(req.op) + sizeof(req.cond) + 4,
-		.cond.family = AF_UNSPEC,
-		.cond.port = ntohs(port),
-	};
+	struct diag_req req = diag_request(sizeof(req), family,
+	    1 << TCP_LISTEN, NLM_F_DUMP);
 
 	return sendreq(nl, &req, sizeof(req));
 }
@@ -182,7 +163,83 @@ struct search {
 	int			 matches;
 	int			 family;
 	struct inet_diag_sockid	 id;
+	/* The listening sockets the connection may have come through. */
+	struct {
+		int		 family;
+		uint16_t	 port;		/* network order */
+	}			 listen[MAX_LISTEN];
+	size_t			 nlisten;
+	bool			 too_many;
 };
+
+static void	match(const struct inet_diag_msg *, void *);
+
+static bool
+wildcard(const uint32_t *a)
+{
+	return (a[0] | a[1] | a[2] | a[3]) == 0;
+}
+
+static void
+listener(const struct inet_diag_msg *m, void *arg)
+{
+	struct search *s = arg;
+
+	size_t i;
+
+	if (m->idiag_state != TCP_LISTEN || (!wildcard(m->id.idiag_src) &&
+	    !same_addr(&s->local, m->idiag_family, m->id.idiag_src)))
+		return;
+	/* Several sockets on one port (SO_REUSEPORT): one lookup. */
+	for (i = 0; i < s->nlisten; i++)
+		if (s->listen[i].family == m->idiag_family &&
+		    s->listen[i].port == m->id.idiag_sport)
+			return;
+	if (s->nlisten == MAX_LISTEN) {
+		s->too_many = true;
+		return;
+	}
+	s->listen[s->nlisten].family = m->idiag_family;
+	s->listen[s->nlisten++].port = m->id.idiag_sport;
+}
+
+/* a as a socket of family holds it (IPv4 in IPv6: mapped); or -1. */
+static int
+put_addr(uint32_t *dst, int family, const struct addr *a)
+{
+	memset(dst, 0, 4 * sizeof(*dst));
+	if (family == a->family) {
+		memcpy(dst, a->a, 4 * sizeof(*dst));
+		return 0;
+	}
+	if (family == AF_INET6 && a->family == AF_INET) {
+		dst[2] = htonl(0xffff);
+		dst[3] = a->a[0];
+		return 0;
+	}
+	return -1;
+}
+
+/* This connection through listening socket i, if it is there. */
+static int
+ask_through(int nl, struct search *s, size_t i)
+{
+	struct inet_diag_sockid id = {
+		.idiag_sport = s->listen[i].port,
+		.idiag_dport = s->port,
+		.idiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE },
+	};
+	int family = s->listen[i].family;
+
+	if (put_addr(id.idiag_src, family, &s->local) == -1 ||
+	    put_addr(id.idiag_dst, family, &s->remote) == -1)
+		return 0;
+	if (ask(nl, family, &id) == -1)
+		return -1;
+	if (replies(nl, match, s) == -1 && errno != ENOENT)
+		return -1;
+	return 0;
+}
 
 static void
 match(const struct inet_diag_msg *m, void *arg)
@@ -215,9 +272,11 @@ port_of(const char *text, uint16_t *port)
 }
 
 /*
- * The local port is not asked for: SERVER_PORT may come from the
- * client's Host header (Apache's UseCanonicalName Off), and must not be
- * able to pick another connection of the same peer address and port.
+ * SERVER_PORT is not asked for: it may come from the client's Host
+ * header (Apache's UseCanonicalName Off), and must not be able to pick
+ * another connection of the same peer address and port.  Every local
+ * port the server listens on is tried instead, and the connection must
+ * be found through exactly one.
  */
 int
 watch_start(struct watch *w, bool fin_hangs_up, const char *server_addr,
@@ -225,7 +284,7 @@ watch_start(struct watch *w, bool fin_hangs_up, const char *server_addr,
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	struct search s = { 0 };
-	size_t i;
+	size_t i, j = 0;
 
 	w->nl = -1;
 	if (port_of(remote_port, &s.port) == -1 ||
@@ -237,11 +296,14 @@ watch_start(struct watch *w, bool fin_hangs_up, const char *server_addr,
 		return -1;
 	/* IPv4-mapped sockets under IPv6 included. */
 	for (i = 0; i < 2; i++)
-		if (ask_peer_port(w->nl, families[i], s.port) == -1 ||
-		    replies(w->nl, match, &s) == -1)
+		if (ask_listeners(w->nl, families[i]) == -1 ||
+		    replies(w->nl, listener, &s) == -1)
+			break;
+	for (j = 0; i == 2 && !s.too_many && j < s.nlisten; j++)
+		if (ask_through(w->nl, &s, j) == -1)
 			break;
 	/* Unix socket, proxy, rewritten address, several: nothing sure. */
-	if (i < 2 || s.matches != 1) {
+	if (i < 2 || s.too_many || j < s.nlisten || s.matches != 1) {
 		watch_stop(w);
 		return -1;
 	}

@@ -219,4 +219,23 @@ SH
 	$t->outcome(T(5));
 };
 
+# A shim may name its program by a relative path: the program runs in
+# its own directory (shim_chdir), as the path named from where the shim
+# ran, so the path still names it there.
+both_modes 'a relative program path, run in its own directory' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new;
+	mkdir $t->path('sub') or die "mkdir: $!";
+	$t->script('sub/where.sh', <<'SH');
+printf 'Content-Type: text/plain\r\n\r\n%s %s\n' "$0" "$(pwd)"
+SH
+	my $r = $t->run(mode => $mode, argv => ['./sub/where.sh']);
+	is($r->finish(T(10)), 0, 'front exits 0');
+	my (undef, $body) = $r->response;
+	is($body, $t->dir . '/./sub/where.sh ' . realpath($t->path('sub'))
+	    . "\n", '$0 is the path named, from the shim\'s directory; the '
+	    . 'working directory is the program\'s');
+	$t->ended({ STATUS => 0, EXIT_STATUS => 0 });
+};
+
 done_testing;
