@@ -255,14 +255,21 @@ end_response(struct front *f)
 	f->out.plen = 0;
 }
 
+/*
+ * A header block cgiwrap cannot take is the server's to judge, as it
+ * judges a program it runs itself: what was read passes on untouched
+ * and the output ends as the program ends it, so the client gets the
+ * server's own answer and its script log its own entry.  Only cgiwrap's
+ * log line says why.
+ */
 static void
 fault(struct front *f, const char *why)
 {
-	if (!f->started)
-		respond(f->sv, http_for(END_FAULT, 0), f->job->nph);
-	warn_target(f, "%s", why);
 	msg_send(f->job->link, M_FAULT, 0, 0, why);
-	end_response(f);
+	f->out.pend = f->hdr;
+	f->out.plen = f->hlen;
+	f->started = true;
+	f->kick = true;
 }
 
 static void
@@ -344,12 +351,15 @@ ends_now(struct front *f)
 static void
 out_closed(struct front *f)
 {
-	f->out_open = false;
-	close(f->out.src);
-	if (!f->started)
+	if (!f->started) {
+		/* What was read goes on first; the end is seen again. */
 		fault(f, child_gone(f) ? "exited before a complete header" :
 		    "closed its output before a complete header");
-	else if (ends_now(f))
+		return;
+	}
+	f->out_open = false;
+	close(f->out.src);
+	if (ends_now(f))
 		end_response(f);
 }
 
@@ -539,12 +549,10 @@ finish(struct front *f)
 	/* The header block must be there by now. */
 	while (!f->started && !f->done && read_header(f))
 		;
-	if (!f->started) {
-		/* Not a fault of the output's end: what follows is dropped. */
-		if (!f->done)
-			fault(f, "finished before a complete header");
+	if (f->done)
 		return;
-	}
+	if (!f->started)
+		fault(f, "finished before a complete header");
 	if (ioctl(f->out.src, FIONREAD, &queued) == -1)
 		queued = 0;
 	f->out.left = queued;

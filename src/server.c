@@ -11,7 +11,6 @@ reason(int code)
 	switch (code) {
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
-	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
 	default: return "Internal Server Error";

@@ -65,8 +65,8 @@ struct server {
 };
 
 /*
- * Answer with an error response of cgiwrap's own (code 500, 502, 503,
- * 504, 403, 404), as a CGI or, for nph, an HTTP response.
+ * Answer with an error response of cgiwrap's own (code 500, 503, 504,
+ * 403, 404), as a CGI or, for nph, an HTTP response.
  */
 void	 respond(const struct server *, int code, bool nph);
 
