@@ -134,6 +134,16 @@ bad(struct parser *ps, const char *why)
 	return -1;
 }
 
+/* Controls other than HTAB, which no field value holds (RFC 7230 3.2). */
+static bool
+control(const char *p, const char *e)
+{
+	for (; p < e; p++)
+		if (((unsigned char)*p < ' ' && *p != '\t') || *p == 0x7f)
+			return true;
+	return false;
+}
+
 /* One field line [p, e), line end excluded. */
 static int
 field(struct parser *ps, const char *p, const char *e)
@@ -146,6 +156,8 @@ field(struct parser *ps, const char *p, const char *e)
 		return bad(ps, "NUL byte in header");
 	if (memchr(p, '\r', e - p) != NULL)
 		return bad(ps, "bare CR in header");
+	if (control(p, e))
+		return bad(ps, "control byte in header");
 	if (*p == ' ' || *p == '\t') {
 		if (!ps->any)
 			return bad(ps, "continuation without header");

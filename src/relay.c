@@ -352,10 +352,16 @@ static void
 out_closed(struct front *f)
 {
 	if (!f->started) {
-		/* What was read goes on first; the end is seen again. */
 		fault(f, child_gone(f) ? "exited before a complete header" :
 		    "closed its output before a complete header");
-		return;
+		/*
+		 * What was read goes on, and the end right after it, as
+		 * from the program itself: a server may judge a header cut
+		 * short by whether its end came with it.  When the server
+		 * is not ready for it all, the end is seen again later.
+		 */
+		if (chan_flush(&f->out) != 1)
+			return;
 	}
 	f->out_open = false;
 	close(f->out.src);

@@ -299,6 +299,9 @@ test_malformed(void)
 	malformed(S("A: b\r\r\n\r\n"), "bare CR in header", "CR CR LF");
 	malformed(S("CGIWrap-Time-Limit: 1\r\n 2\r3\r\n\r\n"),
 	    "bare CR in header", "bare CR in a cut continuation");
+	malformed(S("A: b\x01c\n\n"), "control byte in header",
+	    "control byte in value");
+	malformed(S("A: b\x7f\n\n"), "control byte in header", "DEL in value");
 	malformed(S("A: b\n"), "incomplete header block", "no blank line");
 	malformed(S(""), "incomplete header block", "nothing");
 }

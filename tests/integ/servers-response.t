@@ -1,0 +1,196 @@
+#!/usr/bin/perl
+# What the client receives is what the server gives for the program run
+# directly (issue 10), for responses cgiwrap does not judge, through every
+# deployment way of every server:
+#   Apache 2.4 prefork + mod_cgi and event + mod_cgid: the Action and the
+#     ScriptAlias snippets of etc/ on one port, the same URLs served with
+#     a plain ScriptAlias on another (the reference), with the same Host;
+#   lighttpd: cgi.assign of etc/lighttpd.conf, the reference selected by
+#     the request header X-Direct: 1 (cgi.assign = ( ".cgi" => "" ));
+#   nginx: etc/nginx.conf to `cgiwrap -f` on one port, the same block to
+#     fcgiwrap (spawn-fcgi) on another (the reference; where fcgiwrap
+#     answers a program itself, with its own 502 text, only the status
+#     is compared).
+# Broken programs (item 3): no output at all, an exit before the header
+# block ends, and malformed headers (": bar", a NUL byte, a control byte,
+# a line without a colon): the status and the body (the server's own
+# error page) must be the reference's, and cgiwrap's log line says why
+# (error=...).  Apache's ScriptLog entry is the reference's too.
+use strict;
+use warnings;
+use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Server qw(:all write_file);
+use Nginx qw(nginx_start nginx_snippet cgiwrap_start);
+use Harness qw(T);
+
+my $CGIWRAP = cgiwrap_behind_servers(servers => [qw(apache lighttpd)]);
+my $FCGIWRAP = '/usr/sbin/fcgiwrap';
+my $HOST = 'resp.test:8000';
+
+my ($t, $conf, $log) = cgiwrap_tree('servers-response',
+    dirs => [qw(legacy wrapbin rec var conf nginx)], root => 'legacy');
+my $WRAP = wrapbin($CGIWRAP, $t);
+handler_snippets($t, CGIWRAP => $WRAP, CGIWRAP_DIR => "$t/wrapbin",
+    CONF => $conf, ROOT => "$t/legacy");
+
+# name => the program's output (printf(1) format), then exit.
+my %BROKEN = (
+	'nohdr' => '',
+	'cut' => 'Content-Type: text/plain\r\nX-Cut: yes\r\n',
+	'colon' => 'Content-Type: text/plain\r\n: bar\r\n\r\nbody\n',
+	'nul' => 'Content-Type: text/plain\r\nX-Nul: a\000b\r\n\r\nbody\n',
+	'ctl' => 'Content-Type: text/plain\r\nX-Ctl: a\001b\r\n\r\nbody\n',
+	'nocolon' => 'Content-Type: text/plain\r\nno colon here\r\n\r\nbody\n',
+);
+for my $n (sort keys %BROKEN) {
+	write_file("$t/legacy/$n.cgi", 0755,
+	    "#!/bin/sh\nprintf '$BROKEN{$n}'\n");
+}
+
+sub get {
+	my ($srv, $port, $path, $direct) = @_;
+	return curl_get($srv->url($path, $port), max_time => T(10),
+	    args => ['-H', "Host: $HOST", '-H', "X-Direct: $direct"]);
+}
+
+# The error of the next log line for NAME.cgi, waited for.
+my %logged;	# log lines of each name looked at
+sub log_error {
+	my ($name) = @_;
+	my $line;
+	wait_for(sub {
+		my @l = grep { m{^target=\Q$t\E/legacy/\Q$name\E\.cgi } }
+		    split /\n/, slurp($log);
+		return 0 if @l <= ($logged{$name} //= 0);
+		$line = $l[$logged{$name}++];
+		return 1;
+	}, T(10));
+	return defined $line && $line =~ / error=(.*)/ ? $1 : undef;
+}
+
+# Each broken program through WAY (a path prefix on WPORT) and directly
+# (on DPORT): the same status and body, and cgiwrap's log line says why.
+sub broken {
+	my ($srv, $name, $dport, $wport, $prefix) = @_;
+	for my $n (sort keys %BROKEN) {
+		my $rd = get($srv, $dport, "$prefix/$n.cgi", 1);
+		my $rw = get($srv, $wport, "$prefix/$n.cgi", 0);
+		like($rd->{code}, qr/^5\d\d\z/, "$name $n: direct, "
+		    . "$rd->{code} (the reference is an error)")
+		    if $n eq 'nohdr';
+		if ($name eq 'lighttpd' && $n eq 'cut') {
+			# lighttpd itself answers a header cut short with 500
+			# when the end comes in a later read, else with 200
+			# and the lines as the body: a race in the direct run.
+			my %ok = map { ("$_->{code}\n$_->{body}" => 1) } $rd,
+			    { code => 200, body => "Content-Type: text/plain"
+			    . "\r\nX-Cut: yes\r\n" };
+			ok($ok{"$rw->{code}\n$rw->{body}"}, "$name $n: "
+			    . "through cgiwrap, one of lighttpd's answers")
+			    or diag("$rw->{code}\n$rw->{body}");
+		} elsif ($rd->{body} =~ /^An error occurred while reading CGI/) {
+			is($rw->{code}, $rd->{code}, "$name $n: through "
+			    . 'cgiwrap, the same status as fcgiwrap\'s');
+		} else {
+			is("$rw->{code}\n$rw->{body}",
+			    "$rd->{code}\n$rd->{body}", "$name $n: through "
+			    . "cgiwrap, the same status ($rd->{code}) and body");
+		}
+		like(log_error($n) // '', qr/header|colon/,
+		    "$name $n: cgiwrap's log line says why");
+	}
+}
+
+sub apache_case {
+	my ($mpm, $cgi) = @_;
+	my $name = "apache $mpm+$cgi";
+	my $srv = apache_started("$name: Apache started", mpm => $mpm,
+	    cgi => $cgi, dir => "$t/apache-$mpm", extra_ports => 1,
+	    conf => sub {
+		my ($direct, $wrapped) = @_;
+		return <<"EOF";
+ScriptLog "$t/var/script-$mpm.log"
+<VirtualHost 127.0.0.1:$direct>
+    ScriptAlias /cgi-bin/ "$t/legacy/"
+    ScriptAlias /legacy/ "$t/legacy/"
+    <Directory "$t/legacy">
+        Require all granted
+    </Directory>
+</VirtualHost>
+<VirtualHost 127.0.0.1:$wrapped>
+    Include "$t/conf/apache-action.conf"
+    Include "$t/conf/apache-scriptalias.conf"
+</VirtualHost>
+EOF
+	    }) or return;
+	chown_www("$t/var");
+	my ($dport, $wport) = $srv->ports;
+	broken($srv, "$name Action", $dport, $wport, '/cgi-bin');
+	broken($srv, "$name ScriptAlias", $dport, $wport, '/legacy');
+
+	# The ScriptLog entries of the last two requests for
+	# /legacy/nohdr.cgi, direct then through the ScriptAlias way: the
+	# same but for the date, the test's header and the path Apache ran
+	# (cgiwrap, in that way).
+	my @e = grep { m{^%% \[.*\] GET /legacy/nohdr\.cgi } }
+	    split /^(?=%% \[)/m, slurp("$t/var/script-$mpm.log");
+	ok(@e >= 2, "$name: ScriptLog entries, direct and through cgiwrap")
+	    or push @e, ('') x 2;
+	my ($d, $w) = map { s/^%% \[[^]]*\]/%% [DATE]/mgr
+	    =~ s/^X-Direct: .*\n//mgr =~ s/^(%% \d+) \/.*$/$1 PATH/mgr }
+	    @e[-2, -1];
+	like($e[-2] // '', qr/^%% 500 \Q$t\E\/legacy\/nohdr\.cgi$/m,
+	    "$name: a ScriptLog entry for the direct run");
+	is($w, $d, "$name: the same entry through cgiwrap");
+	$srv->stop;
+}
+
+sub lighttpd_case {
+	my $srv = eval {
+		lighttpd_start(dir => "$t/lighttpd", conf => <<"EOF");
+include "$t/conf/lighttpd.conf"
+\$REQUEST_HEADER["X-Direct"] == "1" {
+    cgi.assign = ( ".cgi" => "" )
+}
+EOF
+	};
+	ok($srv, 'lighttpd started') or return diag($@);
+	broken($srv, 'lighttpd', $srv->port, $srv->port, '/cgi-bin');
+	$srv->stop;
+}
+
+sub nginx_case {
+	my $cw = cgiwrap_start(conf => $conf, dir => "$t/nginx",
+	    bin => $WRAP, workers => 2);
+	my $fsock = "$t/nginx/fcgiwrap.sock";
+	my $fw = spawn(['/usr/bin/spawn-fcgi', '-n', '-s', $fsock, '--',
+	    $FCGIWRAP], "$t/nginx/fcgiwrap.out");
+	ok(wait_for(sub { -S $fsock }, T(10)), 'fcgiwrap started');
+	my $dport = free_port();
+	my $ng = eval {
+		nginx_start(dir => "$t/nginx", conf => sub {
+			my ($port) = @_;
+			return nginx_snippet(LISTEN => "127.0.0.1:$port",
+			    ROOT => "$t/legacy", SOCKET => $cw->socket)
+			    . nginx_snippet(LISTEN => "127.0.0.1:$dport",
+			    ROOT => "$t/legacy", SOCKET => "unix:$fsock");
+		});
+	};
+	if (ok($ng, 'nginx started')) {
+		broken($ng, 'nginx', $dport, $ng->port, '/cgi-bin');
+		$ng->stop;
+	} else {
+		diag($@);
+	}
+	kill 'TERM', -$fw;
+	waitpid($fw, 0);
+	$cw->stop;
+}
+
+apache_case('prefork', 'mod_cgi');
+apache_case('event', 'mod_cgid');
+lighttpd_case();
+nginx_case();
+done_testing;
