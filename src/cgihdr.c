@@ -6,6 +6,7 @@
  */
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -24,6 +25,7 @@ struct parser {
 	struct cgihdr	*h;
 	bool		 control;
 	bool		 any;		/* a header line came before */
+	bool		 length;	/* a Content-Length came before */
 	struct value	 ctl[2];
 	struct value	*cut;		/* control header being cut out */
 	const char	**why;
@@ -109,6 +111,29 @@ token(const char *p, size_t n)
 	return true;
 }
 
+/*
+ * Digits only, as RFC 7230 3.3.2 has it; -1 for anything else, which
+ * the server is left to judge.  A repeated header must say the same.
+ */
+static void
+length(struct cgihdr *h, const char *p, size_t n, bool *seen)
+{
+	int64_t v = 0;
+	size_t i;
+
+	trim(&p, &n);
+	for (i = 0; i < n && v != -1; i++)
+		if (p[i] < '0' || p[i] > '9' ||
+		    v > (INT64_MAX - (p[i] - '0')) / 10)
+			v = -1;
+		else
+			v = v * 10 + p[i] - '0';
+	if (n == 0 || (*seen && v != h->length))
+		v = -1;
+	h->length = v;
+	*seen = true;
+}
+
 /* A three digit code, then nothing or a reason phrase after blanks. */
 static int
 status(const char *p, size_t n)
@@ -185,7 +210,8 @@ field(struct parser *ps, const char *p, const char *e)
 		if ((code = status(colon + 1, e - colon - 1)) == -1)
 			return bad(ps, "bad Status value");
 		ps->h->status = code;
-	}
+	} else if (named(p, colon - p, "Content-Length"))
+		length(ps->h, colon + 1, e - colon - 1, &ps->length);
 	return 0;
 }
 
@@ -206,6 +232,7 @@ cgihdr_parse(char *buf, size_t len, bool control, struct cgihdr *h,
 	size_t n;
 
 	h->status = 0;
+	h->length = -1;
 	h->time_limit[0] = h->ignore_user_abort[0] = '\0';
 	if (len > LONG_MAX)
 		return bad(&ps, "header block too large");

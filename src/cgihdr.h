@@ -4,11 +4,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define CTL_MAX	128		/* longest control value kept */
 
 struct cgihdr {
 	int	 status;			/* from Status:, 0 if none */
+	int64_t	 length;			/* from Content-Length:, -1 if
+						   none or not one number */
 	char	 time_limit[CTL_MAX];		/* CGIWrap-Time-Limit, "" if none */
 	char	 ignore_user_abort[CTL_MAX];	/* CGIWrap-Ignore-User-Abort */
 };

@@ -68,6 +68,8 @@ struct front {
 	size_t		 hlen, hdrbytes;
 	struct nphhead	 head;		/* of an nph- response */
 	bool		 started;	/* the header block was passed on */
+	int64_t		 promise;	/* body bytes the header promises,
+					   -1 = until the output ends */
 	bool		 done;		/* the response is over */
 	bool		 closed;	/* and the server told */
 	bool		 out_open;	/* the child's stdout is still read */
@@ -283,6 +285,24 @@ control_header(struct front *f, const char *name, const char *value)
 	msg_send(f->job->link, M_CONTROL, 0, 0, line);
 }
 
+/*
+ * The body the response promises: none for HEAD, Content-Length bytes
+ * when given, -1 = until the output ends.  Once the server has it all,
+ * the response is complete, and the server closing the connection on it
+ * is no hangup: the program finishes, its further output dropped, as
+ * PHP does for HEAD.  What it writes meanwhile still passes, for a
+ * server that reads on (Apache ignores a CGI's Content-Length).
+ */
+static int64_t
+promised(const struct front *f, const struct cgihdr *h)
+{
+	const char *method = env_lookup(f->job->cgi, "REQUEST_METHOD");
+
+	if (method != NULL && strcmp(method, "HEAD") == 0)
+		return 0;
+	return h->length;
+}
+
 static void
 got_header(struct front *f, size_t end)
 {
@@ -304,6 +324,7 @@ got_header(struct front *f, size_t end)
 	f->out.plen = (size_t)len + (f->hlen - end);
 	f->hdrbytes = (size_t)len;
 	f->started = true;
+	f->promise = promised(f, &h);
 }
 
 /*
@@ -443,6 +464,9 @@ relay_out(struct front *f)
 		body = f->out.moved > f->hdrbytes ?
 		    f->out.moved - f->hdrbytes : 0;
 		atomic_store(&f->job->sh->bytes_out, body);
+		if (f->promise >= 0 && f->out.moved >= f->hdrbytes +
+		    (uint64_t)f->promise)
+			atomic_store(&f->job->sh->done, true);
 		if (r == -1) {
 			server_gone(f, SIGPIPE);
 			return;
@@ -752,6 +776,7 @@ relay(const struct front_job *j)
 {
 	struct front f = { .job = j, .sv = j->sv, .err_r = j->err_r,
 	    .code = -1, .body_open = true, .out_open = true, .tick = -1,
+	    .promise = -1,
 	    .watch.nl = -1 };
 
 	f.body.src = f.sv->body;

@@ -16,6 +16,11 @@
 # a line without a colon): the status and the body (the server's own
 # error page) must be the reference's, and cgiwrap's log line says why
 # (error=...).  Apache's ScriptLog entry is the reference's too.
+# A complete response is not an abort (item 6): a HEAD request to a
+# program that writes a body for half a second, and a GET of a program
+# that sends all its Content-Length bytes, then works on and writes more:
+# the client gets what the direct run gives, and through cgiwrap the
+# request ends NORMAL with the program run to its end (its marker file).
 use strict;
 use warnings;
 use Test::More;
@@ -30,7 +35,8 @@ my $FCGIWRAP = '/usr/sbin/fcgiwrap';
 my $HOST = 'resp.test:8000';
 
 my ($t, $conf, $log) = cgiwrap_tree('servers-response',
-    dirs => [qw(legacy wrapbin rec var conf nginx)], root => 'legacy');
+    dirs => [qw(legacy wrapbin rec var conf nginx mark)], www => ['mark'],
+    root => 'legacy');
 my $WRAP = wrapbin($CGIWRAP, $t);
 handler_snippets($t, CGIWRAP => $WRAP, CGIWRAP_DIR => "$t/wrapbin",
     CONF => $conf, ROOT => "$t/legacy");
@@ -49,15 +55,32 @@ for my $n (sort keys %BROKEN) {
 	    "#!/bin/sh\nprintf '$BROKEN{$n}'\n");
 }
 
+# The body goes on after the header for 0.5 s (HEAD), or after all the
+# Content-Length bytes; then the program leaves a marker named by its
+# query string.
+write_file("$t/legacy/head.cgi", 0755, <<"EOF");
+#!/bin/sh
+printf 'Content-Type: text/plain\\r\\n\\r\\n'
+for i in 1 2 3 4 5; do echo "line \$i"; sleep 0.1; done
+touch "$t/mark/\$QUERY_STRING"
+EOF
+write_file("$t/legacy/length.cgi", 0755, <<"EOF");
+#!/bin/sh
+printf 'Content-Type: text/plain\\r\\nContent-Length: 6\\r\\n\\r\\nhello\\n'
+sleep 0.5
+echo 'more than promised'
+touch "$t/mark/\$QUERY_STRING"
+EOF
+
 sub get {
-	my ($srv, $port, $path, $direct) = @_;
+	my ($srv, $port, $path, $direct, @args) = @_;
 	return curl_get($srv->url($path, $port), max_time => T(10),
-	    args => ['-H', "Host: $HOST", '-H', "X-Direct: $direct"]);
+	    args => ['-H', "Host: $HOST", '-H', "X-Direct: $direct", @args]);
 }
 
-# The error of the next log line for NAME.cgi, waited for.
+# The next log line for NAME.cgi, waited for.
 my %logged;	# log lines of each name looked at
-sub log_error {
+sub log_line {
 	my ($name) = @_;
 	my $line;
 	wait_for(sub {
@@ -67,7 +90,33 @@ sub log_error {
 		$line = $l[$logged{$name}++];
 		return 1;
 	}, T(10));
-	return defined $line && $line =~ / error=(.*)/ ? $1 : undef;
+	return $line // '';
+}
+
+sub log_error {
+	my ($line) = log_line(@_);
+	return $line =~ / error=(.*)/ ? $1 : undef;
+}
+
+# HEAD, and a response complete by its Content-Length: the client gets
+# what it gets directly; through cgiwrap no abort, the program finishes.
+sub complete {
+	my ($srv, $name, $dport, $wport, $prefix) = @_;
+	(my $tag = "$name$prefix") =~ s/[^a-z0-9]+/-/g;
+	for my $c (['head', ['-I']], ['length', []]) {
+		my ($n, $args) = @$c;
+		my $rd = get($srv, $dport, "$prefix/$n.cgi?d-$n-$tag", 1, @$args);
+		my $rw = get($srv, $wport, "$prefix/$n.cgi?w-$n-$tag", 0, @$args);
+		my @what = map { my $r = $_; join "\n", $r->{code},
+		    $n eq 'head' ? grep { /^content-type:/i }
+		    split /\r?\n/, $r->{body} : $r->{body} } $rd, $rw;
+		like($what[0], qr/^200\n/, "$name $n: direct, 200");
+		is($what[1], $what[0], "$name $n: through cgiwrap, the same");
+		like(log_line($n), qr/ status=NORMAL /,
+		    "$name $n: through cgiwrap, NORMAL");
+		ok(wait_for(sub { -e "$t/mark/w-$n-$tag" }, T(5)),
+		    "$name $n: the program ran to its end");
+	}
 }
 
 # Each broken program through WAY (a path prefix on WPORT) and directly
@@ -129,6 +178,8 @@ EOF
 	my ($dport, $wport) = $srv->ports;
 	broken($srv, "$name Action", $dport, $wport, '/cgi-bin');
 	broken($srv, "$name ScriptAlias", $dport, $wport, '/legacy');
+	complete($srv, "$name Action", $dport, $wport, '/cgi-bin');
+	complete($srv, "$name ScriptAlias", $dport, $wport, '/legacy');
 
 	# The ScriptLog entries of the last two requests for
 	# /legacy/nohdr.cgi, direct then through the ScriptAlias way: the
@@ -158,6 +209,7 @@ EOF
 	};
 	ok($srv, 'lighttpd started') or return diag($@);
 	broken($srv, 'lighttpd', $srv->port, $srv->port, '/cgi-bin');
+	complete($srv, 'lighttpd', $srv->port, $srv->port, '/cgi-bin');
 	$srv->stop;
 }
 
@@ -180,6 +232,7 @@ sub nginx_case {
 	};
 	if (ok($ng, 'nginx started')) {
 		broken($ng, 'nginx', $dport, $ng->port, '/cgi-bin');
+		complete($ng, 'nginx', $dport, $ng->port, '/cgi-bin');
 		$ng->stop;
 	} else {
 		diag($@);

@@ -175,6 +175,37 @@ test_past_block(void)
 	is_str(h.time_limit, "45", "control header past the block ignored");
 }
 
+/* Content-Length as the body promised: digits only, repeats agreeing. */
+static void
+length_is(const char *in, size_t n, long long want, const char *name)
+{
+	struct cgihdr h;
+	const char *why;
+
+	printf("# length: %s\n", name);
+	ok(cgihdr_parse(guarded(in, n), n, true, &h, &why) >= 0, "parsed");
+	is_int(h.length, want, "length");
+}
+
+static void
+test_length(void)
+{
+	length_is(S("A: b\n\n"), -1, "no Content-Length");
+	length_is(S("Content-Length: 6\r\n\r\n"), 6, "Content-Length");
+	length_is(S("content-length:\t 0 \n\n"), 0, "blanks, any case");
+	length_is(S("Content-Length: 9223372036854775807\n\n"),
+	    9223372036854775807LL, "the largest");
+	length_is(S("Content-Length: 9223372036854775808\n\n"), -1,
+	    "too large");
+	length_is(S("Content-Length: +6\n\n"), -1, "a sign");
+	length_is(S("Content-Length: 6, 6\n\n"), -1, "a list");
+	length_is(S("Content-Length:\n\n"), -1, "empty");
+	length_is(S("Content-Length: 6\nContent-Length: 6\n\n"), 6,
+	    "repeated, the same");
+	length_is(S("Content-Length: 6\nContent-Length: 7\n\n"), -1,
+	    "repeated, not the same");
+}
+
 static void
 test_truncate(void)
 {
@@ -362,6 +393,7 @@ main(void)
 	test_past_block();
 	test_truncate();
 	test_status();
+	test_length();
 	test_malformed();
 	test_nph();
 	return done_testing();
