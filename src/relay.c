@@ -450,7 +450,7 @@ relay_out(struct front *f)
 	}
 	if (!f->started) {
 		read_header(f);
-		if (!f->started || f->done)
+		if (!f->started || f->done || !f->out_open)
 			return;
 	}
 	for (i = 0; !f->out.full && !f->out.eof; i++) {
