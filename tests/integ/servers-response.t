@@ -27,6 +27,11 @@
 # program it runs directly that is still there when the response ended,
 # so the line is lost there; through cgiwrap the program runs on (the
 # supervisor decides) and its line must reach lighttpd's error log.
+# Finish early (item 7): a program that closes its output, or writes
+# `finish` to its control descriptor, then waits for the test to release
+# it, its stderr still open: the client has the whole response while it
+# waits, under every server (mod_cgi waited for the end of the error
+# pipe), and the program then ends NORMAL.
 use strict;
 use warnings;
 use Test::More;
@@ -84,6 +89,20 @@ exec >&-
 sleep 0.3
 echo "late stderr \$QUERY_STRING" >&2
 EOF
+for my $how (['early', 'exec >&-'],
+    ['finish', 'echo finish >&"$CGIWRAP_CONTROL_FD"']) {
+	write_file("$t/legacy/$how->[0].cgi", 0755, <<"EOF");
+#!/bin/sh
+printf 'Content-Type: text/plain\\r\\n\\r\\n%s\\n' "\$QUERY_STRING"
+$how->[1]
+i=0
+while [ ! -e "$t/mark/release-\$QUERY_STRING" ] && [ \$i -lt 1200 ]; do
+	sleep 0.05
+	i=\$((i + 1))
+done
+touch "$t/mark/done-\$QUERY_STRING"
+EOF
+}
 
 sub get {
 	my ($srv, $port, $path, $direct, @args) = @_;
@@ -181,6 +200,24 @@ sub late_stderr {
 	}
 }
 
+# The response is complete while the program still runs.
+sub finish_early {
+	my ($srv, $name, $port, $prefix) = @_;
+	(my $tag = "$name$prefix") =~ s/[^a-z0-9]+/-/g;
+	for my $n (qw(early finish)) {
+		my $r = curl_get($srv->url("$prefix/$n.cgi?$n-$tag", $port),
+		    max_time => T(5), args => ['-H', "Host: $HOST"]);
+		# curl's exit status 0: the response ended (28: max_time).
+		is("$r->{rc} $r->{code} $r->{body}", "0 200 $n-$tag\n",
+		    "$name $n: the whole response, while the program waits")
+		    or diag("curl: $r->{err}");
+		ok(!-e "$t/mark/done-$n-$tag", "$name $n: ... and it waits");
+		write_file("$t/mark/release-$n-$tag", 0644, '');
+		like(log_line($n), qr/ status=NORMAL /, "$name $n: then NORMAL");
+		ok(-e "$t/mark/done-$n-$tag", "$name $n: ... at its end");
+	}
+}
+
 sub apache_case {
 	my ($mpm, $cgi) = @_;
 	my $name = "apache $mpm+$cgi";
@@ -209,6 +246,8 @@ EOF
 	broken($srv, "$name ScriptAlias", $dport, $wport, '/legacy');
 	complete($srv, "$name Action", $dport, $wport, '/cgi-bin');
 	complete($srv, "$name ScriptAlias", $dport, $wport, '/legacy');
+	finish_early($srv, "$name Action", $wport, '/cgi-bin');
+	finish_early($srv, "$name ScriptAlias", $wport, '/legacy');
 	if ($cgi eq 'mod_cgid') {
 		late_stderr($srv, "$name Action", $dport, $wport, '/cgi-bin');
 		late_stderr($srv, "$name ScriptAlias", $dport, $wport,
@@ -245,6 +284,7 @@ EOF
 	broken($srv, 'lighttpd', $srv->port, $srv->port, '/cgi-bin');
 	complete($srv, 'lighttpd', $srv->port, $srv->port, '/cgi-bin');
 	late_stderr($srv, 'lighttpd', $srv->port, $srv->port, '/cgi-bin', 1);
+	finish_early($srv, 'lighttpd', $srv->port, '/cgi-bin');
 	$srv->stop;
 }
 
