@@ -32,6 +32,11 @@
 # it, its stderr still open: the client has the whole response while it
 # waits, under every server (mod_cgi waited for the end of the error
 # pipe), and the program then ends NORMAL.
+# nph- programs (item 4): an interim 103 response, then a 203 with its
+# headers and body: the client gets the same bytes as from the direct run
+# (Apache: the ScriptAlias way through the nph-cgiwrap entry of its
+# snippet; Apache's Action appends a response of its own after an nph-
+# handler's, see cgiwrap.8 CAVEATS).
 use strict;
 use warnings;
 use Test::More;
@@ -103,6 +108,12 @@ done
 touch "$t/mark/done-\$QUERY_STRING"
 EOF
 }
+write_file("$t/legacy/nph-raw.cgi", 0755, <<'EOF');
+#!/bin/sh
+printf 'HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n'
+printf 'HTTP/1.1 203 Non-Authoritative Information\r\n'
+printf 'Content-Type: text/plain\r\nX-Nph: yes\r\n\r\nnph body\n'
+EOF
 
 sub get {
 	my ($srv, $port, $path, $direct, @args) = @_;
@@ -218,6 +229,19 @@ sub finish_early {
 	}
 }
 
+# An nph- program's bytes, with the status lines and headers (curl -i),
+# but for what a server adds of its own (the date, and its framing:
+# lighttpd gives a length when the end came with the bytes, else chunks).
+sub nph {
+	my ($srv, $name, $dport, $wport, $prefix) = @_;
+	my ($rd, $rw) = map { get($srv, $_->[0], "$prefix/nph-raw.cgi", $_->[1],
+	    '-i', '--http1.1') } [$dport, 1], [$wport, 0];
+	like($rd->{body}, qr/^nph body$/m, "$name nph: direct, the body");
+	my ($d, $w) = map { "$_->{code}\n" . ($_->{body} =~
+	    s/^(?:Date|Content-Length|Transfer-Encoding):.*\n//mgir) } $rd, $rw;
+	is($w, $d, "$name nph: through cgiwrap, the same bytes");
+}
+
 sub apache_case {
 	my ($mpm, $cgi) = @_;
 	my $name = "apache $mpm+$cgi";
@@ -246,6 +270,7 @@ EOF
 	broken($srv, "$name ScriptAlias", $dport, $wport, '/legacy');
 	complete($srv, "$name Action", $dport, $wport, '/cgi-bin');
 	complete($srv, "$name ScriptAlias", $dport, $wport, '/legacy');
+	nph($srv, "$name ScriptAlias", $dport, $wport, '/legacy');
 	finish_early($srv, "$name Action", $wport, '/cgi-bin');
 	finish_early($srv, "$name ScriptAlias", $wport, '/legacy');
 	if ($cgi eq 'mod_cgid') {
@@ -285,6 +310,7 @@ EOF
 	complete($srv, 'lighttpd', $srv->port, $srv->port, '/cgi-bin');
 	late_stderr($srv, 'lighttpd', $srv->port, $srv->port, '/cgi-bin', 1);
 	finish_early($srv, 'lighttpd', $srv->port, '/cgi-bin');
+	nph($srv, 'lighttpd', $srv->port, $srv->port, '/cgi-bin');
 	$srv->stop;
 }
 
@@ -308,6 +334,7 @@ sub nginx_case {
 	if (ok($ng, 'nginx started')) {
 		broken($ng, 'nginx', $dport, $ng->port, '/cgi-bin');
 		complete($ng, 'nginx', $dport, $ng->port, '/cgi-bin');
+		nph($ng, 'nginx', $dport, $ng->port, '/cgi-bin');
 		$ng->stop;
 	} else {
 		diag($@);
