@@ -271,6 +271,39 @@ status_line(const char *p, size_t n)
 	return status(sp, n - (size_t)(sp - p));
 }
 
+int
+nph_to_cgi(char *buf, size_t *len, size_t cap)
+{
+	static const char tag[] = "Status:";
+	char *nl, *sp;
+	size_t line, block, n;
+	int code;
+
+	for (;;) {
+		if ((nl = memchr(buf, '\n', *len)) == NULL)
+			return *len < cap ? 0 : -1;
+		line = (size_t)(nl - buf) + 1;
+		if ((code = status_line(buf, line - 1)) == -1)
+			return -1;
+		if (code >= 200 || code == 101)
+			break;
+		if ((block = cgihdr_end(buf + line, *len - line)) == 0)
+			return *len < cap ? 0 : -1;
+		block += line;
+		memmove(buf, buf + block, *len - block);
+		*len -= block;
+	}
+	/* "HTTP/1.1 200 OK" becomes "Status: 200 OK", the line end kept. */
+	sp = memchr(buf, ' ', line);
+	n = (size_t)(sp - buf);
+	if (*len - n + sizeof(tag) - 1 > cap)
+		return -1;
+	memmove(buf + sizeof(tag) - 1, sp, *len - n);
+	memcpy(buf, tag, sizeof(tag) - 1);
+	*len = *len - n + sizeof(tag) - 1;
+	return 1;
+}
+
 size_t
 nphhead_scan(struct nphhead *h, const char *buf, size_t len)
 {

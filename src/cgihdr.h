@@ -33,6 +33,16 @@ long		 cgihdr_parse(char *buf, size_t len, bool control,
 		    struct cgihdr *h, const char **why);
 
 /*
+ * The head of an nph- program's response, at the start of buf (len
+ * bytes of cap), made a CGI header block for a server that parses one:
+ * interim 1xx responses are dropped (CGI has no way to send them) and
+ * the final status line becomes a Status: header.  Returns 1 when done,
+ * 0 while more bytes are needed, -1 when buf holds no HTTP status line
+ * or no room is left (buf is then left for the server to judge).
+ */
+int		 nph_to_cgi(char *buf, size_t *len, size_t cap);
+
+/*
  * The head of an nph- response, followed as its bytes pass: interim 1xx
  * responses, then the final status line and its header block.  Zero it
  * to start.

@@ -28,6 +28,7 @@
 #include "server.h"
 #include "spawn.h"
 #include "status.h"
+#include "target.h"
 #include "watch.h"
 
 #define CHUNK	65536		/* copied through a buffer at a time */
@@ -68,6 +69,8 @@ struct front {
 	size_t		 hlen, hdrbytes;
 	struct nphhead	 head;		/* of an nph- response */
 	bool		 started;	/* the header block was passed on */
+	bool		 translate;	/* an nph- program's head, to be made
+					   a CGI header block */
 	int64_t		 promise;	/* body bytes the header promises,
 					   -1 = until the output ends */
 	bool		 done;		/* the response is over */
@@ -396,6 +399,7 @@ read_header(struct front *f)
 {
 	size_t cap = (size_t)f->job->set->max_header_size, end;
 	char why[64];
+	bool whole = false;
 	ssize_t n;
 
 	if (f->hdr == NULL && (f->hdr = malloc(cap)) == NULL) {
@@ -413,8 +417,14 @@ read_header(struct front *f)
 		return false;
 	}
 	f->hlen += (size_t)n;
+	if (f->translate) {
+		if (nph_to_cgi(f->hdr, &f->hlen, cap) == 0)
+			return true;
+		f->translate = false;
+		whole = true;
+	}
 	/* A block can only end with a newline just read. */
-	if (memchr(f->hdr + f->hlen - n, '\n', (size_t)n) != NULL &&
+	if ((whole || memchr(f->hdr + f->hlen - n, '\n', (size_t)n) != NULL) &&
 	    (end = cgihdr_end(f->hdr, f->hlen)) > 0)
 		got_header(f, end);
 	else if (f->hlen == cap) {
@@ -787,6 +797,11 @@ relay(const struct front_job *j)
 	f.out.wr = f.sv->out == -1 ? f.sv : NULL;
 	f.out.left = -1;
 	f.started = j->nph;
+	/*
+	 * The server ran cgiwrap, not an nph- name, and parses a CGI
+	 * header block: an nph- program's head is made one.
+	 */
+	f.translate = !j->nph && target_nph(j->target);
 	if (j->nph) {
 		f.out.peek = nph_peek;
 		f.out.arg = &f;

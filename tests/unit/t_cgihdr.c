@@ -175,6 +175,43 @@ test_past_block(void)
 	is_str(h.time_limit, "45", "control header past the block ignored");
 }
 
+/* An nph- head in, then the CGI block out (want NULL: r is not 1). */
+static void
+to_cgi(const char *in, size_t n, size_t cap, int r, const char *want,
+    const char *name)
+{
+	char buf[256];
+	size_t len = n;
+
+	printf("# nph to CGI: %s\n", name);
+	memcpy(buf, in, n);
+	is_int(nph_to_cgi(buf, &len, cap), r, "result");
+	if (want != NULL) {
+		is_int(len, strlen(want), "length");
+		ok(len == strlen(want) && memcmp(buf, want, len) == 0, "bytes");
+	}
+}
+
+static void
+test_nph_to_cgi(void)
+{
+	to_cgi(S("HTTP/1.1 203 Other\r\nA: b\r\n\r\nbody"), 256, 1,
+	    "Status: 203 Other\r\nA: b\r\n\r\nbody", "final only");
+	to_cgi(S("HTTP/1.1 103 Early\r\nLink: x\r\n\r\n"
+	    "HTTP/1.1 200 OK\nA: b\n\n"), 256, 1,
+	    "Status: 200 OK\nA: b\n\n", "an interim response dropped");
+	to_cgi(S("HTTP/2 200\n\n"), 256, 1, "Status: 200\n\n",
+	    "one byte longer");
+	to_cgi(S("HTTP/2 200\n\n"), 12, -1, NULL, "... with no room");
+	to_cgi(S("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2"), 256, 0, NULL,
+	    "final line not complete");
+	to_cgi(S("HTTP/1.1 103 Early\r\nLink: x\r\n"), 256, 0, NULL,
+	    "interim block not complete");
+	to_cgi(S("HTTP/1.1 200 OK"), 15, -1, NULL, "full, no line end");
+	to_cgi(S("Content-Type: text/plain\n\n"), 256, -1,
+	    "Content-Type: text/plain\n\n", "a CGI block stays");
+}
+
 /* Content-Length as the body promised: digits only, repeats agreeing. */
 static void
 length_is(const char *in, size_t n, long long want, const char *name)
@@ -394,6 +431,7 @@ main(void)
 	test_truncate();
 	test_status();
 	test_length();
+	test_nph_to_cgi();
 	test_malformed();
 	test_nph();
 	return done_testing();
