@@ -27,7 +27,8 @@ size_t		 cgihdr_end(const char *buf, size_t len);
  * the CGIWrap-* control headers (with any continuation lines) are cut
  * out of buf and their values stored in h; every other byte is kept as
  * it was.  Returns the new length of the block, or -1 when the block
- * is malformed, with *why set to a static reason.
+ * is malformed, with *why set to a static reason.  Without control, buf
+ * is never changed.
  */
 long		 cgihdr_parse(char *buf, size_t len, bool control,
 		    struct cgihdr *h, const char **why);

@@ -313,12 +313,13 @@ got_header(struct front *f, size_t end)
 	const char *why;
 	long len;
 
-	len = cgihdr_parse(f->hdr, end, f->job->set->script_control, &h,
-	    &why);
-	if (len < 0) {
+	/* Judged before any cut: a broken block passes as it came. */
+	if (cgihdr_parse(f->hdr, end, false, &h, &why) < 0) {
 		fault(f, why);
 		return;
 	}
+	len = cgihdr_parse(f->hdr, end, f->job->set->script_control, &h,
+	    &why);
 	control_header(f, "time_limit", h.time_limit);
 	control_header(f, "ignore_user_abort", h.ignore_user_abort);
 	atomic_store(&f->job->sh->http, h.status ? h.status : 200);
@@ -589,7 +590,7 @@ finish(struct front *f)
 	/* The header block must be there by now. */
 	while (!f->started && !f->done && read_header(f))
 		;
-	if (f->done)
+	if (f->done || !f->out_open)
 		return;
 	if (!f->started)
 		fault(f, "finished before a complete header");

@@ -70,6 +70,18 @@ SH
 	check_fields($rec, { HTTP_STATUS => '' }, 'CGIWRAP_');
 };
 
+both_modes 'a control header, then a malformed line: passed untouched' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new;
+	my $out = "CGIWrap-Time-Limit: 5s\r\nContent-Type: text/plain\r\n"
+	    . ": bar\r\n\r\nbody\n";
+	$t->write_file('resp', $out);
+	my $prog = $t->script('ctlbad.sh', "cat \"\$D/resp\"\n");
+	my $r = $t->run(mode => $mode, argv => [$prog]);
+	# The control header is not cut out of a block the server rejects.
+	check_passed($t, $r, undef, $out, length $out);
+};
+
 both_modes 'headers then exit before the blank line: passed untouched' => sub {
 	my ($mode) = @_;
 	my $t = Harness->new;
