@@ -72,7 +72,8 @@ void	 respond(const struct server *, int code, bool nph);
 
 /*
  * A message of cgiwrap about a request, to the server's error log: to
- * stderr of a CGI, as one FCGI_STDERR record in FastCGI mode.  As
+ * stderr of a CGI, as one FCGI_STDERR record in FastCGI mode; to the
+ * log of cgiwrap when that stream has ended.  As
  * log_warn(), with errnum for errno (0: none).
  */
 void	 sv_warn(const struct server *, int errnum, const char *fmt, ...)

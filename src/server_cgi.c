@@ -22,6 +22,7 @@ static struct {
 	int	 sfd;		/* the server's signals, -1 = not set up */
 	bool	 same;		/* 0 and 1 are one socket (mod_cgid) */
 	bool	 closed;	/* 1 was closed at the end of the response */
+	bool	 errgone;	/* and 2 with it (mod_cgi) */
 	int	 flags[2];	/* file status flags of 0 and 1 */
 } cgi = { .sfd = -1 };
 
@@ -90,6 +91,10 @@ static int
 cgi_put(const struct server *sv, int stream, const char *buf, size_t len)
 {
 	(void)sv;
+	if (stream == STDERR_FILENO && cgi.errgone) {
+		errno = EPIPE;
+		return -1;
+	}
 	return write_all(stream, buf, len);
 }
 
@@ -164,7 +169,8 @@ cgi_finish(const struct server *sv)
 	    dup2(null, STDOUT_FILENO) == -1 ||
 	    (cgi.same && dup2(null, STDIN_FILENO) == -1))
 		close(STDOUT_FILENO);
-	if (error_pipe() && (null == -1 || dup2(null, STDERR_FILENO) == -1))
+	if ((cgi.errgone = error_pipe()) &&
+	    (null == -1 || dup2(null, STDERR_FILENO) == -1))
 		close(STDERR_FILENO);
 	if (null > STDERR_FILENO)
 		close(null);
