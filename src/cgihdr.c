@@ -127,7 +127,7 @@ length(struct cgihdr *h, const char *p, size_t n, bool *seen)
 		    v > (INT64_MAX - (p[i] - '0')) / 10)
 			v = -1;
 		else
-			v = v * 10 + p[i] - '0';
+			v = v * 10 + (p[i] - '0');
 	if (n == 0 || (*seen && v != h->length))
 		v = -1;
 	h->length = v;
