@@ -6,6 +6,7 @@
  */
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -24,6 +25,7 @@ struct parser {
 	struct cgihdr	*h;
 	bool		 control;
 	bool		 any;		/* a header line came before */
+	bool		 length;	/* a Content-Length came before */
 	struct value	 ctl[2];
 	struct value	*cut;		/* control header being cut out */
 	const char	**why;
@@ -109,6 +111,29 @@ token(const char *p, size_t n)
 	return true;
 }
 
+/*
+ * Digits only, as RFC 7230 3.3.2 has it; -1 for anything else, which
+ * the server is left to judge.  A repeated header must say the same.
+ */
+static void
+length(struct cgihdr *h, const char *p, size_t n, bool *seen)
+{
+	int64_t v = 0;
+	size_t i;
+
+	trim(&p, &n);
+	for (i = 0; i < n && v != -1; i++)
+		if (p[i] < '0' || p[i] > '9' ||
+		    v > (INT64_MAX - (p[i] - '0')) / 10)
+			v = -1;
+		else
+			v = v * 10 + (p[i] - '0');
+	if (n == 0 || (*seen && v != h->length))
+		v = -1;
+	h->length = v;
+	*seen = true;
+}
+
 /* A three digit code, then nothing or a reason phrase after blanks. */
 static int
 status(const char *p, size_t n)
@@ -134,6 +159,16 @@ bad(struct parser *ps, const char *why)
 	return -1;
 }
 
+/* Controls other than HTAB, which no field value holds (RFC 7230 3.2). */
+static bool
+control(const char *p, const char *e)
+{
+	for (; p < e; p++)
+		if (((unsigned char)*p < ' ' && *p != '\t') || *p == 0x7f)
+			return true;
+	return false;
+}
+
 /* One field line [p, e), line end excluded. */
 static int
 field(struct parser *ps, const char *p, const char *e)
@@ -146,6 +181,8 @@ field(struct parser *ps, const char *p, const char *e)
 		return bad(ps, "NUL byte in header");
 	if (memchr(p, '\r', e - p) != NULL)
 		return bad(ps, "bare CR in header");
+	if (control(p, e))
+		return bad(ps, "control byte in header");
 	if (*p == ' ' || *p == '\t') {
 		if (!ps->any)
 			return bad(ps, "continuation without header");
@@ -173,7 +210,8 @@ field(struct parser *ps, const char *p, const char *e)
 		if ((code = status(colon + 1, e - colon - 1)) == -1)
 			return bad(ps, "bad Status value");
 		ps->h->status = code;
-	}
+	} else if (is_field(p, colon - p, "Content-Length"))
+		length(ps->h, colon + 1, e - colon - 1, &ps->length);
 	return 0;
 }
 
@@ -194,6 +232,7 @@ cgihdr_parse(char *buf, size_t len, bool control, struct cgihdr *h,
 	size_t n;
 
 	h->status = 0;
+	h->length = -1;
 	h->time_limit[0] = h->ignore_user_abort[0] = '\0';
 	if (len > LONG_MAX)
 		return bad(&ps, "header block too large");
@@ -230,6 +269,39 @@ status_line(const char *p, size_t n)
 	    (sp = memchr(p, ' ', n)) == NULL || sp == p + 5)
 		return -1;
 	return status(sp, n - (size_t)(sp - p));
+}
+
+int
+nph_to_cgi(char *buf, size_t *len, size_t cap)
+{
+	static const char tag[] = "Status:";
+	char *nl, *sp;
+	size_t line, block, n;
+	int code;
+
+	for (;;) {
+		if ((nl = memchr(buf, '\n', *len)) == NULL)
+			return *len < cap ? 0 : -1;
+		line = (size_t)(nl - buf) + 1;
+		if ((code = status_line(buf, line - 1)) == -1)
+			return -1;
+		if (code >= 200 || code == 101)
+			break;
+		if ((block = cgihdr_end(buf + line, *len - line)) == 0)
+			return *len < cap ? 0 : -1;
+		block += line;
+		memmove(buf, buf + block, *len - block);
+		*len -= block;
+	}
+	/* "HTTP/1.1 200 OK" becomes "Status: 200 OK", the line end kept. */
+	sp = memchr(buf, ' ', line);
+	n = (size_t)(sp - buf);
+	if (*len - n + sizeof(tag) - 1 > cap)
+		return -1;
+	memmove(buf + sizeof(tag) - 1, sp, *len - n);
+	memcpy(buf, tag, sizeof(tag) - 1);
+	*len = *len - n + sizeof(tag) - 1;
+	return 1;
 }
 
 size_t

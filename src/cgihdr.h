@@ -4,11 +4,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define CTL_MAX	128		/* longest control value kept */
 
 struct cgihdr {
 	int	 status;			/* from Status:, 0 if none */
+	int64_t	 length;			/* from Content-Length:, -1 if
+						   none or not one number */
 	char	 time_limit[CTL_MAX];		/* CGIWrap-Time-Limit, "" if none */
 	char	 ignore_user_abort[CTL_MAX];	/* CGIWrap-Ignore-User-Abort */
 };
@@ -24,10 +27,21 @@ size_t		 cgihdr_end(const char *buf, size_t len);
  * the CGIWrap-* control headers (with any continuation lines) are cut
  * out of buf and their values stored in h; every other byte is kept as
  * it was.  Returns the new length of the block, or -1 when the block
- * is malformed, with *why set to a static reason.
+ * is malformed, with *why set to a static reason.  Without control, buf
+ * is never changed.
  */
 long		 cgihdr_parse(char *buf, size_t len, bool control,
 		    struct cgihdr *h, const char **why);
+
+/*
+ * The head of an nph- program's response, at the start of buf (len
+ * bytes of cap), made a CGI header block for a server that parses one:
+ * interim 1xx responses are dropped (CGI has no way to send them) and
+ * the final status line becomes a Status: header.  Returns 1 when done,
+ * 0 while more bytes are needed, -1 when buf holds no HTTP status line
+ * or no room is left (buf is then left for the server to judge).
+ */
+int		 nph_to_cgi(char *buf, size_t *len, size_t cap);
 
 /*
  * The head of an nph- response, followed as its bytes pass: interim 1xx

@@ -28,6 +28,7 @@
 #include "server.h"
 #include "spawn.h"
 #include "status.h"
+#include "target.h"
 #include "watch.h"
 
 #define CHUNK	65536		/* copied through a buffer at a time */
@@ -68,6 +69,10 @@ struct front {
 	size_t		 hlen, hdrbytes;
 	struct nphhead	 head;		/* of an nph- response */
 	bool		 started;	/* the header block was passed on */
+	bool		 translate;	/* an nph- program's head, to be made
+					   a CGI header block */
+	int64_t		 promise;	/* body bytes the header promises,
+					   -1 = until the output ends */
 	bool		 done;		/* the response is over */
 	bool		 closed;	/* and the server told */
 	bool		 out_open;	/* the child's stdout is still read */
@@ -255,14 +260,21 @@ end_response(struct front *f)
 	f->out.plen = 0;
 }
 
+/*
+ * A header block cgiwrap cannot take is the server's to judge, as it
+ * judges a program it runs itself: what was read passes on untouched
+ * and the output ends as the program ends it, so the client gets the
+ * server's own answer and its script log its own entry.  Only cgiwrap's
+ * log line says why.
+ */
 static void
 fault(struct front *f, const char *why)
 {
-	if (!f->started)
-		respond(f->sv, http_for(END_FAULT, 0), f->job->nph);
-	warn_target(f, "%s", why);
 	msg_send(f->job->link, M_FAULT, 0, 0, why);
-	end_response(f);
+	f->out.pend = f->hdr;
+	f->out.plen = f->hlen;
+	f->started = true;
+	f->kick = true;
 }
 
 static void
@@ -276,6 +288,24 @@ control_header(struct front *f, const char *name, const char *value)
 	msg_send(f->job->link, M_CONTROL, 0, 0, line);
 }
 
+/*
+ * The body the response promises: none for HEAD, Content-Length bytes
+ * when given, -1 = until the output ends.  Once the server has it all,
+ * the response is complete, and the server closing the connection on it
+ * is no hangup: the program finishes, its further output dropped, as
+ * PHP does for HEAD.  What it writes meanwhile still passes, for a
+ * server that reads on (Apache ignores a CGI's Content-Length).
+ */
+static int64_t
+promised(const struct front *f, const struct cgihdr *h)
+{
+	const char *method = env_lookup(f->job->cgi, "REQUEST_METHOD");
+
+	if (method != NULL && strcmp(method, "HEAD") == 0)
+		return 0;
+	return h->length;
+}
+
 static void
 got_header(struct front *f, size_t end)
 {
@@ -283,12 +313,13 @@ got_header(struct front *f, size_t end)
 	const char *why;
 	long len;
 
-	len = cgihdr_parse(f->hdr, end, f->job->set->script_control, &h,
-	    &why);
-	if (len < 0) {
+	/* Judged before any cut: a broken block passes as it came. */
+	if (cgihdr_parse(f->hdr, end, false, &h, &why) < 0) {
 		fault(f, why);
 		return;
 	}
+	len = cgihdr_parse(f->hdr, end, f->job->set->script_control, &h,
+	    &why);
 	control_header(f, "time_limit", h.time_limit);
 	control_header(f, "ignore_user_abort", h.ignore_user_abort);
 	atomic_store(&f->job->sh->http, h.status ? h.status : 200);
@@ -297,6 +328,7 @@ got_header(struct front *f, size_t end)
 	f->out.plen = (size_t)len + (f->hlen - end);
 	f->hdrbytes = (size_t)len;
 	f->started = true;
+	f->promise = promised(f, &h);
 }
 
 /*
@@ -344,12 +376,21 @@ ends_now(struct front *f)
 static void
 out_closed(struct front *f)
 {
-	f->out_open = false;
-	close(f->out.src);
-	if (!f->started)
+	if (!f->started) {
 		fault(f, child_gone(f) ? "exited before a complete header" :
 		    "closed its output before a complete header");
-	else if (ends_now(f))
+		/*
+		 * What was read goes on, and the end right after it, as
+		 * from the program itself: a server may judge a header cut
+		 * short by whether its end came with it.  When the server
+		 * is not ready for it all, the end is seen again later.
+		 */
+		if (chan_flush(&f->out) != 1)
+			return;
+	}
+	f->out_open = false;
+	close(f->out.src);
+	if (ends_now(f))
 		end_response(f);
 }
 
@@ -359,6 +400,7 @@ read_header(struct front *f)
 {
 	size_t cap = (size_t)f->job->set->max_header_size, end;
 	char why[64];
+	bool whole = false;
 	ssize_t n;
 
 	if (f->hdr == NULL && (f->hdr = malloc(cap)) == NULL) {
@@ -376,8 +418,14 @@ read_header(struct front *f)
 		return false;
 	}
 	f->hlen += (size_t)n;
+	if (f->translate) {
+		if (nph_to_cgi(f->hdr, &f->hlen, cap) == 0)
+			return true;
+		f->translate = false;
+		whole = true;
+	}
 	/* A block can only end with a newline just read. */
-	if (memchr(f->hdr + f->hlen - n, '\n', (size_t)n) != NULL &&
+	if ((whole || memchr(f->hdr + f->hlen - n, '\n', (size_t)n) != NULL) &&
 	    (end = cgihdr_end(f->hdr, f->hlen)) > 0)
 		got_header(f, end);
 	else if (f->hlen == cap) {
@@ -413,7 +461,7 @@ relay_out(struct front *f)
 	}
 	if (!f->started) {
 		read_header(f);
-		if (!f->started || f->done)
+		if (!f->started || f->done || !f->out_open)
 			return;
 	}
 	for (i = 0; !f->out.full && !f->out.eof; i++) {
@@ -427,6 +475,9 @@ relay_out(struct front *f)
 		body = f->out.moved > f->hdrbytes ?
 		    f->out.moved - f->hdrbytes : 0;
 		atomic_store(&f->job->sh->bytes_out, body);
+		if (f->promise >= 0 && f->out.moved >= f->hdrbytes +
+		    (uint64_t)f->promise)
+			atomic_store(&f->job->sh->done, true);
 		if (r == -1) {
 			server_gone(f, SIGPIPE);
 			return;
@@ -539,12 +590,10 @@ finish(struct front *f)
 	/* The header block must be there by now. */
 	while (!f->started && !f->done && read_header(f))
 		;
-	if (!f->started) {
-		/* Not a fault of the output's end: what follows is dropped. */
-		if (!f->done)
-			fault(f, "finished before a complete header");
+	if (f->done || !f->out_open)
 		return;
-	}
+	if (!f->started)
+		fault(f, "finished before a complete header");
 	if (ioctl(f->out.src, FIONREAD, &queued) == -1)
 		queued = 0;
 	f->out.left = queued;
@@ -738,6 +787,7 @@ relay(const struct front_job *j)
 {
 	struct front f = { .job = j, .sv = j->sv, .err_r = j->err_r,
 	    .code = -1, .body_open = true, .out_open = true, .tick = -1,
+	    .promise = -1,
 	    .watch.nl = -1 };
 
 	f.body.src = f.sv->body;
@@ -748,6 +798,11 @@ relay(const struct front_job *j)
 	f.out.wr = f.sv->out == -1 ? f.sv : NULL;
 	f.out.left = -1;
 	f.started = j->nph;
+	/*
+	 * The server ran cgiwrap, not an nph- name, and parses a CGI
+	 * header block: an nph- program's head is made one.
+	 */
+	f.translate = !j->nph && target_nph(j->target);
 	if (j->nph) {
 		f.out.peek = nph_peek;
 		f.out.arg = &f;

@@ -1,6 +1,7 @@
 /* What every server side answers alike: cgiwrap's own errors. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "log.h"
 #include "server.h"
@@ -11,7 +12,6 @@ reason(int code)
 	switch (code) {
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
-	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
 	default: return "Internal Server Error";
@@ -28,7 +28,11 @@ sv_warn(const struct server *sv, int errnum, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = log_vformat(msg, sizeof(msg), errnum, fmt, ap);
 	va_end(ap);
-	(void)sv->ops->put(sv, 2, msg, n);
+	/* The error stream ended with the response: cgiwrap's own log. */
+	if (n > 0 && sv->ops->put(sv, 2, msg, n) == -1) {
+		msg[n - 1] = '\0';
+		log_note(msg + strlen("cgiwrap: "), NULL);
+	}
 }
 
 void

@@ -71,14 +71,15 @@ struct server {
 };
 
 /*
- * Answer with an error response of cgiwrap's own (code 500, 502, 503,
- * 504, 403, 404), as a CGI or, for nph, an HTTP response.
+ * Answer with an error response of cgiwrap's own (code 500, 503, 504,
+ * 403, 404), as a CGI or, for nph, an HTTP response.
  */
 void	 respond(const struct server *, int code, bool nph);
 
 /*
  * A message of cgiwrap about a request, to the server's error log: to
- * stderr of a CGI, as one FCGI_STDERR record in FastCGI mode.  As
+ * stderr of a CGI, as one FCGI_STDERR record in FastCGI mode; to the
+ * log of cgiwrap when that stream has ended.  As
  * log_warn(), with errnum for errno (0: none).
  */
 void	 sv_warn(const struct server *, int errnum, const char *fmt, ...)

@@ -22,6 +22,7 @@ static struct {
 	int	 sfd;		/* the server's signals, -1 = not set up */
 	bool	 same;		/* 0 and 1 are one socket (mod_cgid) */
 	bool	 closed;	/* 1 was closed at the end of the response */
+	bool	 errgone;	/* and 2 with it (mod_cgi) */
 	int	 flags[2];	/* file status flags of 0 and 1 */
 } cgi = { .sfd = -1 };
 
@@ -90,6 +91,10 @@ static int
 cgi_put(const struct server *sv, int stream, const char *buf, size_t len)
 {
 	(void)sv;
+	if (stream == STDERR_FILENO && cgi.errgone) {
+		errno = EPIPE;
+		return -1;
+	}
 	return write_all(stream, buf, len);
 }
 
@@ -130,10 +135,26 @@ cgi_gone(const struct server *sv, const struct pollfd *p)
 }
 
 /*
- * A CGI's response ends when descriptor 1 is closed.  Only a front that
- * stays on does it here; one about to exit leaves it to exit(2), since
- * the server signals the pid it started at the end of the response
- * (mod_cgi, mod_cgid) and waits for it, 10 ms at a time, while it lives.
+ * mod_cgi reads the error pipe it gave to its end before it ends the
+ * response, so that pipe must close with the response.  mod_cgid (one
+ * socket for 0 and 1) and lighttpd give the error log itself, which
+ * stays for what the program writes later.
+ */
+static bool
+error_pipe(void)
+{
+	struct stat st;
+
+	return !cgi.same && fstat(STDERR_FILENO, &st) == 0 &&
+	    S_ISFIFO(st.st_mode);
+}
+
+/*
+ * A CGI's response ends when descriptor 1 is closed, and under mod_cgi
+ * descriptor 2 too.  Only a front that stays on does it here; one about
+ * to exit leaves it to exit(2), since the server signals the pid it
+ * started at the end of the response (mod_cgi, mod_cgid) and waits for
+ * it, 10 ms at a time, while it lives.
  */
 static void
 cgi_finish(const struct server *sv)
@@ -148,6 +169,9 @@ cgi_finish(const struct server *sv)
 	    dup2(null, STDOUT_FILENO) == -1 ||
 	    (cgi.same && dup2(null, STDIN_FILENO) == -1))
 		close(STDOUT_FILENO);
+	if ((cgi.errgone = error_pipe()) &&
+	    (null == -1 || dup2(null, STDERR_FILENO) == -1))
+		close(STDERR_FILENO);
 	if (null > STDERR_FILENO)
 		close(null);
 }

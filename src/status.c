@@ -81,8 +81,6 @@ exit_for(enum ending how, int val)
 			return 127;
 		return val == EACCES || val == ENOEXEC || val == EPERM ?
 		    126 : 125;
-	case END_FAULT:
-		return -1;
 	case END_FAILED:
 		break;
 	}
@@ -108,8 +106,6 @@ http_for(enum ending how, int val)
 		return 504;
 	case END_REFUSED:
 		return val;
-	case END_FAULT:
-		return 502;
 	case END_FAILED:
 	case END_SPAWN:
 		return busy(val) ? 503 : 500;

@@ -51,18 +51,16 @@ enum ending {
 	END_REFUSED,	/* the target was refused; val: its HTTP code */
 	END_LOOKUP,	/* an explicit program is not there; val: errno */
 	END_SPAWN,	/* the program could not start; val: errno */
-	END_FAULT,	/* the response broke (a bad header block) */
 };
 
 /*
  * cgiwrap's exit status (cgiwrap.8, EXIT STATUS): the child's own,
- * 128 + N for a signal N, 124, 125, 126 or 127.  -1 for END_FAULT: the
- * front goes on and ends with the child.
+ * 128 + N for a signal N, 124, 125, 126 or 127.
  */
 int		 exit_for(enum ending, int val);
 
 /*
- * The code of cgiwrap's own error response: 403, 404, 500, 502, 503
+ * The code of cgiwrap's own error response: 403, 404, 500, 503
  * (resources short for now) or 504; 0 where cgiwrap does not answer
  * (END_EXITED, END_HANGUP).
  */

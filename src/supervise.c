@@ -7,7 +7,8 @@
  * processes is ordered (spawn.c sends it), and the child is reaped; then
  * the log line is written.
  *
- * Of the server's descriptors it keeps stderr when that is the log, and
+ * Of the server's descriptors it keeps stderr when that is the log (for
+ * the child's stderr once the front is gone), and
  * what the server side gives it to hold while the front lives (a CGI
  * front's standard output): the server sees the end of the response
  * once the process it started is gone, so Apache, which then signals
@@ -17,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -33,6 +35,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "link.h"
 #include "env.h"
 #include "log.h"
@@ -74,6 +77,7 @@ struct sup {
 	size_t		 ctllen;
 	bool		 ctlskip;
 	int		 ctlnotes;	/* control problems logged */
+	int		 errlog;	/* the server's error log, -1 = none */
 };
 
 static void	child_note(struct sup *, const char *, ...)
@@ -433,15 +437,19 @@ from_front(struct sup *s)
 	}
 }
 
-/* With the front gone, the child's output is read and thrown away. */
+/*
+ * With the front gone, the child's output is read and thrown away; its
+ * stderr goes on to the server's error log when there is one (to).
+ */
 static void
-discard(int *fd)
+discard(int *fd, int to)
 {
 	char buf[65536];
 	ssize_t n;
 
-	if ((n = read(*fd, buf, sizeof(buf))) == 0 ||
-	    (n == -1 && errno != EAGAIN && errno != EINTR)) {
+	if ((n = read(*fd, buf, sizeof(buf))) > 0 && to != -1)
+		(void)write_all(to, buf, (size_t)n);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
 		close(*fd);
 		*fd = -1;
 	}
@@ -515,9 +523,9 @@ supervise_loop(struct sup *s)
 		if (pfd[3].revents)
 			from_front(s);
 		if (pfd[5].revents && j->out_r != -1)
-			discard(&j->out_r);
+			discard(&j->out_r, -1);
 		if (pfd[6].revents && j->err_r != -1)
-			discard(&j->err_r);
+			discard(&j->err_r, s->errlog);
 	}
 }
 
@@ -541,7 +549,23 @@ setup_failed(struct sup_job *j)
 	_exit(125);
 }
 
-/* Own session, own subreaper, signals by descriptor, one server fd. */
+/*
+ * The server's stderr when it is its error log itself (mod_cgid,
+ * lighttpd, a FastCGI server's log), which the child run directly
+ * would still write to after the response; not a pipe the server reads
+ * only while the response runs (mod_cgi).
+ */
+static int
+error_log(void)
+{
+	struct stat st;
+
+	if (fstat(STDERR_FILENO, &st) == -1 || S_ISFIFO(st.st_mode))
+		return -1;
+	return fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+}
+
+/* Own session, own subreaper, signals by descriptor, the server fds kept. */
 static void
 own_session(struct sup *s)
 {
@@ -549,6 +573,7 @@ own_session(struct sup *s)
 	sigset_t set;
 	int null;
 
+	s->errlog = error_log();
 	if (setsid() == -1 || prctl(PR_SET_CHILD_SUBREAPER, 1) == -1 ||
 	    signal(SIGCHLD, SIG_DFL) == SIG_ERR)
 		setup_failed(j);

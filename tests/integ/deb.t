@@ -154,7 +154,7 @@ ok(run_logged("$t/apt.log", @APT, 'install', '--no-install-recommends',
     $deb), 'apt-get install ./cgiwrap_*.deb') or diag(slurp("$t/apt.log"));
 is(status(), 'installed', 'dpkg says it is installed');
 for my $f (qw(/usr/bin/cgiwrap /usr/lib/cgiwrap/cgiwrap
-    /usr/share/man/man8/cgiwrap.8.gz /usr/share/man/man5/cgiwrap.conf.5.gz
+    /usr/lib/cgiwrap/nph-cgiwrap /usr/share/man/man8/cgiwrap.8.gz /usr/share/man/man5/cgiwrap.conf.5.gz
     /lib/systemd/system/cgiwrap.socket /lib/systemd/system/cgiwrap.service)) {
 	ok(-e $f, "$f is installed");
 }

@@ -416,10 +416,15 @@ EOF
 }
 
 # A copy of the cgiwrap BIN as T/wrapbin/cgiwrap (where the handler
-# snippets of etc/ look for it); returns its path.
+# snippets of etc/ look for it), and T/wrapbin/nph-cgiwrap a symlink to
+# it; returns its path.
 sub wrapbin {
 	my ($bin, $t) = @_;
-	return _install($bin, "$t/wrapbin/cgiwrap");
+	my $wrap = _install($bin, "$t/wrapbin/cgiwrap");
+	# For nph- scripts, as etc/ and the package have it.
+	symlink('cgiwrap', "$t/wrapbin/nph-cgiwrap")
+	    or croak "symlink $t/wrapbin/nph-cgiwrap: $!";
+	return $wrap;
 }
 
 # A copy of the program SRC as DST, mode 0755; returns DST.

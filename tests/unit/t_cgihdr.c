@@ -175,6 +175,74 @@ test_past_block(void)
 	is_str(h.time_limit, "45", "control header past the block ignored");
 }
 
+/* An nph- head in, then the CGI block out (want NULL: r is not 1). */
+static void
+to_cgi(const char *in, size_t n, size_t cap, int r, const char *want,
+    const char *name)
+{
+	char buf[256];
+	size_t len = n;
+
+	printf("# nph to CGI: %s\n", name);
+	memcpy(buf, in, n);
+	is_int(nph_to_cgi(buf, &len, cap), r, "result");
+	if (want != NULL) {
+		is_int(len, strlen(want), "length");
+		ok(len == strlen(want) && memcmp(buf, want, len) == 0, "bytes");
+	}
+}
+
+static void
+test_nph_to_cgi(void)
+{
+	to_cgi(S("HTTP/1.1 203 Other\r\nA: b\r\n\r\nbody"), 256, 1,
+	    "Status: 203 Other\r\nA: b\r\n\r\nbody", "final only");
+	to_cgi(S("HTTP/1.1 103 Early\r\nLink: x\r\n\r\n"
+	    "HTTP/1.1 200 OK\nA: b\n\n"), 256, 1,
+	    "Status: 200 OK\nA: b\n\n", "an interim response dropped");
+	to_cgi(S("HTTP/2 200\n\n"), 256, 1, "Status: 200\n\n",
+	    "one byte longer");
+	to_cgi(S("HTTP/2 200\n\n"), 12, -1, NULL, "... with no room");
+	to_cgi(S("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2"), 256, 0, NULL,
+	    "final line not complete");
+	to_cgi(S("HTTP/1.1 103 Early\r\nLink: x\r\n"), 256, 0, NULL,
+	    "interim block not complete");
+	to_cgi(S("HTTP/1.1 200 OK"), 15, -1, NULL, "full, no line end");
+	to_cgi(S("Content-Type: text/plain\n\n"), 256, -1,
+	    "Content-Type: text/plain\n\n", "a CGI block stays");
+}
+
+/* Content-Length as the body promised: digits only, repeats agreeing. */
+static void
+length_is(const char *in, size_t n, long long want, const char *name)
+{
+	struct cgihdr h;
+	const char *why;
+
+	printf("# length: %s\n", name);
+	ok(cgihdr_parse(guarded(in, n), n, true, &h, &why) >= 0, "parsed");
+	is_int(h.length, want, "length");
+}
+
+static void
+test_length(void)
+{
+	length_is(S("A: b\n\n"), -1, "no Content-Length");
+	length_is(S("Content-Length: 6\r\n\r\n"), 6, "Content-Length");
+	length_is(S("content-length:\t 0 \n\n"), 0, "blanks, any case");
+	length_is(S("Content-Length: 9223372036854775807\n\n"),
+	    9223372036854775807LL, "the largest");
+	length_is(S("Content-Length: 9223372036854775808\n\n"), -1,
+	    "too large");
+	length_is(S("Content-Length: +6\n\n"), -1, "a sign");
+	length_is(S("Content-Length: 6, 6\n\n"), -1, "a list");
+	length_is(S("Content-Length:\n\n"), -1, "empty");
+	length_is(S("Content-Length: 6\nContent-Length: 6\n\n"), 6,
+	    "repeated, the same");
+	length_is(S("Content-Length: 6\nContent-Length: 7\n\n"), -1,
+	    "repeated, not the same");
+}
+
 static void
 test_truncate(void)
 {
@@ -299,6 +367,9 @@ test_malformed(void)
 	malformed(S("A: b\r\r\n\r\n"), "bare CR in header", "CR CR LF");
 	malformed(S("CGIWrap-Time-Limit: 1\r\n 2\r3\r\n\r\n"),
 	    "bare CR in header", "bare CR in a cut continuation");
+	malformed(S("A: b\x01c\n\n"), "control byte in header",
+	    "control byte in value");
+	malformed(S("A: b\x7f\n\n"), "control byte in header", "DEL in value");
 	malformed(S("A: b\n"), "incomplete header block", "no blank line");
 	malformed(S(""), "incomplete header block", "nothing");
 }
@@ -359,6 +430,8 @@ main(void)
 	test_past_block();
 	test_truncate();
 	test_status();
+	test_length();
+	test_nph_to_cgi();
 	test_malformed();
 	test_nph();
 	return done_testing();

@@ -196,12 +196,10 @@ test_endings(void)
 	is_int(exit_for(END_SPAWN, EPERM), 126, "spawn EPERM: 126");
 	is_int(exit_for(END_SPAWN, ENOTDIR), 125, "spawn ENOTDIR: 125");
 	is_int(exit_for(END_SPAWN, EAGAIN), 125, "spawn EAGAIN: 125");
-	is_int(exit_for(END_FAULT, 0), -1, "fault: the child's end decides");
 
 	is_int(http_for(END_EXITED, 0), 0, "exited: no answer of ours");
 	is_int(http_for(END_HANGUP, SIGPIPE), 0, "hangup: no answer");
 	is_int(http_for(END_TIMEOUT, 0), 504, "timeout: 504");
-	is_int(http_for(END_FAULT, 0), 502, "fault: 502");
 	is_int(http_for(END_REFUSED, 403), 403, "refused 403");
 	is_int(http_for(END_REFUSED, 404), 404, "refused 404");
 	is_int(http_for(END_REFUSED, 500), 500, "refused 500");
