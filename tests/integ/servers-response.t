@@ -46,7 +46,7 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Server qw(:all write_file);
 use Nginx qw(nginx_start nginx_snippet cgiwrap_start);
-use Harness qw(T);
+use Harness qw(T parse_log_line);
 
 my $CGIWRAP = cgiwrap_behind_servers(servers => [qw(apache lighttpd)]);
 my $FCGIWRAP = '/usr/sbin/fcgiwrap';
@@ -54,7 +54,7 @@ my $HOST = 'resp.test:8000';
 
 my ($t, $conf, $log) = cgiwrap_tree('servers-response',
     dirs => [qw(legacy wrapbin rec var conf nginx mark)], www => ['mark'],
-    root => 'legacy');
+    root => 'legacy', conf => sub { qq{alias_roots = {"$_[0]/legacy"}\n} });
 my $WRAP = wrapbin($CGIWRAP, $t);
 handler_snippets($t, CGIWRAP => $WRAP, CGIWRAP_DIR => "$t/wrapbin",
     CONF => $conf, ROOT => "$t/legacy");
@@ -129,7 +129,7 @@ sub log_line {
 	my ($name) = @_;
 	my $line;
 	wait_for(sub {
-		my @l = grep { m{^target=\Q$t\E/legacy/\Q$name\E\.cgi } }
+		my @l = grep { m{ target=\Q$t\E/legacy/\Q$name\E\.cgi } }
 		    split /\n/, slurp($log);
 		return 0 if @l <= ($logged{$name} //= 0);
 		$line = $l[$logged{$name}++];
@@ -140,7 +140,7 @@ sub log_line {
 
 sub log_error {
 	my ($line) = log_line(@_);
-	return $line =~ / error=(.*)/ ? $1 : undef;
+	return (parse_log_line($line) // {})->{error};
 }
 
 # HEAD, and a response complete by its Content-Length: the client gets
