@@ -53,7 +53,7 @@ my $HOST = 'resp.test:8000';
 
 my ($t, $conf, $log) = cgiwrap_tree('servers-response',
     dirs => [qw(legacy wrapbin rec var conf nginx mark)], www => ['mark'],
-    root => 'legacy');
+    root => 'legacy', conf => sub { qq{alias_roots = {"$_[0]/legacy"}\n} });
 my $WRAP = wrapbin($CGIWRAP, $t);
 handler_snippets($t, CGIWRAP => $WRAP, CGIWRAP_DIR => "$t/wrapbin",
     CONF => $conf, ROOT => "$t/legacy");
@@ -128,7 +128,7 @@ sub log_line {
 	my ($name) = @_;
 	my $line;
 	wait_for(sub {
-		my @l = grep { m{^target=\Q$t\E/legacy/\Q$name\E\.cgi } }
+		my @l = grep { m{ target=\Q$t\E/legacy/\Q$name\E\.cgi } }
 		    split /\n/, slurp($log);
 		return 0 if @l <= ($logged{$name} //= 0);
 		$line = $l[$logged{$name}++];
