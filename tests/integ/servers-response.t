@@ -45,11 +45,10 @@ use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Server qw(:all write_file);
-use Nginx qw(nginx_start nginx_snippet cgiwrap_start);
+use Nginx qw(nginx_with_reference);
 use Harness qw(T parse_log_line);
 
 my $CGIWRAP = cgiwrap_behind_servers(servers => [qw(apache lighttpd)]);
-my $FCGIWRAP = '/usr/sbin/fcgiwrap';
 my $HOST = 'resp.test:8000';
 
 my ($t, $conf, $log) = cgiwrap_tree('servers-response',
@@ -336,33 +335,14 @@ EOF
 }
 
 sub nginx_case {
-	my $cw = cgiwrap_start(conf => $conf, dir => "$t/nginx",
-	    bin => $WRAP, workers => 2);
-	my $fsock = "$t/nginx/fcgiwrap.sock";
-	my $fw = spawn(['/usr/bin/spawn-fcgi', '-n', '-s', $fsock, '--',
-	    $FCGIWRAP], "$t/nginx/fcgiwrap.out");
-	ok(wait_for(sub { -S $fsock }, T(10)), 'fcgiwrap started');
-	my $dport = free_port();
-	my $ng = eval {
-		nginx_start(dir => "$t/nginx", conf => sub {
-			my ($port) = @_;
-			return nginx_snippet(LISTEN => "127.0.0.1:$port",
-			    ROOT => "$t/legacy", SOCKET => $cw->socket)
-			    . nginx_snippet(LISTEN => "127.0.0.1:$dport",
-			    ROOT => "$t/legacy", SOCKET => "unix:$fsock");
-		});
-	};
-	if (ok($ng, 'nginx started')) {
+	my ($ng, $dport, $stop) = nginx_with_reference(dir => "$t/nginx",
+	    conf => $conf, bin => $WRAP, root => "$t/legacy");
+	if ($ng) {
 		broken($ng, 'nginx', $dport, $ng->port, '/cgi-bin');
 		complete($ng, 'nginx', $dport, $ng->port, '/cgi-bin');
 		nph_parsed($ng, 'nginx', undef, $ng->port, '/cgi-bin');
-		$ng->stop;
-	} else {
-		diag($@);
 	}
-	kill 'TERM', -$fw;
-	waitpid($fw, 0);
-	$cw->stop;
+	$stop->();
 }
 
 apache_case('prefork', 'mod_cgi');

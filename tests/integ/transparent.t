@@ -1,14 +1,17 @@
 #!/usr/bin/perl
 # A legacy CGI program must not notice cgiwrap: each case is requested from a real Apache (prefork + mod_cgi,
-# event + mod_cgid) run directly and through cgiwrap, from the snippets
-# of etc/, and what the client receives is compared.
+# event + mod_cgid), lighttpd or nginx run directly and through cgiwrap,
+# from the snippets of etc/, and what the client receives is compared.
 #   - A script reached through a symlink gets the symlink's path as $0
 #     (awstats names its configuration after $0), through the Action and
-#     the ScriptAlias way, and lighttpd's cgi.assign, as directly.
+#     the ScriptAlias way, lighttpd's cgi.assign and nginx to `cgiwrap
+#     -f` (fcgiwrap the reference), as directly.
 #   - Action: SetEnv and SetEnvIf of the scripts' <Directory> reach the
 #     script under their own names (cgit's CGIT_CONFIG), as directly.
 #   - A bare "Location: /path" (a local redirect) through the Action and
-#     the ScriptAlias way gives the page of /path, as directly.
+#     the ScriptAlias way gives the page of /path, as directly; under
+#     lighttpd (its default: a 302; cgi.local-redir = "enable": the page)
+#     and nginx (a 302) the same status, Location and body as directly.
 #   - "ErrorDocument 404 /legacy/env.cgi" into the ScriptAlias way runs
 #     env.cgi with the failed request's REDIRECT_STATUS and REDIRECT_URL.
 #   - A shim (etc/apache-shim.cgi): the program runs in its own
@@ -23,13 +26,15 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Cwd qw(abs_path);
 use Server qw(:all write_file);
+use Nginx qw(nginx_with_reference);
 use Harness qw(T);
 
 my $CGIWRAP = cgiwrap_behind_servers(servers => [qw(apache lighttpd)]);
 my $ETC = abs_path("$FindBin::Bin/../../etc");
 
 my ($t, $conf) = cgiwrap_tree('transparent',
-    dirs => [qw(legacy legacy/private wrapbin wrapoff rec var conf off shim)],
+    dirs => [qw(legacy legacy/private wrapbin wrapoff rec var conf off shim
+    nginx)],
     root => 'legacy', conf => sub { qq{alias_roots = {"$_[0]/legacy"}\n} });
 my $WRAP = wrapbin($CGIWRAP, $t);
 File::Copy::copy($WRAP, "$t/wrapoff/cgiwrap") or die "copy: $!";
@@ -214,13 +219,44 @@ EOF
 	    or diag($srv->stop_problem);
 }
 
+# What the client gets for a bare Location: the status, the Location
+# header and the body (the WRAPPED line of env.cgi's aside).
+sub redirect {
+	my ($srv, $port, $path, @args) = @_;
+	my $r = get($srv, $port, $path, '-i', @args);
+	my ($head, $body) = split /\r?\n\r?\n/, $r->{body}, 2;
+	my ($loc) = ($head // '') =~ /^Location: *(.*?)\r?$/mi;
+	return ("$r->{code}\nLocation: " . ($loc // '(none)') . "\n"
+	    . ($body // '') =~ s/^WRAPPED=.*\n//mr, $r->{env}{WRAPPED});
+}
+
+# Item 5 under a server without Apache's local redirects: whatever the
+# server makes of redir.cgi's bare Location directly (EXPECT: its status,
+# Location and, for a local redirect, env.cgi's QUERY_STRING line), the
+# client gets through cgiwrap.
+sub same_redirect {
+	my ($srv, $name, $dport, $wport, $expect, $dargs, $wargs) = @_;
+	my ($d, $dw) = redirect($srv, $dport, '/cgi-bin/redir.cgi', @$dargs);
+	my ($w, $ww) = redirect($srv, $wport, '/cgi-bin/redir.cgi', @$wargs);
+	like($d, $expect, "$name: bare Location directly");
+	is($w, $d, "$name: bare Location through cgiwrap: the same status, "
+	    . 'Location and body');
+	is($ww, 1, "$name: and env.cgi went through cgiwrap")
+	    if defined $dw;
+}
+
 # lighttpd runs "cgiwrap SCRIPT_FILENAME"; the reference is the same URL
-# run by lighttpd itself (a request header selects it).
+# run by lighttpd itself (a request header selects it), with lighttpd's
+# default for a bare Location (no local redirect) and with
+# cgi.local-redir = "enable" (another header).
 sub lighttpd_case {
 	my $srv = eval { lighttpd_start(dir => "$t/lighttpd", conf => <<"EOF") };
 include "$t/conf/lighttpd.conf"
 \$REQUEST_HEADER["X-Direct"] == "1" {
     cgi.assign = ( ".cgi" => "" )
+}
+\$REQUEST_HEADER["X-Local-Redir"] == "1" {
+    cgi.local-redir = "enable"
 }
 EOF
 	unless (ok($srv, 'lighttpd: started')) {
@@ -235,10 +271,41 @@ EOF
 	is($d->{env}{ZERO}, "$t/legacy/link.cgi",
 	    'lighttpd: directly, $0 is the symlink');
 	is($w->{env}{ZERO}, $d->{env}{ZERO}, 'lighttpd: $0 as directly');
+
+	my @direct = ('-H', 'X-Direct: 1');
+	same_redirect($srv, 'lighttpd', $srv->port, $srv->port,
+	    qr{^302\nLocation: /cgi-bin/env\.cgi\?from=redir\n}, \@direct, []);
+	my @local = ('-H', 'X-Local-Redir: 1');
+	same_redirect($srv, 'lighttpd cgi.local-redir', $srv->port, $srv->port,
+	    qr{^200\nLocation: \(none\)\n.*^QUERY_STRING=from=redir$}ms,
+	    [@direct, @local], \@local);
 	ok($srv->stop, 'lighttpd: stopped cleanly') or diag($srv->stop_problem);
+}
+
+# nginx: etc/nginx.conf to `cgiwrap -f`, the reference the same block to
+# fcgiwrap (the program run directly).
+sub nginx_case {
+	my ($ng, $dport, $stop) = nginx_with_reference(dir => "$t/nginx",
+	    conf => $conf, bin => $WRAP, root => "$t/legacy");
+	if ($ng) {
+		my $d = get($ng, $dport, '/cgi-bin/link.cgi');
+		my $w = get($ng, $ng->port, '/cgi-bin/link.cgi');
+		is("$d->{code} $d->{env}{WRAPPED}", '200 0',
+		    'nginx: directly (fcgiwrap): 200');
+		is("$w->{code} $w->{env}{WRAPPED}", '200 1',
+		    'nginx: through cgiwrap -f: 200');
+		is($d->{env}{ZERO}, "$t/legacy/link.cgi",
+		    'nginx: directly, $0 is the symlink');
+		is($w->{env}{ZERO}, $d->{env}{ZERO}, 'nginx: $0 as directly');
+		same_redirect($ng, 'nginx', $dport, $ng->port,
+		    qr{^302\nLocation: [^\n]*/cgi-bin/env\.cgi\?from=redir\n},
+		    [], []);
+	}
+	$stop->();
 }
 
 apache_case('prefork', 'mod_cgi');
 apache_case('event', 'mod_cgid');
 lighttpd_case();
+nginx_case();
 done_testing;

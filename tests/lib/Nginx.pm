@@ -56,6 +56,7 @@ our @ISA = ('Server');
 
 our @EXPORT_OK = qw(
 	have_nginx nginx_start nginx_snippet cgiwrap_behind_nginx
+	nginx_with_reference
 	cgiwrap_start cgiwrap_inherit_start systemd_unit
 	fcgi_connect fcgi_record fcgi_begin fcgi_params fcgi_pairs
 	fcgi_unpairs fcgi_stdin fcgi_read fcgi_write fcgi_request
@@ -71,6 +72,7 @@ our %EXPORT_TAGS = (all => \@EXPORT_OK);
 our $NGINX = $ENV{NGINX} || '/usr/sbin/nginx';
 our $TOP = abs_path(dirname(__FILE__) . '/../..');
 our $SNIPPET = "$TOP/etc/nginx.conf";
+our $FCGIWRAP = $ENV{FCGIWRAP} || '/usr/sbin/fcgiwrap';
 
 use constant {
 	FCGI_BEGIN_REQUEST => 1, FCGI_ABORT_REQUEST => 2,
@@ -268,6 +270,42 @@ sub nginx_start {
 		    stop_timeout => 10,
 		    leftover => qr/^nginx: master process .*\Q$conffile\E/);
 		return ($self, wait_for_port($port, $o{timeout} // T(15), $pid));
+	});
+}
+
+# nginx_with_reference(dir => DIR, conf => FILE, bin => BINARY,
+#   root => ROOT)
+# One nginx with etc/nginx.conf twice for the programs of ROOT: on its
+# port to `cgiwrap -f` (BINARY, configuration FILE, 2 workers), on
+# another to fcgiwrap under spawn-fcgi, the programs run directly (the
+# reference a comparison needs); every socket and log under DIR.  The
+# starts are checks.  Returns (the nginx object or undef when it did not
+# start, the reference's port, a sub that stops all three).
+sub nginx_with_reference {
+	my (%o) = @_;
+	my $dir = $o{dir};
+	my $cw = cgiwrap_start(conf => $o{conf}, dir => $dir, bin => $o{bin},
+	    workers => 2);
+	my $fsock = "$dir/fcgiwrap.sock";
+	my $fw = spawn(['/usr/bin/spawn-fcgi', '-n', '-s', $fsock, '--',
+	    $FCGIWRAP], "$dir/fcgiwrap.out");
+	Test::More::ok(wait_for(sub { -S $fsock }, T(10)), 'fcgiwrap started');
+	my $dport = free_port();
+	my $ng = eval {
+		nginx_start(dir => $dir, conf => sub {
+			my ($port) = @_;
+			return nginx_snippet(LISTEN => "127.0.0.1:$port",
+			    ROOT => $o{root}, SOCKET => $cw->socket)
+			    . nginx_snippet(LISTEN => "127.0.0.1:$dport",
+			    ROOT => $o{root}, SOCKET => "unix:$fsock");
+		});
+	};
+	Test::More::ok($ng, 'nginx started') or Test::More::diag($@);
+	return ($ng, $dport, sub {
+		$ng->stop if $ng;
+		kill 'TERM', -$fw;
+		waitpid($fw, 0);
+		$cw->stop;
 	});
 }
 

@@ -794,7 +794,7 @@ sub _lighttpd_conf {
 	my $pass = '';
 	if (@pass) {
 		$pass = "server.modules += (\"mod_setenv\")\n"
-		    . "setenv.add-environment += (\n" . join('', map {
+		    . "setenv.set-environment += (\n" . join('', map {
 		    "    \"$_\" => \"" . _lq($ENV{$_}) . "\",\n" } @pass) . ")\n";
 	}
 	my $user = $WWW_USER;
