@@ -173,7 +173,7 @@ control(const char *p, const char *e)
 static int
 field(struct parser *ps, const char *p, const char *e)
 {
-	const char *colon;
+	const char *colon, *v;
 	size_t i;
 	int code;
 
@@ -212,6 +212,11 @@ field(struct parser *ps, const char *p, const char *e)
 		ps->h->status = code;
 	} else if (is_field(p, colon - p, "Content-Length"))
 		length(ps->h, colon + 1, e - colon - 1, &ps->length);
+	else if (is_field(p, colon - p, "Location")) {
+		for (v = colon + 1; v < e && (*v == ' ' || *v == '\t'); v++)
+			;
+		ps->h->local_redirect = v < e && *v == '/';
+	}
 	return 0;
 }
 
@@ -233,6 +238,7 @@ cgihdr_parse(char *buf, size_t len, bool control, struct cgihdr *h,
 
 	h->status = 0;
 	h->length = -1;
+	h->local_redirect = false;
 	h->time_limit[0] = h->ignore_user_abort[0] = '\0';
 	if (len > LONG_MAX)
 		return bad(&ps, "header block too large");

@@ -12,6 +12,8 @@ struct cgihdr {
 	int	 status;			/* from Status:, 0 if none */
 	int64_t	 length;			/* from Content-Length:, -1 if
 						   none or not one number */
+	bool	 local_redirect;		/* Location: /path, the
+						   server's to follow */
 	char	 time_limit[CTL_MAX];		/* CGIWrap-Time-Limit, "" if none */
 	char	 ignore_user_abort[CTL_MAX];	/* CGIWrap-Ignore-User-Abort */
 };

@@ -289,7 +289,8 @@ control_header(struct front *f, const char *name, const char *value)
 }
 
 /*
- * The body the response promises: none for HEAD, Content-Length bytes
+ * The body the response promises: none for HEAD or a local redirect
+ * (the server follows it and sends another page), Content-Length bytes
  * when given, -1 = until the output ends.  Once the server has it all,
  * the response is complete, and the server closing the connection on it
  * is no hangup: the program finishes, its further output dropped, as
@@ -301,7 +302,8 @@ promised(const struct front *f, const struct cgihdr *h)
 {
 	const char *method = env_lookup(f->job->cgi, "REQUEST_METHOD");
 
-	if (method != NULL && strcmp(method, "HEAD") == 0)
+	if ((method != NULL && strcmp(method, "HEAD") == 0) ||
+	    (h->local_redirect && h->status == 0))
 		return 0;
 	return h->length;
 }

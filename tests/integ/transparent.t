@@ -276,9 +276,18 @@ EOF
 	same_redirect($srv, 'lighttpd', $srv->port, $srv->port,
 	    qr{^302\nLocation: /cgi-bin/env\.cgi\?from=redir\n}, \@direct, []);
 	my @local = ('-H', 'X-Local-Redir: 1');
+	my $redirs = sub { grep { m{ target=\S*/redir\.cgi } }
+	    split /\n/, slurp("$t/var/cgiwrap.log") };
+	my $before = () = $redirs->();
 	same_redirect($srv, 'lighttpd cgi.local-redir', $srv->port, $srv->port,
 	    qr{^200\nLocation: \(none\)\n.*^QUERY_STRING=from=redir$}ms,
 	    [@direct, @local], \@local);
+	# lighttpd follows the Location itself and closes the program's
+	# output: the redirect was the whole response, not an abort.
+	ok(wait_for(sub { $redirs->() > $before }, T(10)),
+	    'lighttpd cgi.local-redir: redir.cgi logged');
+	like(($redirs->())[-1] // '', qr/ status=NORMAL /,
+	    'lighttpd cgi.local-redir: redir.cgi is NORMAL, not ABORTED');
 	ok($srv->stop, 'lighttpd: stopped cleanly') or diag($srv->stop_problem);
 }
 

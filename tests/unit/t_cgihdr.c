@@ -244,6 +244,28 @@ test_length(void)
 }
 
 static void
+redirect_is(const char *in, size_t n, bool want, const char *name)
+{
+	struct cgihdr h;
+	const char *why;
+
+	printf("# local redirect: %s\n", name);
+	ok(cgihdr_parse(guarded(in, n), n, true, &h, &why) >= 0, "parsed");
+	ok(h.local_redirect == want, "local redirect %s", want ? "yes" : "no");
+}
+
+static void
+test_redirect(void)
+{
+	redirect_is(S("Location: /next\n\n"), true, "a path");
+	redirect_is(S("location:\t /next?a=1\r\n\r\n"), true,
+	    "blanks, any case");
+	redirect_is(S("Location: http://example.com/\n\n"), false, "a URL");
+	redirect_is(S("Location:\nX: /y\n\n"), false, "empty, a path after");
+	redirect_is(S("Content-Type: text/plain\n\n"), false, "none");
+}
+
+static void
 test_truncate(void)
 {
 	char in[1024], want[CTL_MAX], *buf;
@@ -431,6 +453,7 @@ main(void)
 	test_truncate();
 	test_status();
 	test_length();
+	test_redirect();
 	test_nph_to_cgi();
 	test_malformed();
 	test_nph();
