@@ -623,70 +623,76 @@ fail:
 	return NULL;
 }
 
+/* Option o, checked by cb (every option has a check: cfgfile counts on it). */
+static cfg_opt_t
+checked(cfg_opt_t o, cfg_validate_callback_t cb)
+{
+	o.validcb = cb;
+	return o;
+}
+
 struct config *
 config_load(const char *path, bool missing_ok)
 {
+	const cfg_flag_t multi = CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES;
 	cfg_opt_t	 shut[] = {
-		CFG_STR_LIST("command", NULL, CFGF_NODEFAULT),
-		CFG_STR("timeout", NULL, CFGF_NODEFAULT),
-		CFG_STR_LIST("when", NULL, CFGF_NODEFAULT),
+		checked((cfg_opt_t)CFG_STR_LIST("command", NULL,
+		    CFGF_NODEFAULT), commandcb),
+		checked((cfg_opt_t)CFG_STR("timeout", NULL, CFGF_NODEFAULT),
+		    timeoutcb),
+		checked((cfg_opt_t)CFG_STR_LIST("when", NULL, CFGF_NODEFAULT),
+		    whencb),
 		CFG_END()
 	};
 	cfg_opt_t	 suexec[] = {
-		CFG_STR("caller", "www-data", CFGF_NONE),
-		CFG_STR("docroot", "/var/www", CFGF_NONE),
-		CFG_STR("userdir_suffix", "public_html", CFGF_NONE),
-		CFG_INT("min_uid", 1000, CFGF_NONE),
-		CFG_INT("min_gid", 1000, CFGF_NONE),
-		CFG_STR_LIST("allow_users", NULL, CFGF_NODEFAULT),
-		CFG_STR_LIST("allow_groups", NULL, CFGF_NODEFAULT),
+		checked((cfg_opt_t)CFG_STR("caller", "www-data", CFGF_NONE),
+		    namecb),
+		checked((cfg_opt_t)CFG_STR("docroot", "/var/www", CFGF_NONE),
+		    rootscb),
+		checked((cfg_opt_t)CFG_STR("userdir_suffix", "public_html",
+		    CFGF_NONE), suffixcb),
+		checked((cfg_opt_t)CFG_INT("min_uid", 1000, CFGF_NONE), idcb),
+		checked((cfg_opt_t)CFG_INT("min_gid", 1000, CFGF_NONE), idcb),
+		checked((cfg_opt_t)CFG_STR_LIST("allow_users", NULL,
+		    CFGF_NODEFAULT), namecb),
+		checked((cfg_opt_t)CFG_STR_LIST("allow_groups", NULL,
+		    CFGF_NODEFAULT), namecb),
 		CFG_END()
 	};
-	cfg_opt_t	 script[OPT_COUNT + 2], top[OPT_COUNT + 11];
-	const cfg_flag_t multi = CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES;
+	/* The global level's own, after the settings, shutdown and script. */
+	cfg_opt_t	 global[] = {
+		checked((cfg_opt_t)CFG_STR_LIST("roots", NULL, CFGF_NODEFAULT),
+		    rootscb),
+		checked((cfg_opt_t)CFG_STR("log", NULL, CFGF_NODEFAULT), logcb),
+		checked((cfg_opt_t)CFG_STR("fastcgi_timeout", NULL,
+		    CFGF_NODEFAULT), fastcgicb),
+		checked((cfg_opt_t)CFG_SEC("suexec", suexec, CFGF_NODEFAULT),
+		    suexeccb),
+		checked((cfg_opt_t)CFG_STR_LIST("alias_roots", NULL,
+		    CFGF_NODEFAULT), rootscb),
+		checked((cfg_opt_t)CFG_BOOL("shim_chdir", cfg_true, CFGF_NONE),
+		    cfgfile_seen),
+		checked((cfg_opt_t)CFG_STR("log_format", NULL, CFGF_NODEFAULT),
+		    logformatcb),
+		checked((cfg_opt_t)CFG_STR("status_path", NULL,
+		    CFGF_NODEFAULT), statuscb),
+		CFG_END()
+	};
+	cfg_opt_t	 script[OPT_COUNT + 2], top[OPT_COUNT + 2 +
+	    sizeof(global) / sizeof(global[0])];
 	struct config	*c;
 	cfg_t		*cfg;
 	bool		 found;
 
-	shut[0].validcb = commandcb;
-	shut[1].validcb = timeoutcb;
-	shut[2].validcb = whencb;
 	settings_schema(script);
-	script[OPT_COUNT] = (cfg_opt_t)CFG_SEC("shutdown", shut, multi);
-	script[OPT_COUNT].validcb = shutdowncb;
+	script[OPT_COUNT] = checked((cfg_opt_t)CFG_SEC("shutdown", shut, multi),
+	    shutdowncb);
 	script[OPT_COUNT + 1] = (cfg_opt_t)CFG_END();
 	settings_schema(top);
 	top[OPT_COUNT] = script[OPT_COUNT];
-	top[OPT_COUNT + 1] = (cfg_opt_t)CFG_SEC("script", script, multi);
-	top[OPT_COUNT + 1].validcb = scriptcb;
-	top[OPT_COUNT + 2] = (cfg_opt_t)CFG_STR_LIST("roots", NULL,
-	    CFGF_NODEFAULT);
-	top[OPT_COUNT + 2].validcb = rootscb;
-	top[OPT_COUNT + 3] = (cfg_opt_t)CFG_STR("log", NULL, CFGF_NODEFAULT);
-	top[OPT_COUNT + 3].validcb = logcb;
-	top[OPT_COUNT + 4] = (cfg_opt_t)CFG_STR("fastcgi_timeout", NULL,
-	    CFGF_NODEFAULT);
-	top[OPT_COUNT + 4].validcb = fastcgicb;
-	top[OPT_COUNT + 5] = (cfg_opt_t)CFG_SEC("suexec", suexec,
-	    CFGF_NODEFAULT);
-	top[OPT_COUNT + 5].validcb = suexeccb;
-	top[OPT_COUNT + 6] = (cfg_opt_t)CFG_STR_LIST("alias_roots", NULL,
-	    CFGF_NODEFAULT);
-	top[OPT_COUNT + 6].validcb = rootscb;
-	top[OPT_COUNT + 7] = (cfg_opt_t)CFG_BOOL("shim_chdir", cfg_true,
-	    CFGF_NONE);
-	top[OPT_COUNT + 7].validcb = cfgfile_seen;
-	top[OPT_COUNT + 8] = (cfg_opt_t)CFG_STR("log_format", NULL,
-	    CFGF_NODEFAULT);
-	top[OPT_COUNT + 8].validcb = logformatcb;
-	top[OPT_COUNT + 9] = (cfg_opt_t)CFG_STR("status_path", NULL,
-	    CFGF_NODEFAULT);
-	top[OPT_COUNT + 9].validcb = statuscb;
-	top[OPT_COUNT + 10] = (cfg_opt_t)CFG_END();
-	suexec[0].validcb = suexec[5].validcb = suexec[6].validcb = namecb;
-	suexec[1].validcb = rootscb;
-	suexec[2].validcb = suffixcb;
-	suexec[3].validcb = suexec[4].validcb = idcb;
+	top[OPT_COUNT + 1] = checked((cfg_opt_t)CFG_SEC("script", script,
+	    multi), scriptcb);
+	memcpy(top + OPT_COUNT + 2, global, sizeof(global));
 
 	if ((cfg = cfgfile_open(path, missing_ok, top, &found)) == NULL)
 		return NULL;
