@@ -89,23 +89,41 @@ log_to_stderr(void)
 }
 
 /*
- * RFC 3339 in UTC, to the millisecond: gmtime_r reads no time-zone
- * file, where localtime would look at /etc/localtime for every line.
+ * The UTC date of a day counted from the Epoch, by H. Hinnant's
+ * civil_from_days: gmtime_r would read /etc/localtime once in every
+ * process, and the supervisor that writes a request's line is a new one.
  */
+static void
+civil(int64_t days, int *y, int *m, int *d)
+{
+	int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* RFC 3339 in UTC, to the millisecond. */
 static void
 stamp(char *buf, size_t len)
 {
 	struct timespec ts;
-	struct tm tm;
-	/* Neither fails with a working clock before the year 2^31. */
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
-	    gmtime_r(&ts.tv_sec, &tm) == NULL) {
-		memset(&tm, 0, sizeof(tm));
-		ts.tv_nsec = 0;
-	}
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	int64_t secs;
+	int y, m, d;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		ts = (struct timespec){ 0, 0 };
+	secs = ts.tv_sec;
+	/* Seconds before the Epoch round down to the day before. */
+	civil(secs / 86400 - (secs % 86400 < 0), &y, &m, &d);
+	secs = (secs % 86400 + 86400) % 86400;
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", y, m, d,
+	    (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
+	    ts.tv_nsec / 1000000);
 }
 
 void
