@@ -26,6 +26,7 @@
 #include "config.h"
 #include "fastcgi.h"
 #include "io.h"
+#include "keeper.h"
 #include "log.h"
 #include "pool.h"
 #include "request.h"
@@ -48,6 +49,9 @@ static volatile sig_atomic_t stopping, reloading, abandon;
 /* The pool's shared state, and this worker's slot in it. */
 static struct pool *pool;
 static int slot;
+
+/* This worker's supervisor, for one request after another. */
+static struct keeper keeper = { .fd = -1 };
 
 /* The connection whose request is being read, and whether it was cut. */
 static volatile sig_atomic_t reading = -1, overdue;
@@ -189,7 +193,7 @@ handle(FCGX_Request *req, const struct config *cfg, int lfd, int body)
 {
 	struct conn c = { .req = req, .listen = lfd };
 	struct server sv = { .ops = &fc_ops, .body = body, .out = -1,
-	    .ctx = &c, .slow = &pool->slow };
+	    .ctx = &c, .slow = &pool->slow, .keeper = &keeper };
 	struct request rq = { .sv = &sv };
 	struct target t = { 0 };
 	char *sf = FCGX_GetParam("SCRIPT_FILENAME", req->envp);
@@ -452,8 +456,9 @@ worker(int lfd, struct config *cfg, const struct fastcgi *fc)
 	if (FCGX_InitRequest(&req, -1, 0) != 0)
 		fatalx(125, "FCGX_InitRequest failed");
 	while (!stopping) {
-		if (reloading)
-			(void)reload(&cfg, fc);
+		/* A keeper knows the configuration it was forked with. */
+		if (reloading && reload(&cfg, fc))
+			keeper_retire(&keeper);
 		if (req.ipcFd == -1 && (req.ipcFd = take(lfd)) == -1)
 			continue;
 		pool_enter(pool, slot, POOL_READING, NULL);

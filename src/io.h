@@ -10,4 +10,7 @@
  */
 int	 write_all(int fd, const void *buf, size_t len);
 
+/* Reading exactly len bytes from a blocking descriptor; EOF is EPIPE. */
+int	 read_all(int fd, void *buf, size_t len);
+
 #endif

@@ -19,8 +19,18 @@ shared_map(void)
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
 		return NULL;
-	atomic_store(&sh->http, -1);
+	shared_reset(sh);
 	return sh;
+}
+
+void
+shared_reset(struct shared *sh)
+{
+	atomic_store(&sh->bytes_in, 0);
+	atomic_store(&sh->bytes_out, 0);
+	atomic_store(&sh->http, -1);
+	atomic_store(&sh->done, false);
+	atomic_store(&sh->child, 0);
 }
 
 void

@@ -43,6 +43,8 @@ struct msg {
 /* The shared page, mapped before the fork, http at -1; NULL on error. */
 struct shared	*shared_map(void);
 void		 shared_unmap(struct shared *);
+/* As new, for the next request. */
+void		 shared_reset(struct shared *);
 
 /* The two ends of the link: [0] the front's, [1] the supervisor's. */
 int	 link_open(int end[2]);

@@ -1,6 +1,7 @@
 /*
  * One request: the pipes between front, supervisor and child, and the
- * fork that puts the supervisor out of the web server's reach.
+ * fork that puts the supervisor out of the web server's reach (or, for
+ * a FastCGI worker, the keeper that is there already: keeper.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "keeper.h"
 #include "link.h"
 #include "relay.h"
 #include "request.h"
@@ -95,13 +97,45 @@ request_start(struct request *rq, const struct config *cfg,
 static _Noreturn void
 supervisor(struct request *rq, struct sup_job *sj, int body_w)
 {
+	struct sup_base b;
 	struct outcome o;
 
 	close(body_w);
 	sj->hold = rq->sv->ops->detach(rq->sv);
-	supervise(sj, &o);
+	sup_open(&b, sj->link);
+	supervise(&b, sj, &o);
 	shutdown_run(rq, &o);
 	_exit(0);
+}
+
+/* The supervisor's ends, once it has its own (or could not start). */
+static void
+links_close(struct sup_job *sj)
+{
+	close(sj->body_r);
+	close(sj->out_w);
+	close(sj->err_w);
+	close(sj->link);
+	if (sj->ctl_r != -1) {
+		close(sj->ctl_r);
+		close(sj->ctl_w);
+	}
+}
+
+/* The supervisor: forked for this request, or the worker's keeper. */
+static int
+supervisor_start(struct request *rq, struct front_job *fj, struct sup_job *sj)
+{
+	struct keeper *k = rq->sv->keeper;
+	pid_t pid;
+
+	if (k != NULL)
+		return keeper_hand(k, sj);
+	if ((pid = fork()) == 0) {
+		close(fj->link);
+		supervisor(rq, sj, fj->body_w);
+	}
+	return pid == -1 ? -1 : 0;
 }
 
 int
@@ -111,12 +145,13 @@ request_run(struct request *rq)
 	    .set = &rq->pol.set, .cgi = rq->cgi, .nph = rq->nph };
 	struct sup_job sj = { .target = rq->target, .exec = rq->exec,
 	    .dir = rq->dir,
-	    .set = &rq->pol.set, .start = rq->start };
-	pid_t pid;
+	    .set = &rq->pol.set, .start = rq->start, .call = -1 };
+	struct keeper *k = rq->sv->keeper;
 	int code;
 
-	if ((fj.sh = sj.sh = shared_map()) == NULL)
-		return request_fail(rq, "mmap");
+	if ((fj.sh = sj.sh = k != NULL ? keeper_take(k, rq) :
+	    shared_map()) == NULL)
+		return request_fail(rq, k != NULL ? "keeper" : "mmap");
 	if (make_links(rq, &fj, &sj) == -1)
 		return request_fail(rq, "pipe");
 	sj.argv = rq->argv;
@@ -124,22 +159,18 @@ request_run(struct request *rq)
 	sj.cgi = rq->cgi;
 	sj.slow = rq->sv->slow;
 	sj.front = getpid();
-	if ((pid = fork()) == -1)
-		return request_fail(rq, "fork");
-	if (pid == 0) {
+	if (supervisor_start(rq, &fj, &sj) == -1) {
+		code = request_fail(rq, k != NULL ? "keeper" : "fork");
+		links_close(&sj);
+		close(fj.body_w);
+		close(fj.out_r);
+		close(fj.err_r);
 		close(fj.link);
-		supervisor(rq, &sj, fj.body_w);
+		return code;
 	}
-	close(sj.body_r);
-	close(sj.out_w);
-	close(sj.err_w);
-	close(sj.link);
-	if (sj.ctl_r != -1) {
-		close(sj.ctl_r);
-		close(sj.ctl_w);
-	}
+	links_close(&sj);
 	code = relay(&fj);
-	/* A FastCGI worker runs many requests. */
-	shared_unmap(fj.sh);
+	if (k == NULL)
+		shared_unmap(fj.sh);
 	return code;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct keeper;
 struct server;
 
 /* What the server side says of the request body. */
@@ -68,6 +69,8 @@ struct server {
 	 * request_slowlog_timeout (FastCGI's status page); NULL: not kept.
 	 */
 	atomic_uint_least64_t *slow;
+	/* A FastCGI worker's supervisor for every request; NULL: fork one. */
+	struct keeper *keeper;
 };
 
 /*

@@ -190,6 +190,24 @@ status_env(struct env *e, const struct request *rq, const struct outcome *o)
 	return rc;
 }
 
+static bool
+due(const struct shutdown_cmd *c, int status)
+{
+	return c->when == 0 || (c->when & (1u << status));
+}
+
+bool
+shutdown_due(const struct request *rq, int status)
+{
+	size_t lvl, i;
+
+	for (lvl = 0; lvl < 2; lvl++)
+		for (i = 0; i < rq->pol.nshutdown[lvl]; i++)
+			if (due(&rq->pol.shutdown[lvl][i], status))
+				return true;
+	return false;
+}
+
 void
 shutdown_run(const struct request *rq, const struct outcome *o)
 {
@@ -214,8 +232,7 @@ shutdown_run(const struct request *rq, const struct outcome *o)
 	for (lvl = 0; lvl < 2; lvl++)
 		for (i = 0; i < rq->pol.nshutdown[lvl]; i++) {
 			r.cmd = &rq->pol.shutdown[lvl][i];
-			if (r.cmd->when != 0 &&
-			    !(r.cmd->when & (1u << o->status)))
+			if (!due(r.cmd, o->status))
 				continue;
 			r.len = 0;
 			r.lines = 0;

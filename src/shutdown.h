@@ -8,4 +8,7 @@
 /* Run every command that applies, global ones first, each in file order. */
 void	 shutdown_run(const struct request *, const struct outcome *);
 
+/* Has the request's policy a command for this status? */
+bool	 shutdown_due(const struct request *, int status);
+
 #endif

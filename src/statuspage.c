@@ -2,10 +2,10 @@
  * The FastCGI status page.  The pool's counters and slots come from the
  * shared mapping; the listen queue from the kernel (TCP_INFO on a TCP
  * socket, sock_diag on a unix one: what ss(8) shows as Recv-Q and
- * Send-Q); a running request's CPU time from /proc: its supervisor, the
- * worker's youngest child, leads a session of its own that holds every
- * process of the request, live or reaped (their time then their
- * reaper's).
+ * Send-Q); a running request's CPU time from /proc: the worker's keeper,
+ * its youngest child (keeper.c), leads a session of its own that holds
+ * every process of the request, live or reaped by one of them (their
+ * time then their reaper's); the keeper's own time is cgiwrap's.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -214,22 +214,19 @@ procs(size_t *np)
 static long long
 cpu_ms(const struct pool_slot *s, const struct proc *v, size_t n, long hz)
 {
-	unsigned long long since = (unsigned long long)s->since.tv_sec * hz +
-	    (unsigned long long)s->since.tv_nsec / (1000000000 / hz);
 	const struct proc *sup = NULL;
 	unsigned long long t;
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (v[i].ppid == s->pid && v[i].sid == v[i].pid &&
-		    v[i].start >= since && (sup == NULL ||
-		    v[i].start > sup->start))
+		    (sup == NULL || v[i].start > sup->start))
 			sup = &v[i];
 	if (sup == NULL)
 		return -1;
 	/* A reaped process's time is in its reaper's, no longer its own. */
 	for (t = 0, i = 0; i < n; i++)
-		if (v[i].sid == sup->pid)
+		if (v[i].sid == sup->pid && v[i].pid != sup->pid)
 			t += v[i].ticks + v[i].cticks;
 	return (long long)(t * 1000 / (unsigned long long)hz);
 }

@@ -490,7 +490,7 @@ static void
 supervise_loop(struct sup *s)
 {
 	struct sup_job *j = s->job;
-	struct pollfd pfd[7];
+	struct pollfd pfd[8];
 	int n;
 
 	while (!finished(s)) {
@@ -505,6 +505,7 @@ supervise_loop(struct sup *s)
 		    POLLIN, 0 };
 		pfd[n++] = (struct pollfd){ s->front ? -1 : j->err_r,
 		    POLLIN, 0 };
+		pfd[n++] = (struct pollfd){ j->call, POLLIN, 0 };
 		if (poll(pfd, n, slowlog_wait(s)) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -526,6 +527,8 @@ supervise_loop(struct sup *s)
 			discard(&j->out_r, -1);
 		if (pfd[6].revents && j->err_r != -1)
 			discard(&j->err_r, s->errlog);
+		if (pfd[7].revents && j->call != -1)
+			j->heard(j);
 	}
 }
 
@@ -543,9 +546,9 @@ log_request(struct sup *s, const struct outcome *o)
 
 /* Setting up failed: the front answers and names the cause (errno). */
 static _Noreturn void
-setup_failed(struct sup_job *j)
+setup_failed(int link)
 {
-	msg_send(j->link, M_SPAWNFAIL, errno, 0, NULL);
+	msg_send(link, M_SPAWNFAIL, errno, 0, NULL);
 	_exit(125);
 }
 
@@ -565,22 +568,20 @@ error_log(void)
 	return fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 }
 
-/* Own session, own subreaper, signals by descriptor, the server fds kept. */
-static void
-own_session(struct sup *s)
+void
+sup_open(struct sup_base *b, int link)
 {
-	struct sup_job *j = s->job;
 	sigset_t set;
 	int null;
 
-	s->errlog = error_log();
+	b->errlog = error_log();
 	if (setsid() == -1 || prctl(PR_SET_CHILD_SUBREAPER, 1) == -1 ||
 	    signal(SIGCHLD, SIG_DFL) == SIG_ERR)
-		setup_failed(j);
+		setup_failed(link);
 	if ((null = open("/dev/null", O_RDWR)) == -1 ||
 	    dup2(null, 0) == -1 || dup2(null, 1) == -1 ||
 	    (!log_to_stderr() && dup2(null, 2) == -1))
-		setup_failed(j);
+		setup_failed(link);
 	if (null > 2)
 		close(null);
 	sigemptyset(&set);
@@ -591,13 +592,30 @@ own_session(struct sup *s)
 	sigaddset(&set, SIGPIPE);
 	sigaddset(&set, FRONT_GONE);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
-	    (s->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
-	    (s->deadline = timerfd_create(CLOCK_MONOTONIC,
+	    (b->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
+	    (b->deadline = timerfd_create(CLOCK_MONOTONIC,
 	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
-	    (s->grace = timerfd_create(CLOCK_MONOTONIC,
-	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
-	    (j->hold != -1 && prctl(PR_SET_PDEATHSIG, FRONT_GONE) == -1))
-		setup_failed(j);
+	    (b->grace = timerfd_create(CLOCK_MONOTONIC,
+	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
+		setup_failed(link);
+}
+
+/*
+ * A job's own start: no timer left from the job before, and a front
+ * whose descriptor is held must be told of as soon as it dies.
+ */
+static void
+job_open(struct sup *s)
+{
+	struct sup_job *j = s->job;
+	uint64_t n;
+
+	timer_arm(s->deadline, 0);
+	timer_arm(s->grace, 0);
+	(void)!read(s->deadline, &n, sizeof(n));
+	(void)!read(s->grace, &n, sizeof(n));
+	if (j->hold != -1 && prctl(PR_SET_PDEATHSIG, FRONT_GONE) == -1)
+		setup_failed(j->link);
 	/* The front may have died before it could be told to signal. */
 	if (j->hold != -1 && getppid() != j->front)
 		let_go(s);
@@ -643,13 +661,15 @@ start_child(struct sup *s)
 }
 
 void
-supervise(struct sup_job *j, struct outcome *o)
+supervise(const struct sup_base *b, struct sup_job *j, struct outcome *o)
 {
-	struct sup s = { .job = j, .set = *j->set, .front = true };
+	struct sup s = { .job = j, .set = *j->set, .front = true,
+	    .sfd = b->sfd, .deadline = b->deadline, .grace = b->grace,
+	    .errlog = b->errlog };
 
 	verdict_init(&s.v, s.set.ignore_user_abort, s.set.notify_signal != 0,
 	    s.set.orphans == ORPHANS_KILL);
-	own_session(&s);
+	job_open(&s);
 	start_child(&s);
 	supervise_loop(&s);
 

@@ -30,13 +30,36 @@ struct sup_job {
 	int		 link;		/* to the front */
 	int		 hold;		/* kept open while the front lives */
 	atomic_uint_least64_t *slow;	/* slow requests, counted; NULL: not */
+	/*
+	 * A FastCGI worker's keeper (keeper.c) runs one job after another:
+	 * call is its line to the worker, -1 = none, and heard is what it
+	 * does when the worker speaks while a job runs.
+	 */
+	int		 call;
+	void		(*heard)(struct sup_job *);
+	void		*arg;
+};
+
+/* The supervisor's own descriptors, opened once for every job it runs. */
+struct sup_base {
+	int		 sfd;		/* signals */
+	int		 deadline, grace;	/* timers */
+	int		 errlog;	/* the server's error log, -1 = none */
 };
 
 /*
- * Runs in the process forked by the front: starts the child, supervises
- * it and what it leaves behind, writes the log line, and fills in how
- * the request ended.  Exits if the child cannot be started.
+ * Leave the server's reach: own session, subreaper of what the children
+ * leave behind, signals by descriptor.  On failure the front is told
+ * through link (when it is not -1) and the process exits.
  */
-void	 supervise(struct sup_job *, struct outcome *);
+void	 sup_open(struct sup_base *, int link);
+
+/*
+ * Runs in a process after sup_open: starts the child, supervises it and
+ * what it leaves behind, writes the log line, and fills in how the
+ * request ended.  Exits if the child cannot be started.
+ */
+void	 supervise(const struct sup_base *, struct sup_job *,
+	    struct outcome *);
 
 #endif
