@@ -134,7 +134,10 @@ keeper_hand(struct keeper *k, const struct sup_job *j)
 	return rc;
 }
 
-/* Has the keeper's job ended?  If not told yet, it is asked. */
+/*
+ * Is the keeper there and its job over?  An idle one says nothing (EOF
+ * if it died); a busy one is asked, unless it told already.
+ */
 static bool
 keeper_free(struct keeper *k)
 {
@@ -142,10 +145,13 @@ keeper_free(struct keeper *k)
 	char r = 0;
 	ssize_t n;
 
-	if ((n = recv(k->fd, &r, 1, MSG_DONTWAIT)) == -1 && errno == EAGAIN &&
-	    write_all(k->fd, &want, sizeof(want)) == 0)
+	if ((n = recv(k->fd, &r, 1, MSG_DONTWAIT)) == -1 && errno == EAGAIN) {
+		if (!k->busy)
+			return true;
 		/* It answers at once: a job that runs on makes it linger. */
-		n = recv(k->fd, &r, 1, 0);
+		if (write_all(k->fd, &want, sizeof(want)) == 0)
+			n = recv(k->fd, &r, 1, 0);
+	}
 	return n == 1 && r == K_IDLE;
 }
 
@@ -168,7 +174,7 @@ keeper_take(struct keeper *k, const struct request *rq)
 {
 	int end[2];
 
-	if (k->fd != -1 && k->busy && !keeper_free(k))
+	if (k->fd != -1 && !keeper_free(k))
 		keeper_retire(k);
 	if (k->fd == -1) {
 		if ((k->sh = shared_map()) == NULL)
@@ -376,7 +382,8 @@ job_run(int fd, const struct sup_base *b, struct job *jb,
 		close(sj.out_r);
 	if (sj.err_r != -1)
 		close(sj.err_r);
-	if (!lingers && (shutdown_due(&rq, o.status) || children_left())) {
+	if (!lingers && (sj.stopped || shutdown_due(&rq, o.status) ||
+	    children_left())) {
 		answer(fd, K_LINGER);
 		lingers = true;
 	}

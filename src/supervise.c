@@ -281,8 +281,10 @@ reap(struct sup *s)
 
 	while (read(s->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 		/* Stopping the supervisor stops the request. */
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			s->job->stopped = true;
 			step(s, VE_TERM);
+		}
 		else if (si.ssi_signo == FRONT_GONE)
 			step(s, VE_ENDED);
 	while ((pid = wait4(-1, &ws, WNOHANG, &ru)) > 0) {

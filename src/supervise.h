@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <time.h>
 
 #include "config.h"
@@ -38,6 +39,7 @@ struct sup_job {
 	int		 call;
 	void		(*heard)(struct sup_job *);
 	void		*arg;
+	bool		 stopped;	/* out: SIGTERM or SIGINT came */
 };
 
 /* The supervisor's own descriptors, opened once for every job it runs. */
