@@ -7,6 +7,11 @@
  * each listening port (exact lookups: the kernel walks no table of
  * connections, however many there are in TIME_WAIT), then for that one
  * socket by its cookie.
+ *
+ * Asking for the listening sockets walks the kernel's whole listening
+ * hash table, the costliest part of a start; a FastCGI worker, which
+ * starts one watch after another, asks again only when its list is a
+ * second old or did not lead to the connection.
  */
 #include <sys/socket.h>
 
@@ -18,6 +23,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,6 +32,7 @@
 
 #define ALL_STATES	0xfff
 #define MAX_LISTEN	256	/* more listening ports: the watch is off */
+#define LISTEN_TTL	1	/* seconds a list of them is used */
 
 struct addr {
 	int		 family;
@@ -157,13 +164,10 @@ replies(int nl, void (*found)(const struct inet_diag_msg *, void *),
 	return 0;
 }
 
-struct search {
-	struct addr		 local, remote;
-	uint16_t		 port;		/* network order */
-	int			 matches;
-	int			 family;
-	struct inet_diag_sockid	 id;
-	/* The listening sockets the connection may have come through. */
+/* The listening sockets a connection to local may have come through. */
+struct listeners {
+	struct addr		 local;
+	time_t			 when;		/* CLOCK_MONOTONIC seconds */
 	struct {
 		int		 family;
 		uint16_t	 port;		/* network order */
@@ -171,6 +175,19 @@ struct search {
 	size_t			 nlisten;
 	bool			 too_many;
 };
+
+struct search {
+	struct addr		 remote;
+	uint16_t		 port;		/* network order */
+	int			 matches;
+	int			 family;
+	struct inet_diag_sockid	 id;
+	struct listeners	*l;
+	bool			 cached;	/* l is from an earlier watch */
+};
+
+/* The last list asked for, kept for the next watch of this process. */
+static struct listeners known;
 
 static void	match(const struct inet_diag_msg *, void *);
 
@@ -183,24 +200,57 @@ wildcard(const uint32_t *a)
 static void
 listener(const struct inet_diag_msg *m, void *arg)
 {
-	struct search *s = arg;
-
+	struct listeners *l = arg;
 	size_t i;
 
 	if (m->idiag_state != TCP_LISTEN || (!wildcard(m->id.idiag_src) &&
-	    !same_addr(&s->local, m->idiag_family, m->id.idiag_src)))
+	    !same_addr(&l->local, m->idiag_family, m->id.idiag_src)))
 		return;
 	/* Several sockets on one port (SO_REUSEPORT): one lookup. */
-	for (i = 0; i < s->nlisten; i++)
-		if (s->listen[i].family == m->idiag_family &&
-		    s->listen[i].port == m->id.idiag_sport)
+	for (i = 0; i < l->nlisten; i++)
+		if (l->listen[i].family == m->idiag_family &&
+		    l->listen[i].port == m->id.idiag_sport)
 			return;
-	if (s->nlisten == MAX_LISTEN) {
-		s->too_many = true;
+	if (l->nlisten == MAX_LISTEN) {
+		l->too_many = true;
 		return;
 	}
-	s->listen[s->nlisten].family = m->idiag_family;
-	s->listen[s->nlisten++].port = m->id.idiag_sport;
+	l->listen[l->nlisten].family = m->idiag_family;
+	l->listen[l->nlisten++].port = m->id.idiag_sport;
+}
+
+static time_t
+now_s(void)
+{
+	struct timespec ts;
+
+	return clock_gettime(CLOCK_MONOTONIC, &ts) == -1 ? 0 : ts.tv_sec;
+}
+
+/*
+ * The listening sockets for local: the known ones if recent (cached),
+ * else asked for.
+ */
+static struct listeners *
+listeners(int nl, const struct addr *local, bool fresh, bool *cached)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	time_t now = now_s();
+	size_t i;
+
+	*cached = !fresh && known.when != 0 && now - known.when < LISTEN_TTL &&
+	    memcmp(&known.local, local, sizeof(*local)) == 0;
+	if (*cached)
+		return &known;
+	memset(&known, 0, sizeof(known));
+	known.local = *local;
+	/* IPv4-mapped sockets under IPv6 included. */
+	for (i = 0; i < 2; i++)
+		if (ask_listeners(nl, families[i]) == -1 ||
+		    replies(nl, listener, &known) == -1)
+			return NULL;
+	known.when = now;
+	return &known;
 }
 
 /* a as a socket of family holds it (IPv4 in IPv6: mapped); or -1. */
@@ -225,13 +275,13 @@ static int
 ask_through(int nl, struct search *s, size_t i)
 {
 	struct inet_diag_sockid id = {
-		.idiag_sport = s->listen[i].port,
+		.idiag_sport = s->l->listen[i].port,
 		.idiag_dport = s->port,
 		.idiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE },
 	};
-	int family = s->listen[i].family;
+	int family = s->l->listen[i].family;
 
-	if (put_addr(id.idiag_src, family, &s->local) == -1 ||
+	if (put_addr(id.idiag_src, family, &s->l->local) == -1 ||
 	    put_addr(id.idiag_dst, family, &s->remote) == -1)
 		return 0;
 	if (ask(nl, family, &id) == -1)
@@ -249,7 +299,7 @@ match(const struct inet_diag_msg *m, void *arg)
 	if ((m->idiag_state != TCP_ESTABLISHED &&
 	    m->idiag_state != TCP_CLOSE_WAIT) || m->id.idiag_dport != s->port ||
 	    !same_addr(&s->remote, m->idiag_family, m->id.idiag_dst) ||
-	    !same_addr(&s->local, m->idiag_family, m->id.idiag_src))
+	    !same_addr(&s->l->local, m->idiag_family, m->id.idiag_src))
 		return;
 	s->matches++;
 	s->family = m->idiag_family;
@@ -278,32 +328,43 @@ port_of(const char *text, uint16_t *port)
  * port the server listens on is tried instead, and the connection must
  * be found through exactly one.
  */
+/* This connection, through exactly one of the listening sockets. */
+static int
+find(int nl, struct search *s, const struct addr *local, bool fresh)
+{
+	size_t i;
+
+	s->matches = 0;
+	if ((s->l = listeners(nl, local, fresh, &s->cached)) == NULL ||
+	    s->l->too_many)
+		return -1;
+	for (i = 0; i < s->l->nlisten; i++)
+		if (ask_through(nl, s, i) == -1)
+			return -1;
+	return s->matches == 1 ? 0 : -1;
+}
+
 int
 watch_start(struct watch *w, bool fin_hangs_up, const char *server_addr,
     const char *remote_addr, const char *remote_port)
 {
-	static const int families[] = { AF_INET, AF_INET6 };
 	struct search s = { 0 };
-	size_t i, j = 0;
+	struct addr local;
 
 	w->nl = -1;
 	if (port_of(remote_port, &s.port) == -1 ||
-	    parse_addr(server_addr, &s.local) == -1 ||
+	    parse_addr(server_addr, &local) == -1 ||
 	    parse_addr(remote_addr, &s.remote) == -1)
 		return -1;
 	if ((w->nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
 	    NETLINK_SOCK_DIAG)) == -1)
 		return -1;
-	/* IPv4-mapped sockets under IPv6 included. */
-	for (i = 0; i < 2; i++)
-		if (ask_listeners(w->nl, families[i]) == -1 ||
-		    replies(w->nl, listener, &s) == -1)
-			break;
-	for (j = 0; i == 2 && !s.too_many && j < s.nlisten; j++)
-		if (ask_through(w->nl, &s, j) == -1)
-			break;
-	/* Unix socket, proxy, rewritten address, several: nothing sure. */
-	if (i < 2 || s.too_many || j < s.nlisten || s.matches != 1) {
+	/*
+	 * Unix socket, proxy, rewritten address, several: nothing sure.
+	 * A list kept from before may miss a port opened since: asked anew.
+	 */
+	if (find(w->nl, &s, &local, false) == -1 &&
+	    (!s.cached || find(w->nl, &s, &local, true) == -1)) {
 		watch_stop(w);
 		return -1;
 	}
