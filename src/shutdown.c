@@ -190,6 +190,25 @@ status_env(struct env *e, const struct request *rq, const struct outcome *o)
 	return rc;
 }
 
+/* Does the command run after a request that ended with status st? */
+static bool
+applies(const struct shutdown_cmd *cmd, int st)
+{
+	return cmd->when == 0 || (cmd->when & (1u << st)) != 0;
+}
+
+static bool
+any_applies(const struct policy *pol, int st)
+{
+	size_t lvl, i;
+
+	for (lvl = 0; lvl < 2; lvl++)
+		for (i = 0; i < pol->nshutdown[lvl]; i++)
+			if (applies(&pol->shutdown[lvl][i], st))
+				return true;
+	return false;
+}
+
 void
 shutdown_run(const struct request *rq, const struct outcome *o)
 {
@@ -198,6 +217,9 @@ shutdown_run(const struct request *rq, const struct outcome *o)
 	size_t lvl, i;
 	int rc;
 
+	/* The environment is a copy of the program's: none when unused. */
+	if (!any_applies(&rq->pol, o->status))
+		return;
 	/*
 	 * The program's environment, as the page says; filtered again
 	 * only to drop its CGIWRAP_CONTROL_FD, which is no command's.
@@ -214,8 +236,7 @@ shutdown_run(const struct request *rq, const struct outcome *o)
 	for (lvl = 0; lvl < 2; lvl++)
 		for (i = 0; i < rq->pol.nshutdown[lvl]; i++) {
 			r.cmd = &rq->pol.shutdown[lvl][i];
-			if (r.cmd->when != 0 &&
-			    !(r.cmd->when & (1u << o->status)))
+			if (!applies(r.cmd, o->status))
 				continue;
 			r.len = 0;
 			r.lines = 0;
