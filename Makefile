@@ -16,11 +16,21 @@ ALL_CFLAGS = $(WARN) -D_GNU_SOURCE $(CFLAGS) \
 # Linked dynamically, as Debian wants; STATIC=-static saves the dynamic
 # loader's work at every request (README, "Install"), but glibc then warns
 # that libconfuse's getpwnam, libfcgi's gethostbyname and our getaddrinfo
-# need its shared NSS modules at run time anyway.
+# need its shared NSS modules at run time anyway.  LIBS_STATIC=yes links
+# only libconfuse and libfcgi statically: Debian builds both with -z now,
+# so the loader resolves the 240 symbols they import at every exec,
+# libfcgi's for nothing in CGI mode.
 STATIC	?=
+LIBS_STATIC ?=
+PKGLIBS	 = $(shell pkg-config $(if $(STATIC),--static) --libs $(PKGS) \
+	     2>/dev/null || echo -lconfuse -lfcgi)
 ALL_LDFLAGS = $(STATIC) $(LDFLAGS)
-ALL_LDLIBS = $(shell pkg-config $(if $(STATIC),--static) --libs $(PKGS) \
-	     2>/dev/null || echo -lconfuse -lfcgi) $(LDLIBS)
+# Linked dynamically, libc comes first in the loader's search: every
+# symbol we and the two libraries import is libc's.
+SHARED_LIBS = -lc $(PKGLIBS)
+LINKED_IN = -Wl,-Bstatic $(PKGLIBS) -Wl,-Bdynamic
+ALL_LDLIBS = $(if $(STATIC),$(PKGLIBS),$(if $(LIBS_STATIC),$(LINKED_IN),\
+	     $(SHARED_LIBS))) $(LDLIBS)
 
 SRCS	 = $(wildcard src/*.c)
 OBJS	 = $(SRCS:%.c=$(O)/%.o)

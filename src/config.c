@@ -67,6 +67,25 @@ const struct optdesc config_log_format = { "log_format", OPTK_WORD,
 	offsetof(struct config, log_format), sizeof(int), 0,
 	(const char *const []){ [LOG_KV] = "kv", [LOG_JSON] = "json" } };
 
+/*
+ * The places of the other options in the schema, after the settings
+ * (enum opt): convert() takes them by place on every load, where
+ * cfg_getopt would copy the name and compare it with every option's.
+ */
+enum {
+	SHUTDOWN = OPT_COUNT,	/* in both levels */
+	SCRIPT,			/* the end of a script section */
+	ROOTS,
+	LOG,
+	FASTCGI_TIMEOUT,
+	SUEXEC,
+	ALIAS_ROOTS,
+	SHIM_CHDIR,
+	LOG_FORMAT,
+	STATUS_PATH,
+	TOP_COUNT
+};
+
 static const struct settings defaults = {
 	.ignore_user_abort = false,
 	.max_execution_time = 30000,
@@ -494,7 +513,7 @@ level(cfg_t *sec, struct level *lv)
 		    value(lv->origin[i], d, o, 0, dst))
 			return -1;
 	}
-	o = cfg_getopt(sec, "shutdown");
+	o = &sec->opts[SHUTDOWN];
 	if ((n = cfg_opt_size(o)) == 0)
 		return 0;
 	if ((lv->shutdown = calloc(n, sizeof(*lv->shutdown))) == NULL)
@@ -528,9 +547,9 @@ suexec_copy(cfg_t *top, struct suexec_conf *se)
 {
 	cfg_t	*sec;
 
-	if (cfg_size(top, "suexec") == 0)
+	if (cfg_opt_size(&top->opts[SUEXEC]) == 0)
 		return 0;
-	sec = cfg_getsec(top, "suexec");
+	sec = cfg_opt_getnsec(&top->opts[SUEXEC], 0);
 	se->set = true;
 	se->min_uid = cfg_getint(sec, "min_uid");
 	se->min_gid = cfg_getint(sec, "min_gid");
@@ -572,40 +591,40 @@ convert(cfg_t *top, const char *path)
 	c->global.set = defaults;
 	if (path != NULL && (c->path = strdup(path)) == NULL)
 		goto fail;
-	o = cfg_getopt(top, "roots");
+	o = &top->opts[ROOTS];
 	if ((c->roots_line = cfgfile_origin(o)) != 0 ?
 	    strlist_copy(&c->roots, o) : strlist_add(&c->roots, DEFAULT_ROOT))
 		goto fail;
-	o = cfg_getopt(top, "log");
+	o = &top->opts[LOG];
 	c->log_line = cfgfile_origin(o);
 	if ((c->log = strdup(c->log_line != 0 ? cfg_opt_getnstr(o, 0) :
 	    DEFAULT_LOG)) == NULL || level(top, &c->global) == -1)
 		goto fail;
-	o = cfg_getopt(top, "log_format");
+	o = &top->opts[LOG_FORMAT];
 	if ((c->log_format_line = cfgfile_origin(o)) != 0 &&
 	    value(c->log_format_line, &config_log_format, o, 0,
 	    &c->log_format) == -1)
 		goto fail;
-	o = cfg_getopt(top, "fastcgi_timeout");
+	o = &top->opts[FASTCGI_TIMEOUT];
 	c->fastcgi_timeout = DEFAULT_FASTCGI_TIMEOUT;
 	if ((c->fastcgi_timeout_line = cfgfile_origin(o)) != 0 &&
 	    parse_duration(cfg_opt_getnstr(o, 0), &c->fastcgi_timeout) == -1)
 		goto fail;
-	o = cfg_getopt(top, "status_path");
+	o = &top->opts[STATUS_PATH];
 	c->status_path_line = cfgfile_origin(o);
 	if ((c->status_path = strdup(c->status_path_line != 0 ?
 	    cfg_opt_getnstr(o, 0) : "")) == NULL)
 		goto fail;
 	if (suexec_copy(top, &c->suexec) == -1)
 		goto fail;
-	o = cfg_getopt(top, "alias_roots");
+	o = &top->opts[ALIAS_ROOTS];
 	if ((c->alias_roots_line = cfgfile_origin(o)) != 0 &&
 	    strlist_copy(&c->alias_roots, o) == -1)
 		goto fail;
-	o = cfg_getopt(top, "shim_chdir");
+	o = &top->opts[SHIM_CHDIR];
 	c->shim_chdir_line = cfgfile_origin(o);
 	c->shim_chdir = cfg_opt_getnbool(o, 0);
-	o = cfg_getopt(top, "script");
+	o = &top->opts[SCRIPT];
 	if (cfg_opt_size(o) > 0 &&
 	    (c->script = calloc(cfg_opt_size(o), sizeof(*c->script))) == NULL)
 		goto fail;
@@ -660,39 +679,38 @@ config_load(const char *path, bool missing_ok)
 		CFG_END()
 	};
 	/* The global level's own, after the settings, shutdown and script. */
-	cfg_opt_t	 global[] = {
-		checked((cfg_opt_t)CFG_STR_LIST("roots", NULL, CFGF_NODEFAULT),
-		    rootscb),
-		checked((cfg_opt_t)CFG_STR("log", NULL, CFGF_NODEFAULT), logcb),
-		checked((cfg_opt_t)CFG_STR("fastcgi_timeout", NULL,
-		    CFGF_NODEFAULT), fastcgicb),
-		checked((cfg_opt_t)CFG_SEC("suexec", suexec, CFGF_NODEFAULT),
-		    suexeccb),
-		checked((cfg_opt_t)CFG_STR_LIST("alias_roots", NULL,
+	cfg_opt_t	 top[TOP_COUNT + 1] = {
+		[ROOTS] = checked((cfg_opt_t)CFG_STR_LIST("roots", NULL,
 		    CFGF_NODEFAULT), rootscb),
-		checked((cfg_opt_t)CFG_BOOL("shim_chdir", cfg_true, CFGF_NONE),
-		    cfgfile_seen),
-		checked((cfg_opt_t)CFG_STR("log_format", NULL, CFGF_NODEFAULT),
-		    logformatcb),
-		checked((cfg_opt_t)CFG_STR("status_path", NULL,
+		[LOG] = checked((cfg_opt_t)CFG_STR("log", NULL, CFGF_NODEFAULT),
+		    logcb),
+		[FASTCGI_TIMEOUT] = checked((cfg_opt_t)CFG_STR(
+		    "fastcgi_timeout", NULL, CFGF_NODEFAULT), fastcgicb),
+		[SUEXEC] = checked((cfg_opt_t)CFG_SEC("suexec", suexec,
+		    CFGF_NODEFAULT), suexeccb),
+		[ALIAS_ROOTS] = checked((cfg_opt_t)CFG_STR_LIST("alias_roots",
+		    NULL, CFGF_NODEFAULT), rootscb),
+		[SHIM_CHDIR] = checked((cfg_opt_t)CFG_BOOL("shim_chdir",
+		    cfg_true, CFGF_NONE), cfgfile_seen),
+		[LOG_FORMAT] = checked((cfg_opt_t)CFG_STR("log_format", NULL,
+		    CFGF_NODEFAULT), logformatcb),
+		[STATUS_PATH] = checked((cfg_opt_t)CFG_STR("status_path", NULL,
 		    CFGF_NODEFAULT), statuscb),
-		CFG_END()
+		[TOP_COUNT] = CFG_END()
 	};
-	cfg_opt_t	 script[OPT_COUNT + 2], top[OPT_COUNT + 2 +
-	    sizeof(global) / sizeof(global[0])];
+	cfg_opt_t	 script[SCRIPT + 1];
 	struct config	*c;
 	cfg_t		*cfg;
 	bool		 found;
 
 	settings_schema(script);
-	script[OPT_COUNT] = checked((cfg_opt_t)CFG_SEC("shutdown", shut, multi),
+	script[SHUTDOWN] = checked((cfg_opt_t)CFG_SEC("shutdown", shut, multi),
 	    shutdowncb);
-	script[OPT_COUNT + 1] = (cfg_opt_t)CFG_END();
+	script[SCRIPT] = (cfg_opt_t)CFG_END();
 	settings_schema(top);
-	top[OPT_COUNT] = script[OPT_COUNT];
-	top[OPT_COUNT + 1] = checked((cfg_opt_t)CFG_SEC("script", script,
-	    multi), scriptcb);
-	memcpy(top + OPT_COUNT + 2, global, sizeof(global));
+	top[SHUTDOWN] = script[SHUTDOWN];
+	top[SCRIPT] = checked((cfg_opt_t)CFG_SEC("script", script, multi),
+	    scriptcb);
 
 	if ((cfg = cfgfile_open(path, missing_ok, top, &found)) == NULL)
 		return NULL;

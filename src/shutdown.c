@@ -216,6 +216,9 @@ shutdown_run(const struct request *rq, const struct outcome *o)
 	size_t lvl, i;
 	int rc;
 
+	/* The environment is a copy of the program's: none when unused. */
+	if (!shutdown_due(rq, o->status))
+		return;
 	/*
 	 * The program's environment, as the page says; filtered again
 	 * only to drop its CGIWRAP_CONTROL_FD, which is no command's.

@@ -4,6 +4,7 @@
 #  - `make` without the libraries names the missing Debian packages;
 #  - built from this tree with `make deb` (in a copy, under a temporary
 #    directory), linked dynamically, lintian finds no error in it;
+#  - `make LIBS_STATIC=yes` links libconfuse and libfcgi in, glibc shared;
 #  - installed with apt-get: the binary, the manual pages, the conffiles;
 #  - `a2enconf cgiwrap-action`, then an Apache of the test (configuration
 #    generated under a temporary directory, a free port) including the
@@ -133,6 +134,16 @@ unlike(slurp("$t/build.log"), qr/^(?!dpkg-)\S.*: warning: /m,
 my $dry = `make -C '$TOP' --no-print-directory -n O='$t/dry' 2>&1`;
 like($dry, qr{ -o \S*/dry/cgiwrap }, 'make -n shows the link');
 unlike($dry, qr/-static/, 'make links dynamically by default');
+# README, "Install": the two libraries linked in, glibc still shared.
+ok(run_logged("$t/libs.log", 'make', '-C', $TOP, '--no-print-directory',
+    "O=$t/libs", 'LIBS_STATIC=yes', "$t/libs/cgiwrap"),
+    'make LIBS_STATIC=yes builds') or diag(slurp("$t/libs.log"));
+my $needed = `readelf -d '$t/libs/cgiwrap' 2>&1`;
+like($needed, qr/\(NEEDED\).*\[libc\.so\.6\]/,
+    '... linked to the shared glibc');
+unlike($needed, qr/\(NEEDED\).*(libconfuse|libfcgi)/,
+    '... and to neither library: both are in it');
+like(`'$t/libs/cgiwrap' -V`, qr/^cgiwrap \d/, '... and it runs');
 my ($deb) = glob("$t/cgiwrap_0.1-1_*.deb");
 ok($deb && -f $deb, 'make deb left cgiwrap_0.1-1_ARCH.deb')
     or do { done_testing; exit 1 };
