@@ -224,6 +224,15 @@ static bool	relay_err(struct front *);
 static void
 tell_server(struct front *f)
 {
+	int i;
+
+	/*
+	 * The error stream may end with the response (a FastCGI request's,
+	 * a pipe under mod_cgi): pass on what the child wrote to stderr so
+	 * far first.  A bounded look, but past a whole pipe's worth.
+	 */
+	for (i = 0; i < 2 * PUMPS && f->err_r != -1 && relay_err(f); i++)
+		;
 	f->closed = true;
 	if (f->sv->ops->stays)
 		msg_send(f->job->link, M_ENDED, 0, 0, NULL);
@@ -233,24 +242,15 @@ tell_server(struct front *f)
 static void
 end_response(struct front *f)
 {
-	int i;
-
 	if (f->done)
 		return;
 	f->done = true;
 	stop_watch(f);
 	/* Before the server can see EOF, and maybe kill us for it. */
 	atomic_store(&f->job->sh->done, true);
-	/*
-	 * A front that does not stay ends the response now, and with it
-	 * the error stream: pass on what the child wrote to stderr so far
-	 * (a bounded look, as for output).  One that stays ends it in loop.
-	 */
-	if (!f->sv->ops->stays) {
-		for (i = 0; i < PUMPS && f->err_r != -1 && relay_err(f); i++)
-			;
+	/* A front that stays ends the response in its loop. */
+	if (!f->sv->ops->stays)
 		tell_server(f);
-	}
 	if (f->body_ends && f->body_open) {
 		f->body_open = false;
 		close(f->body.dst);
@@ -727,8 +727,11 @@ front_loop(struct front *f)
 	int sig;
 
 	while (!over(f)) {
-		if (f->done && !f->closed)
+		/* Its last look at stderr may have been the one over() waits for. */
+		if (f->done && !f->closed) {
 			tell_server(f);
+			continue;
+		}
 		body = f->body_open && (!f->body.full || f->body_drop);
 		out = f->out_open && !f->out.full;
 		sv->ops->watch(sv, gone);
