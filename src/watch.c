@@ -111,12 +111,23 @@ ask(int nl, int family, const struct inet_diag_sockid *id)
 	return sendreq(nl, &req, sizeof(req));
 }
 
-/* The listening sockets of the family: the kernel walks only those. */
+/*
+ * The listening sockets of both families in one walk of the kernel's
+ * listening table: the old request (TCPDIAG_GETSOCK) has no family, and
+ * the kernel dumps every one for it.
+ */
 static int
-ask_listeners(int nl, int family)
+ask_listeners(int nl)
 {
-	struct diag_req req = diag_request(sizeof(req), family,
-	    1 << TCP_LISTEN, NLM_F_DUMP);
+	struct {
+		struct nlmsghdr		nh;
+		struct inet_diag_req	r;
+	} req = {
+		.nh.nlmsg_len = sizeof(req),
+		.nh.nlmsg_type = TCPDIAG_GETSOCK,
+		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		.r.idiag_states = 1 << TCP_LISTEN,
+	};
 
 	return sendreq(nl, &req, sizeof(req));
 }
@@ -282,9 +293,9 @@ int
 watch_start(struct watch *w, bool fin_hangs_up, const char *server_addr,
     const char *remote_addr, const char *remote_port)
 {
-	static const int families[] = { AF_INET, AF_INET6 };
 	struct search s = { 0 };
-	size_t i, j = 0;
+	bool listed;
+	size_t j = 0;
 
 	w->nl = -1;
 	if (port_of(remote_port, &s.port) == -1 ||
@@ -295,15 +306,13 @@ watch_start(struct watch *w, bool fin_hangs_up, const char *server_addr,
 	    NETLINK_SOCK_DIAG)) == -1)
 		return -1;
 	/* IPv4-mapped sockets under IPv6 included. */
-	for (i = 0; i < 2; i++)
-		if (ask_listeners(w->nl, families[i]) == -1 ||
-		    replies(w->nl, listener, &s) == -1)
-			break;
-	for (j = 0; i == 2 && !s.too_many && j < s.nlisten; j++)
+	listed = ask_listeners(w->nl) == 0 &&
+	    replies(w->nl, listener, &s) == 0;
+	for (j = 0; listed && !s.too_many && j < s.nlisten; j++)
 		if (ask_through(w->nl, &s, j) == -1)
 			break;
 	/* Unix socket, proxy, rewritten address, several: nothing sure. */
-	if (i < 2 || s.too_many || j < s.nlisten || s.matches != 1) {
+	if (!listed || s.too_many || j < s.nlisten || s.matches != 1) {
 		watch_stop(w);
 		return -1;
 	}
