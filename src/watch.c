@@ -23,9 +23,9 @@
 
 #include <errno.h>
 #include <stdint.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "watch.h"
@@ -118,12 +118,23 @@ ask(int nl, int family, const struct inet_diag_sockid *id)
 	return sendreq(nl, &req, sizeof(req));
 }
 
-/* The listening sockets of the family: the kernel walks only those. */
+/*
+ * The listening sockets of both families in one walk of the kernel's
+ * listening table: the old request (TCPDIAG_GETSOCK) has no family, and
+ * the kernel dumps every one for it.
+ */
 static int
-ask_listeners(int nl, int family)
+ask_listeners(int nl)
 {
-	struct diag_req req = diag_request(sizeof(req), family,
-	    1 << TCP_LISTEN, NLM_F_DUMP);
+	struct {
+		struct nlmsghdr		nh;
+		struct inet_diag_req	r;
+	} req = {
+		.nh.nlmsg_len = sizeof(req),
+		.nh.nlmsg_type = TCPDIAG_GETSOCK,
+		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		.r.idiag_states = 1 << TCP_LISTEN,
+	};
 
 	return sendreq(nl, &req, sizeof(req));
 }
@@ -234,9 +245,7 @@ now_s(void)
 static struct listeners *
 listeners(int nl, const struct addr *local, bool fresh, bool *cached)
 {
-	static const int families[] = { AF_INET, AF_INET6 };
 	time_t now = now_s();
-	size_t i;
 
 	*cached = !fresh && known.when != 0 && now - known.when < LISTEN_TTL &&
 	    memcmp(&known.local, local, sizeof(*local)) == 0;
@@ -245,10 +254,8 @@ listeners(int nl, const struct addr *local, bool fresh, bool *cached)
 	memset(&known, 0, sizeof(known));
 	known.local = *local;
 	/* IPv4-mapped sockets under IPv6 included. */
-	for (i = 0; i < 2; i++)
-		if (ask_listeners(nl, families[i]) == -1 ||
-		    replies(nl, listener, &known) == -1)
-			return NULL;
+	if (ask_listeners(nl) == -1 || replies(nl, listener, &known) == -1)
+		return NULL;
 	known.when = now;
 	return &known;
 }

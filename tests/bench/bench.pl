@@ -375,11 +375,13 @@ sub cgit_setup {
 }
 
 # B12: cgit's index, Apache event + mod_cgid: direct (ScriptAlias) on one
-# port, through cgiwrap the Action way (etc/apache-action.conf) on another.
+# port, through cgiwrap the Action way (etc/apache-action.conf) on another,
+# and through the static floor the same way on the first (/floor/).
 sub b12 {
 	my ($rc) = @_;
 	my $www = "$dir/www";
-	make_dirs($dir, qw(conf wrapbin));
+	make_dirs($dir, qw(conf wrapbin floorbin));
+	system('cp', "$dir/floor-static", "$dir/floorbin/floor") == 0 or die;
 	my $conf = config('cgit-apache', "roots = {\"$www\"}\n");
 	handler_snippets($dir, CGIWRAP => $cgiwrap,
 	    CGIWRAP_DIR => "$dir/wrapbin", CONF => $conf, ROOT => $www);
@@ -396,6 +398,15 @@ SetEnv CGIT_CONFIG $rc
 	<Directory $www>
 		Require all granted
 	</Directory>
+	ScriptAlias /floor-bin/ $dir/floorbin/
+	<Directory $dir/floorbin>
+		Require all granted
+	</Directory>
+	Action floor-handler /floor-bin/floor
+	Alias /floor/ $www/
+	<Location /floor/>
+		SetHandler floor-handler
+	</Location>
 </VirtualHost>
 <VirtualHost 127.0.0.1:$wrapped>
 	Include "$dir/conf/apache-action.conf"
@@ -403,8 +414,9 @@ SetEnv CGIT_CONFIG $rc
 EOT
 	    });
 	my ($dport, $wport) = $srv->ports;
-	my @rps = ab_pair("http://127.0.0.1:$dport/cgi-bin/cgit.cgi", [],
-	    "http://127.0.0.1:$wport/cgi-bin/cgit.cgi", []);
+	my @rps = ab_each(["http://127.0.0.1:$dport/cgi-bin/cgit.cgi"],
+	    ["http://127.0.0.1:$wport/cgi-bin/cgit.cgi"],
+	    ["http://127.0.0.1:$dport/floor/cgit.cgi"]);
 	$srv->stop;
 	chmod 0755, $dir;
 	cgit_row('B12', 'cgit index req/s, cgiwrap (Action) / direct, ' .
@@ -412,7 +424,8 @@ EOT
 }
 
 # B13: cgit's index, lighttpd cgi.assign through cgiwrap
-# (etc/lighttpd.conf), and directly for requests with X-Direct: 1.
+# (etc/lighttpd.conf), directly for requests with X-Direct: 1, and through
+# the static floor for those with X-Floor: 1.
 sub b13 {
 	my ($rc) = @_;
 	my $www = "$dir/www";
@@ -428,9 +441,12 @@ setenv.add-environment += ( "CGIT_CONFIG" => "$rc" )
 \$REQUEST_HEADER["X-Direct"] == "1" {
     cgi.assign = ( ".cgi" => "" )
 }
+\$REQUEST_HEADER["X-Floor"] == "1" {
+    cgi.assign = ( ".cgi" => "$dir/floor-static" )
+}
 EOT
 	my $url = $srv->url('/cgi-bin/cgit.cgi');
-	my @rps = ab_pair($url, ['X-Direct: 1'], $url, []);
+	my @rps = ab_each([$url, 'X-Direct: 1'], [$url], [$url, 'X-Floor: 1']);
 	$srv->stop;
 	chmod 0755, $dir;
 	cgit_row('B13', 'cgit index req/s, cgiwrap / direct, lighttpd ' .
@@ -445,24 +461,28 @@ sub b14 {
 	    'nginx->fcgiwrap', 1.1, $f, $c);
 }
 
-# Requests per second of the direct URL and the wrapped one, each with
-# its headers: ab alternates between them, medians of three.
-sub ab_pair {
-	my ($durl, $dh, $wurl, $wh) = @_;
+# Requests per second of each [URL, request headers...]: ab goes through
+# them in turn, three times; their medians, in order.
+sub ab_each {
+	my @ways = @_;
 	my $secs = $quick ? 2 : 5;
-	my (@direct, @wrapped);
+	my @rps;
 	for (1 .. 3) {
-		push @direct, ab_rps($durl, $secs, @$dh);
-		push @wrapped, ab_rps($wurl, $secs, @$wh);
+		push @{ $rps[$_] }, ab_rps($ways[$_][0], $secs,
+		    @{ $ways[$_] }[1 .. $#{ $ways[$_] }]) for 0 .. $#ways;
 	}
-	return (median(@direct), median(@wrapped));
+	return map { median(@$_) } @rps;
 }
 
+# The floor's ratio, when measured, beside cgiwrap's: the most that
+# cgiwrap's architecture could give under that server.
 sub cgit_row {
-	my ($id, $what, $target, $direct, $wrapped) = @_;
+	my ($id, $what, $target, $direct, $wrapped, $floor) = @_;
 	my $r = $direct ? $wrapped / $direct : 0;
-	row($id, $what, sprintf('%.2f (%.0f vs %.0f)', $r, $wrapped, $direct),
-	    ">= $target", $r >= $target);
+	my $f = defined $floor && $direct ?
+	    sprintf('; floor %.2f', $floor / $direct) : '';
+	row($id, $what, sprintf('%.2f (%.0f vs %.0f%s)', $r, $wrapped, $direct,
+	    $f), ">= $target", $r >= $target);
 }
 
 # BENCH_ONLY=B12,B13 runs only those rows.
