@@ -17,8 +17,9 @@
 #     NORMAL;
 #  5. a shutdown command for ABORTED only: normal requests ran none; a
 #     client that leaves gets status 1 and the command runs with it;
-#  6. a keeper killed while idle, then in a request: the program is gone,
-#     the client is not left hanging, the same worker serves on;
+#  6. a keeper killed while idle, then in a request, then after the
+#     response of a job running on: the program is gone, the client is
+#     not left hanging (500), the same worker serves on;
 #  7. a worker killed while its keeper is idle: the keeper ends, a new
 #     worker serves;
 #  8. a reload: the next job runs under the new configuration;
@@ -375,6 +376,27 @@ my $keeper;
 	isnt($k, $keeper, 'killed busy: ... under a new keeper');
 	is_deeply([$cw->workers], [$worker], 'killed busy: the same worker');
 	$keeper = $k;
+
+	# Once the response is over nobody but the kernel watches the
+	# program for its keeper (PR_SET_PDEATHSIG).
+	my ($c3, $b3) = get('/cgi-bin/early?id=k2');
+	is($c3, 200, 'killed after the response: early answered');
+	ok(wait_for_data("$fx->{run}/k2.pid", T(10)), 'killed after the '
+	    . 'response: early runs on');
+	$p = pid_in("$fx->{run}/k2.pid");
+	my $kk = parent_of($p);
+	is(parent_of($kk), $worker, 'killed after the response: ... under a '
+	    . 'keeper of the worker');
+	ok(signal('KILL', $kk), 'killed after the response: SIGKILL to that '
+	    . 'keeper');
+	ok(gone($p, T(10)), 'killed after the response: the program is gone');
+	ok(!-e "$fx->{run}/k2.done", 'killed after the response: it did not '
+	    . 'finish');
+	($code, $k) = ppid('kill-last');
+	is($code, 200, 'killed after the response: the next request: 200');
+	ok($k != $kk && parent_of($k) == $worker, 'killed after the response: '
+	    . '... under a keeper of the same worker');
+	$keeper = $k;
 	dump_logs('keeper killed') if failures() > $f0;
 }
 
@@ -408,9 +430,13 @@ my $keeper;
 	write_conf($fx, conf(1));
 	signal('HUP', $cw->pid);
 	# The worker builds the environment: CONF_LIMIT=1 is its reload.
-	my $seen = '';
+	# Each probe's log line is waited for: a probe sent while the one
+	# before is still being supervised would make its keeper linger.
+	my ($seen, $n) = ('', 0);
 	ok(wait_for(sub {
-		my (undef, $body) = get('/cgi-bin/ppid?id=probe');
+		$n++;
+		my (undef, $body) = get("/cgi-bin/ppid?id=probe$n");
+		log_of("probe$n");
 		($seen) = $body =~ /limit=(\S*)/;
 		return ($seen // '') eq '1';
 	}, T(15)), 'reload: the worker took the new configuration')
