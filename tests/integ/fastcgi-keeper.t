@@ -109,31 +109,32 @@ sub dump_logs {
 	    . "---- nginx error log (end):\n$nglog");
 }
 
-# GET PATH through nginx (PORT, the first one by default): (HTTP status,
-# body); the status is '' when nothing came within TIMEOUT.
+# GET PATH through nginx: (HTTP status, body); the status is '' when
+# nothing came.
 sub get {
-	my ($path, $port, $timeout) = @_;
-	my $s = http_open($port // $ng->port, $path) or return ('', '');
-	my $r = http_read($s, $timeout // T(20));
+	my ($path) = @_;
+	my $s = http_open($ng->port, $path) or return ('', '');
+	my $r = http_read($s, T(20));
 	close $s;
 	my ($code) = $r =~ m{\AHTTP/1\.\d (\d{3})};
 	my (undef, $body) = split /\r\n\r\n/, $r, 2;
 	return ($code // '', $body // '');
 }
 
-# A ppid request: (status, the keeper's pid, the program's pid).
+# A ppid request: (status, the keeper's pid, the program's pid; both 0
+# unless the body is exactly ppid's).
 sub ppid_raw {
-	my ($id, $port) = @_;
-	my ($code, $body) = get("/cgi-bin/ppid?id=$id", $port);
-	my ($k, $p) = $body =~ /^ppid=(\d+) pid=(\d+) /m;
+	my ($id) = @_;
+	my ($code, $body) = get("/cgi-bin/ppid?id=$id");
+	my ($k, $p) = $body =~ /\Appid=(\d+) pid=(\d+) limit=\d+\n\z/;
 	return ($code, $k // 0, $p // 0);
 }
 
 # ppid_raw, then its log line waited for: the keeper has left the job
 # (the line is its last act in it), so the next request may have it.
 sub ppid {
-	my ($id, $port) = @_;
-	my @r = ppid_raw($id, $port);
+	my ($id) = @_;
+	my @r = ppid_raw($id);
 	log_of($id);
 	return @r;
 }
@@ -194,8 +195,8 @@ my $keeper;
 		push @pids, $p;
 		$keeper = $k;
 	}
-	is_deeply(\@codes, [(200) x 20], 'reuse: 20 requests, all 200 with '
-	    . 'a ppid body');
+	is_deeply(\@codes, [(200) x 20], 'reuse: 20 requests, all 200');
+	is(scalar(grep { $_ } @pids), 20, 'reuse: each with its exact body');
 	is(scalar(keys %keepers), 1, 'reuse: one keeper (the programs\' '
 	    . 'parent) for all 20') or diag('keeper pid => requests: '
 	    . join(', ', map { "$_ => $keepers{$_}" } sort keys %keepers));
@@ -260,14 +261,14 @@ my $keeper;
 	my $l = log_of('o1', T(10));
 	is($l->{status}, 'NORMAL', 'orphan: NORMAL');
 	is($l->{procs}, '1', 'orphan: procs=1 (the orphan not counted)');
-	my ($c2, $k2, $p2) = ppid('o-next');
+	my ($c2, $k2) = ppid('o-next');
 	is($c2, 200, 'orphan: the next request: 200');
 	isnt($k2, $keeper, 'orphan: ... under a new keeper');
 	my $l2 = log_of('o-next', T(10));
 	is($l2->{procs}, '1', 'orphan: the next request\'s procs=1');
 	ok(alive($o), 'orphan: still alive after the next request ended')
 	    or diag(show_pids($o));
-	my ($c3, $k3) = ppid('o-after');
+	my (undef, $k3) = ppid('o-after');
 	is($k3, $k2, 'orphan: the new keeper is reused');
 	ok(alive($o), 'orphan: still alive after one more');
 	signal('KILL', $o);
@@ -311,7 +312,7 @@ my $keeper;
 	note(sprintf('%.1f s: 5. abort', time - $T0));
 	my $f0 = failures();
 	is(record_count($fx), 0, 'abort: no shutdown command ran so far');
-	my ($c1, $k1) = ppid('a-before');
+	my (undef, $k1) = ppid('a-before');
 	is($k1, $keeper, 'abort: a normal request reuses the keeper');
 	my $s = http_open($ng->port, '/cgi-bin/silent?id=a1');
 	ok(wait_for_data("$fx->{run}/a1.pid", T(10)), 'abort: silent runs');
@@ -380,7 +381,8 @@ my $keeper;
 	# Once the response is over nobody but the kernel watches the
 	# program for its keeper (PR_SET_PDEATHSIG).
 	my ($c3, $b3) = get('/cgi-bin/early?id=k2');
-	is($c3, 200, 'killed after the response: early answered');
+	is("$c3 $b3", "200 early k2\n", 'killed after the response: early '
+	    . 'answered');
 	ok(wait_for_data("$fx->{run}/k2.pid", T(10)), 'killed after the '
 	    . 'response: early runs on');
 	$p = pid_in("$fx->{run}/k2.pid");
