@@ -477,11 +477,13 @@ sub cgiwrap_inherit_start {
 # A test fixture: a directory of CGI programs, a shutdown command that
 # records its environment, and a cgiwrap configuration
 
-# fcgi_fixture(tag => TAG, conf => TEXT, kill_grace => '1s')
+# fcgi_fixture(tag => TAG, conf => TEXT, kill_grace => '1s', shutdown => 1)
 # A new directory T (make_tempdir) with
 #   T/cgiwrap.conf  roots = {"T/prog"}, log = "T/var/cgiwrap.log",
-#                   kill_grace (1s), shutdown "rec" running T/rec.sh,
-#                   then TEXT (script sections, other settings);
+#                   kill_grace (1s), shutdown "rec" running T/rec.sh
+#                   (left out with shutdown => 0: a shutdown command to
+#                   run keeps a FastCGI keeper from its next job), then
+#                   TEXT (script sections, other settings);
 #   T/rec.sh        writes its environment to T/rec/<CGIWRAP_PID>.<pid>;
 #   T/prog/         hello (fixed body), errline (a body, then a line on
 #                   stderr: "errline-stderr QUERY_STRING"), env (its
@@ -510,6 +512,7 @@ sub fcgi_fixture {
 	    log => "$t/var/cgiwrap.log", map { ($_ => "$t/$_") }
 	    qw(prog rec run var data bin));
 	$fx{kill_grace} = $o{kill_grace} // '1s';
+	$fx{shutdown} = $o{shutdown} // 1;
 	write_conf(\%fx, $o{conf} // '');
 	write_file("$t/rec.sh", 0755, <<"EOS");
 #!/bin/sh
@@ -592,19 +595,21 @@ EOS
 	return \%fx;
 }
 
-# (Re)write the fixture's configuration: the base lines, then TEXT.
-# Written to a temporary name and renamed, so that a reload never reads
-# half a file.
+# (Re)write the fixture's configuration: the base lines (with or without
+# "rec", as the fixture was made), then TEXT.  Written to a temporary name
+# and renamed, so that a reload never reads half a file.
 sub write_conf {
 	my ($fx, $text) = @_;
 	my $t = $fx->{dir};
-	write_file("$fx->{conf}.tmp", 0644, <<"EOS" . $text . "\n");
-roots = {"$t/prog"}
-log = "$fx->{log}"
-kill_grace = $fx->{kill_grace}
+	my $rec = $fx->{shutdown} ? <<"EOS" : '';
 shutdown "rec" {
     command = {"$t/rec.sh"}
 }
+EOS
+	write_file("$fx->{conf}.tmp", 0644, <<"EOS" . $rec . $text . "\n");
+roots = {"$t/prog"}
+log = "$fx->{log}"
+kill_grace = $fx->{kill_grace}
 EOS
 	rename("$fx->{conf}.tmp", $fx->{conf}) or croak "rename: $!";
 }
