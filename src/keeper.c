@@ -33,6 +33,7 @@
 #include "link.h"
 #include "request.h"
 #include "shutdown.h"
+#include "spawn.h"
 #include "status.h"
 #include "supervise.h"
 
@@ -135,8 +136,9 @@ keeper_hand(struct keeper *k, const struct sup_job *j)
 }
 
 /*
- * Is the keeper there and its job over?  An idle one says nothing (EOF
- * if it died); a busy one is asked, unless it told already.
+ * Is the keeper's job over, and the keeper still there?  A busy one is
+ * asked, unless it told already; an idle one says nothing more, but
+ * EOF if it died since.
  */
 static bool
 keeper_free(struct keeper *k)
@@ -145,14 +147,17 @@ keeper_free(struct keeper *k)
 	char r = 0;
 	ssize_t n;
 
-	if ((n = recv(k->fd, &r, 1, MSG_DONTWAIT)) == -1 && errno == EAGAIN) {
-		if (!k->busy)
-			return true;
-		/* It answers at once: a job that runs on makes it linger. */
-		if (write_all(k->fd, &want, sizeof(want)) == 0)
+	if (k->busy) {
+		/* It answers at once, or once its job's program is reaped. */
+		if ((n = recv(k->fd, &r, 1, MSG_DONTWAIT)) == -1 &&
+		    errno == EAGAIN && write_all(k->fd, &want, sizeof(want)) == 0)
 			n = recv(k->fd, &r, 1, 0);
+		if (n != 1 || r != K_IDLE)
+			return false;
+		k->busy = false;
 	}
-	return n == 1 && r == K_IDLE;
+	return recv(k->fd, &r, 1, MSG_DONTWAIT | MSG_PEEK) == -1 &&
+	    errno == EAGAIN;
 }
 
 void
@@ -209,19 +214,63 @@ answer(int fd, char r)
 		;
 }
 
-/* The worker spoke while a job runs: it wants a keeper, or is gone. */
+/* Anything of the job left, still running or not yet reaped? */
+static bool
+children_left(void)
+{
+	siginfo_t si;
+
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+/* What the keeper knows of the worker while a job runs. */
+struct line {
+	int		 fd;
+	bool		 asked;		/* the worker waits for an answer */
+	bool		 gone;		/* the worker hung up */
+	bool		 lingers;	/* no more jobs: the keeper ends */
+};
+
+/* Said at once, asked or not: the worker must never wait for the job. */
+static void
+linger(struct line *l)
+{
+	if (!l->lingers && !l->gone)
+		answer(l->fd, K_LINGER);
+	l->lingers = true;
+}
+
+/*
+ * Its job over but for its own ending (a program exiting or reaped, no
+ * process left behind: the front is gone, since the worker has its next
+ * job), a keeper is worth the worker's wait: it answers when the job is
+ * over.  Else it lingers at once.
+ */
 static void
 heard(struct sup_job *j)
 {
+	struct line *l = j->arg;
 	struct job_head h;
-	bool *lingers = j->arg;
+	pid_t child = atomic_load(&j->sh->child);
 
-	if (recv(j->call, &h, sizeof(h), MSG_WAITALL) == (ssize_t)sizeof(h) &&
-	    h.type == K_WANT)
-		answer(j->call, K_LINGER);
-	close(j->call);
+	/* Asked once; a worker that hung up asks nothing. */
 	j->call = -1;
-	*lingers = true;
+	l->asked = recv(l->fd, &h, sizeof(h), MSG_WAITALL) ==
+	    (ssize_t)sizeof(h) && h.type == K_WANT;
+	l->gone = !l->asked;
+	if (l->gone || (j->exited ? children_left() :
+	    child <= 0 || !exiting(child)))
+		linger(l);
+}
+
+/* The program is reaped: what it left behind may run on. */
+static void
+reaped(struct sup_job *j)
+{
+	struct line *l = j->arg;
+
+	if (l->asked && children_left())
+		linger(l);
 }
 
 /* Wait for the worker's word; stopped while idle, the keeper just ends. */
@@ -329,15 +378,6 @@ job_read(int fd, struct job *jb, char *s[4])
 	return 0;
 }
 
-/* Anything of the job left, still running or not yet reaped? */
-static bool
-children_left(void)
-{
-	siginfo_t si;
-
-	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
-}
-
 /* One job, as a supervisor of its own would run it; a keeper that lingers ends with it. */
 static void
 job_run(int fd, const struct sup_base *b, struct job *jb,
@@ -345,9 +385,9 @@ job_run(int fd, const struct sup_base *b, struct job *jb,
 {
 	struct request rq = { .cfg = w->cfg };
 	struct sup_job sj = { .sh = sh, .hold = -1, .slow = w->sv->slow,
-	    .call = fd, .heard = heard };
+	    .call = fd, .heard = heard, .reaped = reaped };
+	struct line l = { .fd = fd };
 	struct outcome o;
-	bool lingers = false;
 	char *s[4];
 
 	if (job_read(fd, jb, s) == -1)
@@ -364,7 +404,7 @@ job_run(int fd, const struct sup_base *b, struct job *jb,
 	policy_resolve(rq.cfg, rq.target, &rq.pol);
 	sj.set = &rq.pol.set;
 	sj.front = getppid();
-	sj.arg = &lingers;
+	sj.arg = &l;
 	sj.body_r = jb->fd[0];
 	sj.out_w = jb->fd[1];
 	sj.err_w = jb->fd[2];
@@ -382,12 +422,9 @@ job_run(int fd, const struct sup_base *b, struct job *jb,
 		close(sj.out_r);
 	if (sj.err_r != -1)
 		close(sj.err_r);
-	if (!lingers && (sj.stopped || shutdown_due(&rq, o.status) ||
-	    children_left())) {
-		answer(fd, K_LINGER);
-		lingers = true;
-	}
-	if (lingers) {
+	if (sj.stopped || shutdown_due(&rq, o.status) || children_left())
+		linger(&l);
+	if (l.lingers) {
 		shutdown_run(&rq, &o);
 		_exit(0);
 	}

@@ -195,6 +195,9 @@ step(struct sup *s, enum vevent ev)
 		if (s->front)
 			msg_send(s->job->link, M_EXITED, s->wstatus,
 			    s->v.status, NULL);
+		s->job->exited = true;
+		if (s->job->reaped != NULL)
+			s->job->reaped(s->job);
 	}
 	if (a & VA_ARM) {
 		s->set.max_execution_time = s->asked;

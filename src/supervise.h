@@ -33,12 +33,15 @@ struct sup_job {
 	atomic_uint_least64_t *slow;	/* slow requests, counted; NULL: not */
 	/*
 	 * A FastCGI worker's keeper (keeper.c) runs one job after another:
-	 * call is its line to the worker, -1 = none, and heard is what it
-	 * does when the worker speaks while a job runs.
+	 * call is its line to the worker, -1 = none, heard what it does
+	 * when the worker speaks while a job runs, reaped what it does
+	 * once the child is reaped (NULL: nothing).
 	 */
 	int		 call;
 	void		(*heard)(struct sup_job *);
+	void		(*reaped)(struct sup_job *);
 	void		*arg;
+	bool		 exited;	/* out: the child was reaped */
 	bool		 stopped;	/* out: SIGTERM or SIGINT came */
 };
 
