@@ -216,7 +216,7 @@ cpu_ms(const struct pool_slot *s, const struct proc *v, size_t n, long hz)
 {
 	const struct proc *sup = NULL;
 	unsigned long long t;
-	size_t i;
+	size_t i, members;
 
 	for (i = 0; i < n; i++)
 		if (v[i].ppid == s->pid && v[i].sid == v[i].pid &&
@@ -225,9 +225,14 @@ cpu_ms(const struct pool_slot *s, const struct proc *v, size_t n, long hz)
 	if (sup == NULL)
 		return -1;
 	/* A reaped process's time is in its reaper's, no longer its own. */
-	for (t = 0, i = 0; i < n; i++)
-		if (v[i].sid == sup->pid && v[i].pid != sup->pid)
+	for (t = 0, members = 0, i = 0; i < n; i++)
+		if (v[i].sid == sup->pid && v[i].pid != sup->pid) {
 			t += v[i].ticks + v[i].cticks;
+			members++;
+		}
+	/* An idle keeper: the request runs no program (the status page). */
+	if (members == 0)
+		return -1;
 	return (long long)(t * 1000 / (unsigned long long)hz);
 }
 

@@ -28,6 +28,7 @@
 use strict;
 use warnings;
 use Test::More;
+use JSON::PP;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Time::HiRes qw(time sleep);
@@ -48,6 +49,7 @@ sub conf {
 	return <<"EOF";
 max_execution_time = 60s
 env_set = {"CONF_LIMIT=$limit"}
+status_path = "/cgiwrap-status"
 script "*/timeout" {
     max_execution_time = 1s
 }
@@ -216,6 +218,19 @@ my $keeper;
 	is(scalar(keys %distinct), 20, 'reuse: 20 distinct programs');
 	is(record_count($fx), 0, 'reuse: no shutdown command ran (ABORTED only)');
 	dump_logs('reuse') if failures() > $f0;
+}
+
+# --- The status page, answered while the worker's keeper is kept ----------------
+{
+	my ($code, $body) = get('/cgiwrap-status?json');
+	is($code, 200, 'status page: 200');
+	my $j = eval { JSON::PP->new->decode($body) } // {};
+	my ($w) = @{ $j->{workers} // [] };
+	ok($w && ($w->{uri} // '') eq '/cgiwrap-status?json' &&
+	    exists $w->{cpu_ms} && !defined $w->{cpu_ms},
+	    'status page: its own request runs no program, so no CPU time, '
+	    . 'the worker\'s idle keeper notwithstanding') or diag($body);
+	ok(alive($keeper), 'status page: the keeper is still there');
 }
 
 # --- 2. A job outliving its response ---------------------------------------------
