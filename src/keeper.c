@@ -226,6 +226,8 @@ children_left(void)
 /* What the keeper knows of the worker while a job runs. */
 struct line {
 	int		 fd;
+	struct call	 call;		/* fd while it is to be watched */
+	struct sup_job	*job;
 	bool		 asked;		/* the worker waits for an answer */
 	bool		 gone;		/* the worker hung up */
 	bool		 lingers;	/* no more jobs: the keeper ends */
@@ -240,6 +242,20 @@ linger(struct line *l)
 	l->lingers = true;
 }
 
+/* The worker's word: true when it asks for a keeper, false if gone. */
+static bool
+asks(struct line *l)
+{
+	struct job_head h;
+
+	/* Asked once; a worker that hung up asks nothing. */
+	l->asked = recv(l->fd, &h, sizeof(h), MSG_WAITALL) ==
+	    (ssize_t)sizeof(h) && h.type == K_WANT;
+	l->gone = !l->asked;
+	l->call.fd = -1;
+	return l->asked;
+}
+
 /*
  * Its job over but for its own ending (a program exiting or reaped, no
  * process left behind: the front is gone, since the worker has its next
@@ -247,18 +263,13 @@ linger(struct line *l)
  * over.  Else it lingers at once.
  */
 static void
-heard(struct sup_job *j)
+heard(struct call *c)
 {
-	struct line *l = j->arg;
-	struct job_head h;
+	struct line *l = c->arg;
+	struct sup_job *j = l->job;
 	pid_t child = atomic_load(&j->sh->child);
 
-	/* Asked once; a worker that hung up asks nothing. */
-	j->call = -1;
-	l->asked = recv(l->fd, &h, sizeof(h), MSG_WAITALL) ==
-	    (ssize_t)sizeof(h) && h.type == K_WANT;
-	l->gone = !l->asked;
-	if (l->gone || (j->exited ? children_left() :
+	if (!asks(l) || (j->exited ? children_left() :
 	    child <= 0 || !exiting(child)))
 		linger(l);
 }
@@ -267,10 +278,18 @@ heard(struct sup_job *j)
 static void
 reaped(struct sup_job *j)
 {
-	struct line *l = j->arg;
+	struct line *l = j->call->arg;
 
 	if (l->asked && children_left())
 		linger(l);
+}
+
+/* Shutdown commands take their time: the worker does not wait for them. */
+static void
+heard_late(struct call *c)
+{
+	(void)asks(c->arg);
+	linger(c->arg);
 }
 
 /* Wait for the worker's word; stopped while idle, the keeper just ends. */
@@ -384,9 +403,9 @@ job_run(int fd, const struct sup_base *b, struct job *jb,
     const struct request *w, struct shared *sh)
 {
 	struct request rq = { .cfg = w->cfg };
+	struct line l = { .fd = fd, .call = { .fd = fd, .heard = heard } };
 	struct sup_job sj = { .sh = sh, .hold = -1, .slow = w->sv->slow,
-	    .call = fd, .heard = heard, .reaped = reaped };
-	struct line l = { .fd = fd };
+	    .call = &l.call, .reaped = reaped };
 	struct outcome o;
 	char *s[4];
 
@@ -403,8 +422,8 @@ job_run(int fd, const struct sup_base *b, struct job *jb,
 	/* The worker's configuration, as it was when it forked us. */
 	policy_resolve(rq.cfg, rq.target, &rq.pol);
 	sj.set = &rq.pol.set;
-	sj.front = getppid();
-	sj.arg = &l;
+	l.job = &sj;
+	l.call.arg = &l;
 	sj.body_r = jb->fd[0];
 	sj.out_w = jb->fd[1];
 	sj.err_w = jb->fd[2];
@@ -422,12 +441,19 @@ job_run(int fd, const struct sup_base *b, struct job *jb,
 		close(sj.out_r);
 	if (sj.err_r != -1)
 		close(sj.err_r);
-	if (sj.stopped || shutdown_due(&rq, o.status) || children_left())
+	if (sj.stopped || children_left() ||
+	    (l.asked && shutdown_due(&rq, o.status)))
 		linger(&l);
-	if (l.lingers) {
-		shutdown_run(&rq, &o);
+	/*
+	 * Shutdown commands run here; if the worker asks meanwhile, the
+	 * keeper lingers, and ends once they are done.
+	 */
+	l.call.heard = heard_late;
+	shutdown_run(&rq, &o, l.lingers ? NULL : &l.call);
+	if (!l.lingers && children_left())
+		linger(&l);
+	if (l.lingers)
 		_exit(0);
-	}
 	answer(fd, K_IDLE);
 }
 

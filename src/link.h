@@ -40,6 +40,16 @@ struct msg {
 	char	 text[244];
 };
 
+/*
+ * A line a process must answer while it works (a FastCGI keeper's to its
+ * worker, keeper.c): fd, -1 = none, and what to do when it is readable.
+ */
+struct call {
+	int	  fd;
+	void	(*heard)(struct call *);
+	void	 *arg;
+};
+
 /* The shared page, mapped before the fork, http at -1; NULL on error. */
 struct shared	*shared_map(void);
 void		 shared_unmap(struct shared *);

@@ -104,7 +104,7 @@ supervisor(struct request *rq, struct sup_job *sj, int body_w)
 	sj->hold = rq->sv->ops->detach(rq->sv);
 	sup_open(&b, sj->link);
 	supervise(&b, sj, &o);
-	shutdown_run(rq, &o);
+	shutdown_run(rq, &o, NULL);
 	_exit(0);
 }
 
@@ -145,7 +145,7 @@ request_run(struct request *rq)
 	    .set = &rq->pol.set, .cgi = rq->cgi, .nph = rq->nph };
 	struct sup_job sj = { .target = rq->target, .exec = rq->exec,
 	    .dir = rq->dir,
-	    .set = &rq->pol.set, .start = rq->start, .call = -1 };
+	    .set = &rq->pol.set, .start = rq->start };
 	struct keeper *k = rq->sv->keeper;
 	int code;
 

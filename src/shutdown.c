@@ -25,6 +25,7 @@
 
 struct run {
 	const struct request	*rq;
+	struct call		*call;
 	const struct shutdown_cmd *cmd;
 	char			 line[1024];
 	size_t			 len;
@@ -81,7 +82,8 @@ now_ms(void)
 static bool
 watch(struct run *r, int out, int pidfd)
 {
-	struct pollfd pfd[2] = { { out, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
+	struct pollfd pfd[3] = { { out, POLLIN, 0 }, { pidfd, POLLIN, 0 },
+	    { -1, POLLIN, 0 } };
 	int64_t now = now_ms(), end;
 	char buf[4096];
 	ssize_t n;
@@ -94,7 +96,8 @@ watch(struct run *r, int out, int pidfd)
 		if (now >= end)
 			return false;
 		left = end - now > INT_MAX ? INT_MAX : (int)(end - now);
-		if (poll(pfd, 2, left) == -1) {
+		pfd[2].fd = r->call != NULL ? r->call->fd : -1;
+		if (poll(pfd, 3, left) == -1) {
 			if (errno == EINTR)
 				continue;
 			return false;
@@ -107,6 +110,8 @@ watch(struct run *r, int out, int pidfd)
 		}
 		if (pfd[1].revents)
 			pfd[1].fd = -1;
+		if (pfd[2].revents && r->call->fd != -1)
+			r->call->heard(r->call);
 		if (pfd[1].fd == -1 && pfd[0].fd != -1 &&
 		    poll(pfd, 1, 0) == 0)
 			pfd[0].fd = -1;
@@ -209,10 +214,11 @@ shutdown_due(const struct request *rq, int status)
 }
 
 void
-shutdown_run(const struct request *rq, const struct outcome *o)
+shutdown_run(const struct request *rq, const struct outcome *o,
+    struct call *call)
 {
 	struct env st = { 0 }, e = { 0 };
-	struct run r = { .rq = rq };
+	struct run r = { .rq = rq, .call = call };
 	size_t lvl, i;
 	int rc;
 

@@ -510,7 +510,8 @@ supervise_loop(struct sup *s)
 		    POLLIN, 0 };
 		pfd[n++] = (struct pollfd){ s->front ? -1 : j->err_r,
 		    POLLIN, 0 };
-		pfd[n++] = (struct pollfd){ j->call, POLLIN, 0 };
+		pfd[n++] = (struct pollfd){ j->call ? j->call->fd : -1,
+		    POLLIN, 0 };
 		if (poll(pfd, n, slowlog_wait(s)) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -532,8 +533,8 @@ supervise_loop(struct sup *s)
 			discard(&j->out_r, -1);
 		if (pfd[6].revents && j->err_r != -1)
 			discard(&j->err_r, s->errlog);
-		if (pfd[7].revents && j->call != -1)
-			j->heard(j);
+		if (pfd[7].revents && j->call->fd != -1)
+			j->call->heard(j->call);
 	}
 }
 

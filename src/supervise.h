@@ -11,6 +11,7 @@
 #include "config.h"
 #include "status.h"
 
+struct call;
 struct shared;
 
 /* What the supervisor works with: the child to run, and its own ends. */
@@ -33,14 +34,11 @@ struct sup_job {
 	atomic_uint_least64_t *slow;	/* slow requests, counted; NULL: not */
 	/*
 	 * A FastCGI worker's keeper (keeper.c) runs one job after another:
-	 * call is its line to the worker, -1 = none, heard what it does
-	 * when the worker speaks while a job runs, reaped what it does
+	 * call is its line to the worker (NULL: none), reaped what it does
 	 * once the child is reaped (NULL: nothing).
 	 */
-	int		 call;
-	void		(*heard)(struct sup_job *);
+	struct call	*call;
 	void		(*reaped)(struct sup_job *);
-	void		*arg;
 	bool		 exited;	/* out: the child was reaped */
 	bool		 stopped;	/* out: SIGTERM or SIGINT came */
 };

@@ -60,6 +60,11 @@ shutdown "abort" {
     command = {"$t/rec.sh"}
     when = {"ABORTED"}
 }
+script "*/shut" {
+    shutdown "each" {
+        command = {"$t/shut.sh"}
+    }
+}
 EOF
 }
 write_conf($fx, conf(30));
@@ -76,6 +81,22 @@ id=\${QUERY_STRING#id=}
 "$t/bin/sleep" 60 </dev/null >/dev/null 2>&1 &
 echo \$! > "$t/run/\$id.orphan.tmp" && mv "$t/run/\$id.orphan.tmp" "$t/run/\$id.orphan"
 printf 'Content-Type: text/plain\\r\\n\\r\\norphan %s\\n' "\$id"
+EOS
+# ppid under another name, with a shutdown command after every request:
+# shut.sh records like rec.sh, first waiting (30 s at most) for
+# T/run/ID.release when the id starts with "hold".
+write_file("$fx->{prog}/shut", 0755, slurp("$fx->{prog}/ppid"));
+write_file("$t/shut.sh", 0755, <<"EOS");
+#!/bin/sh
+id=\${QUERY_STRING#id=}
+case "\$id" in hold*)
+	i=0
+	while [ ! -e "$t/run/\$id.release" ] && [ \$i -lt 600 ]; do
+		"$t/bin/sleep" 0.05
+		i=\$((i + 1))
+	done
+esac
+exec "$t/rec.sh"
 EOS
 # silent under another name, for the reload's script section.
 write_file("$fx->{prog}/limit", 0755, slurp("$fx->{prog}/silent"));
@@ -341,10 +362,11 @@ my $keeper;
 	is(log_of('a1', T(10))->{status}, 'ABORTED', 'abort: log line ABORTED');
 	ok(gone($p, T(10)), 'abort: the program is gone');
 	ok(!-e "$fx->{run}/a1.done", 'abort: it did not finish');
+	ok(idle($keeper), 'abort: the keeper, its command done, waits');
 	my ($c2, $k2) = ppid('a-after');
 	is($c2, 200, 'abort: the next request: 200');
-	isnt($k2, $keeper, 'abort: ... under a new keeper (the old one ran '
-	    . 'the command)');
+	is($k2, $keeper, 'abort: ... under the same keeper, which ran the '
+	    . 'command');
 	is(record_count($fx), 1, 'abort: one command ran in all');
 	$keeper = $k2;
 	dump_logs('abort') if failures() > $f0;
@@ -474,6 +496,36 @@ my $keeper;
 	is(log_of('h1', T(10))->{status}, 'TIMEOUT', 'reload: limit: TIMEOUT');
 	is_deeply([$cw->workers], [$worker], 'reload: the same worker');
 	dump_logs('reload') if failures() > $f0;
+}
+
+# --- 10. Shutdown commands run by the keeper ---------------------------------------------
+{
+	note(sprintf('%.1f s: 10. shutdown commands', time - $T0));
+	my $f0 = failures();
+	my ($code, $body) = get('/cgi-bin/shut?id=s1');
+	my ($k1) = $body =~ /\Appid=(\d+) /;
+	is($code, 200, 'shutdown: a request with a shutdown command: 200');
+	my $rec = wait_record($fx, 's1', T(10)) // {};
+	is($rec->{CGIWRAP_STATUS}, '0', 'shutdown: its command ran, status 0');
+	ok($k1 && idle($k1), 'shutdown: the keeper, its command done, waits');
+	my ($c2, $k2) = ppid('s2');
+	is($c2, 200, 'shutdown: the next request: 200');
+	is($k2, $k1 // -1, 'shutdown: under the same keeper, its commands done');
+	# A command that takes its time: the next request does not wait.
+	($code, $body) = get('/cgi-bin/shut?id=hold1');
+	my ($kh) = $body =~ /\Appid=(\d+) /;
+	is($code, 200, 'shutdown: a request whose command waits: 200');
+	my $t1 = time;
+	my ($c3, $k3) = ppid_raw('s3');
+	is($c3, 200, 'shutdown: the next request: 200');
+	ok(time - $t1 < T(5), 'shutdown: ... at once, not after the command');
+	ok($k3 && $kh && $k3 != $kh, 'shutdown: ... under a new keeper');
+	ok(!wait_record($fx, 'hold1', 0.2), 'shutdown: the command still waits');
+	write_file("$fx->{run}/hold1.release", 0644, '');
+	$rec = wait_record($fx, 'hold1', T(10)) // {};
+	is($rec->{CGIWRAP_STATUS}, '0', 'shutdown: released, it ran to its end');
+	ok(gone($kh, T(10)), 'shutdown: the old keeper ended after it');
+	dump_logs('shutdown') if failures() > $f0;
 }
 
 ok($ng && $cw->stop, 'cgiwrap -w 1 stopped cleanly') or diag($cw->stop_problem);
