@@ -88,7 +88,7 @@ job_pack(const struct sup_job *j, size_t *len)
 	put_vec(fp, j->argv, &h.nargv);
 	put_vec(fp, j->envp, &h.nenv);
 	put_vec(fp, j->cgi, &h.ncgi);
-	if (fclose(fp) != 0 || *len - sizeof(h) > UINT32_MAX) {
+	if ((ferror(fp) | fclose(fp)) != 0 || *len - sizeof(h) > UINT32_MAX) {
 		free(buf);
 		return NULL;
 	}
@@ -178,6 +178,7 @@ struct shared *
 keeper_take(struct keeper *k, const struct request *rq)
 {
 	int end[2];
+	pid_t pid;
 
 	if (k->fd != -1 && !keeper_free(k))
 		keeper_retire(k);
@@ -186,21 +187,20 @@ keeper_take(struct keeper *k, const struct request *rq)
 			return NULL;
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 		    end) == -1) {
-			keeper_retire(k);
+			shared_unmap(k->sh);
 			return NULL;
 		}
-		if ((k->pid = fork()) == 0) {
+		if ((pid = fork()) == 0) {
 			close(end[0]);
 			keeper(end[1], rq, k->sh);
 		}
 		close(end[1]);
 		k->fd = end[0];
-		if (k->pid == -1) {
+		if (pid == -1) {
 			keeper_retire(k);
 			return NULL;
 		}
 	}
-	k->busy = false;
 	shared_reset(k->sh);
 	return k->sh;
 }
@@ -434,6 +434,7 @@ job_run(int fd, const struct sup_base *b, struct job *jb,
 	sj.ctl_w = jb->fd[7];
 	/* supervise() closes what it is done with; the rest is ours. */
 	memset(jb->fd, -1, sizeof(jb->fd));
+	sup_reset(b);
 	supervise(b, &sj, &o);
 	if (sj.ctl_r != -1)
 		close(sj.ctl_r);

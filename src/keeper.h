@@ -5,8 +5,6 @@
 #ifndef CGIWRAP_KEEPER_H
 #define CGIWRAP_KEEPER_H
 
-#include <sys/types.h>
-
 #include <stdbool.h>
 
 struct request;
@@ -14,7 +12,6 @@ struct shared;
 struct sup_job;
 
 struct keeper {
-	pid_t		 pid;
 	int		 fd;		/* the line to it, -1 = none */
 	bool		 busy;		/* a job handed, its end not heard */
 	struct shared	*sh;		/* the counters of its job */

@@ -606,20 +606,23 @@ sup_open(struct sup_base *b, int link)
 		setup_failed(link);
 }
 
-/*
- * A job's own start: no timer left from the job before, and a front
- * whose descriptor is held must be told of as soon as it dies.
- */
+void
+sup_reset(const struct sup_base *b)
+{
+	uint64_t n;
+
+	timer_arm(b->deadline, 0);
+	timer_arm(b->grace, 0);
+	(void)!read(b->deadline, &n, sizeof(n));
+	(void)!read(b->grace, &n, sizeof(n));
+}
+
+/* A front whose descriptor is held must be told of as soon as it dies. */
 static void
 job_open(struct sup *s)
 {
 	struct sup_job *j = s->job;
-	uint64_t n;
 
-	timer_arm(s->deadline, 0);
-	timer_arm(s->grace, 0);
-	(void)!read(s->deadline, &n, sizeof(n));
-	(void)!read(s->grace, &n, sizeof(n));
 	if (j->hold != -1 && prctl(PR_SET_PDEATHSIG, FRONT_GONE) == -1)
 		setup_failed(j->link);
 	/* The front may have died before it could be told to signal. */
