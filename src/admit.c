@@ -40,7 +40,7 @@ enum {
 
 struct peer {
 	int			 fd;
-	int			 ep;	/* edge-triggered: each arrival */
+	int			 ep;	/* edge-triggered: each arrival, -1 = none yet */
 	bool			 ended;	/* seen by ep: no edge comes after */
 	volatile sig_atomic_t	*stop;
 };
@@ -48,16 +48,17 @@ struct peer {
 /*
  * Peek at the next len bytes, once they have all come.  A peek on a unix
  * socket returns what is there without waiting for more, MSG_WAITALL or
- * not, so each arrival is waited for as an edge of p->ep.  Once the
- * stream has ended (or its read side was shut down), a peek still sees
- * the bytes that came before: too few of them is the end.  The end is
- * remembered across peeks: its edge may have come with the bytes that
- * an earlier peek was waiting for, and no edge follows it.
+ * not, so each arrival is waited for as an edge of p->ep, made on the
+ * first wait (most requests come whole: none).  Once the stream has
+ * ended (or its read side was shut down), a peek still sees the bytes
+ * that came before: too few of them is the end.  The end is remembered
+ * across peeks: its edge may have come with the bytes that an earlier
+ * peek was waiting for, and no edge follows it.
  */
 static int
 peek(struct peer *p, void *buf, size_t len)
 {
-	struct epoll_event ev;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET };
 	ssize_t n;
 
 	for (;;) {
@@ -67,6 +68,13 @@ peek(struct peer *p, void *buf, size_t len)
 		if (n == 0 || p->ended ||
 		    (n == -1 && errno != EAGAIN && errno != EINTR))
 			return -1;
+		/* Added after the peek: an arrival since is its first edge. */
+		if (p->ep == -1 &&
+		    ((p->ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+		    epoll_ctl(p->ep, EPOLL_CTL_ADD, p->fd, &ev) == -1)) {
+			log_warn("epoll");
+			return -1;
+		}
 		ev.events = 0;
 		if (*p->stop || (epoll_wait(p->ep, &ev, 1, -1) == -1 &&
 		    errno != EINTR))
@@ -240,16 +248,10 @@ records(struct peer *p, int workers, int *role)
 enum admit
 admit(int fd, int workers, volatile sig_atomic_t *stop, int *role)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET };
-	struct peer p = { .fd = fd, .stop = stop };
+	struct peer p = { .fd = fd, .ep = -1, .stop = stop };
 	enum admit a;
 
-	if ((p.ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
-	    epoll_ctl(p.ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
-		log_warn("epoll");
-		a = ADMIT_GONE;
-	} else
-		a = records(&p, workers, role);
+	a = records(&p, workers, role);
 	if (p.ep != -1)
 		close(p.ep);
 	return a;

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcgiapp.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -36,6 +37,7 @@
 #include "target.h"
 
 #define BACKLOG	128
+#define TRIM_KEEP	(4 << 20)	/* heap a worker keeps between requests */
 
 /* The server side of a request: libfcgi's streams. */
 struct conn {
@@ -445,6 +447,12 @@ worker(int lfd, struct config *cfg, const struct fastcgi *fc)
 	if (signal(SIGCHLD, SIG_IGN) == SIG_ERR ||
 	    signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal(125, "signal");
+	/*
+	 * Each request's buffers would be given back to the kernel at its
+	 * end and faulted in afresh by the next one: the worker keeps them.
+	 */
+	if (mallopt(M_TRIM_THRESHOLD, TRIM_KEEP) == 0)
+		fatalx(125, "mallopt failed");
 	sev.sigev_signo = SIGRTMIN;
 	if (timer_create(CLOCK_MONOTONIC, &sev, &deadline) == -1)
 		fatal(125, "timer_create");

@@ -434,7 +434,6 @@ job_run(int fd, const struct sup_base *b, struct job *jb,
 	sj.ctl_w = jb->fd[7];
 	/* supervise() closes what it is done with; the rest is ours. */
 	memset(jb->fd, -1, sizeof(jb->fd));
-	sup_reset(b);
 	supervise(b, &sj, &o);
 	if (sj.ctl_r != -1)
 		close(sj.ctl_r);

@@ -1,11 +1,13 @@
 /*
  * The request log and cgiwrap's own messages.  Each log line is written
  * with a single write(2) to a file opened with O_APPEND, so lines of
- * concurrent requests never interleave; the file is opened per line
- * because the writer is a short-lived supervisor and the file may be
- * rotated under it.  A message is written with a single write(2) too:
+ * concurrent requests never interleave.  A FastCGI keeper writes line
+ * after line: the file stays open while its name still leads to it, and
+ * is opened anew once it was rotated (renamed or removed).  A message is written with a single write(2) too:
  * Apache's mod_cgi makes an error-log entry of every piece it reads.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -27,6 +29,8 @@ enum { TO_SYSLOG, TO_STDERR, TO_FILE };
 static int	 kind = TO_SYSLOG;
 static enum log_format format = LOG_KV;
 static char	*path;		/* our own copy: configurations get reloaded */
+static int	 file = -1;	/* path, open */
+static struct stat opened;	/* what file is */
 
 /*
  * The JSON type of each key that is not a string; cgiwrap.conf(5) has
@@ -56,6 +60,9 @@ log_init(const char *dest, enum log_format f)
 	int fd = -1;
 
 	format = f;
+	if (file != -1)
+		close(file);
+	file = -1;
 	if (dest == NULL || strcmp(dest, "syslog") == 0) {
 		kind = TO_SYSLOG;
 		openlog("cgiwrap", LOG_PID, LOG_DAEMON);
@@ -126,13 +133,32 @@ stamp(char *buf, size_t len)
 	    ts.tv_nsec / 1000000);
 }
 
+/* The log file, open; opened anew if its name leads elsewhere now. */
+static int
+log_file(void)
+{
+	struct stat st;
+
+	if (file != -1 && stat(path, &st) == 0 &&
+	    st.st_dev == opened.st_dev && st.st_ino == opened.st_ino)
+		return file;
+	if (file != -1)
+		close(file);
+	if ((file = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0640)) != -1 && fstat(file, &opened) == -1) {
+		close(file);
+		file = -1;
+	}
+	return file;
+}
+
 void
 log_line(const char *fmt, ...)
 {
 	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX], ts[96];
 	va_list ap;
 	size_t n;
-	int fd, rc;
+	int rc;
 
 	va_start(ap, fmt);
 	rc = vsnprintf(raw, sizeof(raw), fmt, ap);
@@ -161,16 +187,13 @@ log_line(const char *fmt, ...)
 	}
 	line[n++] = '\n';
 	if (kind == TO_FILE) {
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-		if (fd != -1) {
-			if (write_all(fd, line, n) == 0) {
-				close(fd);
-				return;
-			}
-			close(fd);
-		}
+		if (log_file() != -1 && write_all(file, line, n) == 0)
+			return;
 		/* The line must not be lost: say why, then keep it. */
 		log_warn("log %s", path);
+		if (file != -1)
+			close(file);
+		file = -1;
 		syslog(LOG_INFO, "%.*s", (int)n - 1, line);
 		return;
 	}

@@ -7,16 +7,17 @@
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cgihdr.h"
@@ -62,7 +63,9 @@ struct front {
 	struct chan	 body, out;
 	bool		 body_ends;	/* with the response (server says) */
 	struct watch	 watch;
-	int		 tick;		/* timerfd for the watch, -1 = off */
+	int64_t		 every;		/* ms between looks, 0 = no watch */
+	struct timespec	 since;		/* the watch's start */
+	int64_t		 next;		/* ms after since: the next look */
 	bool		 body_open;
 	bool		 body_drop;	/* the child stopped reading */
 	char		*hdr;
@@ -209,9 +212,7 @@ static void
 stop_watch(struct front *f)
 {
 	watch_stop(&f->watch);
-	if (f->tick != -1)
-		close(f->tick);
-	f->tick = -1;
+	f->every = 0;
 }
 
 static bool	relay_err(struct front *);
@@ -660,29 +661,39 @@ static void
 start_watch(struct front *f)
 {
 	int64_t ms = f->job->set->client_watch;
-	struct itimerspec it = { 0 };
 	char *const *cgi = f->job->cgi;
 
-	f->tick = -1;
 	if (ms <= 0 || watch_start(&f->watch,
 	    f->job->set->client_fin == CLIENT_FIN_ABORT,
 	    env_lookup(cgi, "SERVER_ADDR"), env_lookup(cgi, "REMOTE_ADDR"),
 	    env_lookup(cgi, "REMOTE_PORT")) == -1)
 		return;
-	it.it_value.tv_sec = it.it_interval.tv_sec = ms / 1000;
-	it.it_value.tv_nsec = it.it_interval.tv_nsec = (ms % 1000) * 1000000;
-	if ((f->tick = timerfd_create(CLOCK_MONOTONIC,
-	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
-	    timerfd_settime(f->tick, 0, &it, NULL) == -1)
-		stop_watch(f);
+	f->every = f->next = ms;
+	clock_gettime(CLOCK_MONOTONIC, &f->since);
+}
+
+/* How long poll may wait: until the next look at the client, if any. */
+static int
+wait_ms(const struct front *f)
+{
+	int64_t left;
+
+	if (f->kick)
+		return 0;
+	if (f->every == 0)
+		return -1;
+	left = f->next - elapsed_ms(&f->since);
+	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
 static void
 check_client(struct front *f)
 {
-	uint64_t n;
+	int64_t now;
 
-	(void)!read(f->tick, &n, sizeof(n));
+	if (f->every == 0 || (now = elapsed_ms(&f->since)) < f->next)
+		return;
+	f->next = now + f->every;
 	if (watch_check(&f->watch) == 1)
 		server_gone(f, SIGPIPE);
 }
@@ -722,7 +733,7 @@ front_loop(struct front *f)
 {
 	const struct front_job *j = f->job;
 	const struct server *sv = f->sv;
-	struct pollfd pfd[9], gone[2];
+	struct pollfd pfd[8], gone[2];
 	bool body, out;
 	int sig;
 
@@ -743,10 +754,9 @@ front_loop(struct front *f)
 		pfd[4] = (struct pollfd){ out ? j->out_r : -1, POLLIN, 0 };
 		pfd[5] = f->done ? (struct pollfd){ -1, 0, 0 } : gone[1];
 		pfd[6] = (struct pollfd){ f->err_r, POLLIN, 0 };
-		pfd[7] = (struct pollfd){ f->tick, POLLIN, 0 };
-		pfd[8] = (struct pollfd){ !f->done && f->out.full &&
+		pfd[7] = (struct pollfd){ !f->done && f->out.full &&
 		    f->out.dst != -1 ? f->out.dst : -1, POLLOUT, 0 };
-		if (poll(pfd, 9, f->kick ? 0 : -1) == -1) {
+		if (poll(pfd, 8, wait_ms(f)) == -1) {
 			if (errno == EINTR &&
 			    (sig = sv->ops->gone(sv, NULL)) != 0) {
 				server_gone(f, sig);
@@ -762,15 +772,14 @@ front_loop(struct front *f)
 			server_gone(f, sig);
 		if (pfd[1].revents)
 			from_supervisor(f);
-		if (pfd[7].revents)
-			check_client(f);
+		check_client(f);
 		if (f->code >= 0)
 			break;
 		if ((sig = sv->ops->gone(sv, &pfd[5])) != 0) {
 			server_gone(f, sig);
 			break;
 		}
-		if (pfd[8].revents & POLLOUT) {
+		if (pfd[7].revents & POLLOUT) {
 			f->out.full = false;
 			f->kick = true;
 		}
@@ -791,7 +800,7 @@ int
 relay(const struct front_job *j)
 {
 	struct front f = { .job = j, .sv = j->sv, .err_r = j->err_r,
-	    .code = -1, .body_open = true, .out_open = true, .tick = -1,
+	    .code = -1, .body_open = true, .out_open = true,
 	    .promise = -1,
 	    .watch.nl = -1 };
 

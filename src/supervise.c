@@ -71,6 +71,7 @@ struct sup {
 	int		 nsigs;
 	int64_t		 elapsed;
 	int		 sfd, deadline, grace;
+	bool		 timing, gracing;	/* deadline, grace armed */
 	int64_t		 hard_at;	/* hard_time_limit's end (ms), or 0 */
 	char		 fault[sizeof(((struct msg *)0)->text)];
 	char		 ctl[CTL_LINE];
@@ -97,8 +98,9 @@ child_note(struct sup *s, const char *fmt, ...)
 	log_note(msg, "target", s->job->target, "pid", pid, NULL);
 }
 
+/* Arm s->deadline or s->grace for ms from now; 0 disarms. */
 static void
-timer_arm(int fd, int64_t ms)
+timer_arm(struct sup *s, int fd, int64_t ms)
 {
 	struct itimerspec it = { 0 };
 
@@ -110,6 +112,7 @@ timer_arm(int fd, int64_t ms)
 	/* Only a bad descriptor or value could make this fail. */
 	if (timerfd_settime(fd, 0, &it, NULL) == -1)
 		abort();
+	*(fd == s->deadline ? &s->timing : &s->gracing) = ms != 0;
 }
 
 /*
@@ -149,7 +152,7 @@ deadline_arm(struct sup *s, int64_t ms)
 		if (ms == 0 || ms > left)
 			ms = left;
 	}
-	timer_arm(s->deadline, ms);
+	timer_arm(s, s->deadline, ms);
 }
 
 static void	let_go(struct sup *);
@@ -180,18 +183,18 @@ step(struct sup *s, enum vevent ev)
 		msg_send(s->job->link, M_TIMEOUT, 0, 0, NULL);
 	if (a & VA_STOP) {
 		signal_child(s, s->set.kill_signal, true);
-		timer_arm(s->grace, s->set.kill_grace > 0 ?
+		timer_arm(s, s->grace, s->set.kill_grace > 0 ?
 		    s->set.kill_grace : 1);
 	}
 	if (a & VA_KILL) {
 		signal_child(s, SIGKILL, true);
 		/* A process forked while the tree was listed would be missed. */
-		timer_arm(s->grace, KILL_RETRY);
+		timer_arm(s, s->grace, KILL_RETRY);
 	}
 	if (a & VA_NOTIFY)
 		signal_child(s, s->set.notify_signal, false);
 	if (a & VA_EXITED) {
-		timer_arm(s->deadline, 0);
+		timer_arm(s, s->deadline, 0);
 		if (s->front)
 			msg_send(s->job->link, M_EXITED, s->wstatus,
 			    s->v.status, NULL);
@@ -405,13 +408,16 @@ from_front(struct sup *s)
 	struct msg m;
 	ssize_t n;
 
-	if ((n = recv(s->job->link, &m, sizeof(m), 0)) == -1) {
-		/*
-		 * A front that closed with our messages unread makes the
-		 * kernel report ECONNRESET first; what it sent before is
-		 * still queued behind the error, and EOF comes after it.
-		 */
-		if (errno != EINTR && errno != EAGAIN && errno != ECONNRESET)
+	/*
+	 * A front that closed with our messages unread makes the kernel
+	 * report ECONNRESET first; what it sent before is still queued
+	 * behind the error, and EOF comes after it.
+	 */
+	while ((n = recv(s->job->link, &m, sizeof(m), 0)) == -1 &&
+	    (errno == EINTR || errno == ECONNRESET))
+		;
+	if (n == -1) {
+		if (errno != EAGAIN)
 			front_gone(s);
 		return;
 	}
@@ -606,17 +612,6 @@ sup_open(struct sup_base *b, int link)
 		setup_failed(link);
 }
 
-void
-sup_reset(const struct sup_base *b)
-{
-	uint64_t n;
-
-	timer_arm(b->deadline, 0);
-	timer_arm(b->grace, 0);
-	(void)!read(b->deadline, &n, sizeof(n));
-	(void)!read(b->grace, &n, sizeof(n));
-}
-
 /* A front whose descriptor is held must be told of as soon as it dies. */
 static void
 job_open(struct sup *s)
@@ -694,5 +689,13 @@ supervise(const struct sup_base *b, struct sup_job *j, struct outcome *o)
 	o->cpu_sys_ms = (int64_t)s.stime.tv_sec * 1000 + s.stime.tv_usec / 1000;
 	o->max_rss_kb = s.max_rss;
 	o->procs = s.procs;
+	/*
+	 * A keeper's next job finds no timer armed or fired: setting a
+	 * timer forgets its expiries not yet read.
+	 */
+	if (s.timing)
+		timer_arm(&s, s.deadline, 0);
+	if (s.gracing)
+		timer_arm(&s, s.grace, 0);
 	log_request(&s, o);
 }

@@ -57,13 +57,11 @@ struct sup_base {
  */
 void	 sup_open(struct sup_base *, int link);
 
-/* Between two jobs: no timer of the one before left armed or fired. */
-void	 sup_reset(const struct sup_base *);
-
 /*
  * Runs in a process after sup_open: starts the child, supervises it and
  * what it leaves behind, writes the log line, and fills in how the
- * request ended.  Exits if the child cannot be started.
+ * request ended; leaves the timers disarmed for the next job.  Exits if
+ * the child cannot be started.
  */
 void	 supervise(const struct sup_base *, struct sup_job *,
 	    struct outcome *);
