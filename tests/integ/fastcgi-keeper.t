@@ -6,6 +6,8 @@
 # so that a keeper can be reused at all.  cgiwrap -f -w 1:
 #  1. reuse: 20 requests in a row, all answered, under one keeper (the
 #     programs' parent), one log line each (NORMAL, its pid, procs=1);
+#     1b. the log renamed under that keeper: the next line goes to a new
+#     file under the log's name;
 #  2. a job outliving its response (early): the next request is served at
 #     once by another keeper; released, early ends NORMAL, its keeper
 #     ends with it, the new keeper serves on;
@@ -239,6 +241,25 @@ my $keeper;
 	is(scalar(keys %distinct), 20, 'reuse: 20 distinct programs');
 	is(record_count($fx), 0, 'reuse: no shutdown command ran (ABORTED only)');
 	dump_logs('reuse') if failures() > $f0;
+}
+
+# --- 1b. The log rotated under the keeper ----------------------------------------
+{
+	note(sprintf('%.1f s: 1b. log rotated', time - $T0));
+	my $f0 = failures();
+	my $old = "$fx->{log}.1";
+	ok(rename($fx->{log}, $old), 'rotate: the log renamed, as logrotate '
+	    . 'does');
+	my ($code, $k) = ppid_raw('rot1');
+	is($code, 200, 'rotate: the next request answered');
+	is($k, $keeper, 'rotate: by the keeper that wrote the lines before');
+	ok(%{ log_of('rot1') }, 'rotate: its line is in a new file under the '
+	    . 'log\'s name');
+	my $rotated = slurp($old) // '';
+	is(scalar(() = $rotated =~ /[?&]id=r\d+\s/g), 20,
+	    'rotate: the renamed file keeps the 20 lines before');
+	unlike($rotated, qr/id=rot1\s/, 'rotate: and gets no line after');
+	dump_logs('rotate') if failures() > $f0;
 }
 
 # --- The status page, answered while the worker's keeper is kept ----------------
