@@ -36,6 +36,7 @@
 #include "spawn.h"
 #include "status.h"
 #include "supervise.h"
+#include "watch.h"
 
 /* The worker says K_JOB or K_WANT, the keeper answers K_IDLE or K_LINGER. */
 enum { K_JOB = 1, K_WANT, K_IDLE, K_LINGER };
@@ -464,10 +465,14 @@ keeper(int fd, const struct request *w, struct shared *sh)
 	struct job jb;
 	int rc;
 
-	/* The worker's connection, socket and request body are not ours. */
+	/*
+	 * The worker's connection, socket, request body and client watch
+	 * are not ours.
+	 */
 	(void)w->sv->ops->detach(w->sv);
 	if (w->sv->body >= 0)
 		close(w->sv->body);
+	watch_close();
 	sup_open(&b, -1);
 	for (;;) {
 		await(fd, &b);

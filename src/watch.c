@@ -200,6 +200,9 @@ struct search {
 /* The last list asked for, kept for the next watch of this process. */
 static struct listeners known;
 
+/* The socket asked through, kept for the next watch too; -1 = none. */
+static int kept = -1;
+
 static void	match(const struct inet_diag_msg *, void *);
 
 static bool
@@ -335,20 +338,24 @@ port_of(const char *text, uint16_t *port)
  * port the server listens on is tried instead, and the connection must
  * be found through exactly one.
  */
-/* This connection, through exactly one of the listening sockets. */
+/*
+ * This connection, through exactly one of the listening sockets: 0, 1
+ * when none or several, -1 on an error asking.
+ */
 static int
 find(int nl, struct search *s, const struct addr *local, bool fresh)
 {
 	size_t i;
 
 	s->matches = 0;
-	if ((s->l = listeners(nl, local, fresh, &s->cached)) == NULL ||
-	    s->l->too_many)
+	if ((s->l = listeners(nl, local, fresh, &s->cached)) == NULL)
 		return -1;
+	if (s->l->too_many)
+		return 1;
 	for (i = 0; i < s->l->nlisten; i++)
 		if (ask_through(nl, s, i) == -1)
 			return -1;
-	return s->matches == 1 ? 0 : -1;
+	return s->matches == 1 ? 0 : 1;
 }
 
 int
@@ -357,24 +364,28 @@ watch_start(struct watch *w, bool fin_hangs_up, const char *server_addr,
 {
 	struct search s = { 0 };
 	struct addr local;
+	int found;
 
 	w->nl = -1;
 	if (port_of(remote_port, &s.port) == -1 ||
 	    parse_addr(server_addr, &local) == -1 ||
 	    parse_addr(remote_addr, &s.remote) == -1)
 		return -1;
-	if ((w->nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+	if (kept == -1 && (kept = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
 	    NETLINK_SOCK_DIAG)) == -1)
 		return -1;
 	/*
 	 * Unix socket, proxy, rewritten address, several: nothing sure.
 	 * A list kept from before may miss a port opened since: asked anew.
 	 */
-	if (find(w->nl, &s, &local, false) == -1 &&
-	    (!s.cached || find(w->nl, &s, &local, true) == -1)) {
-		watch_stop(w);
+	if ((found = find(kept, &s, &local, false)) == 1 && s.cached)
+		found = find(kept, &s, &local, true);
+	/* An answer cut short must not be read as the next one's. */
+	if (found == -1)
+		watch_close();
+	if (found != 0)
 		return -1;
-	}
+	w->nl = kept;
 	w->fin_hangs_up = fin_hangs_up;
 	w->family = s.family;
 	w->id = s.id;
@@ -394,10 +405,13 @@ watch_check(struct watch *w)
 
 	if (w->nl == -1)
 		return 0;
-	if (ask(w->nl, w->family, &w->id) == -1)
+	if (ask(w->nl, w->family, &w->id) == -1 ||
+	    (replies(w->nl, state_of, &state) == -1 && errno != ENOENT)) {
+		/* Asked no more: the answer may be cut short. */
+		watch_close();
+		w->nl = -1;
 		return 0;
-	if (replies(w->nl, state_of, &state) == -1)
-		return errno == ENOENT;
+	}
 	return state == TCP_CLOSE || state == -1 ||
 	    (state == TCP_CLOSE_WAIT && w->fin_hangs_up);
 }
@@ -405,7 +419,13 @@ watch_check(struct watch *w)
 void
 watch_stop(struct watch *w)
 {
-	if (w->nl != -1)
-		close(w->nl);
 	w->nl = -1;
+}
+
+void
+watch_close(void)
+{
+	if (kept != -1)
+		close(kept);
+	kept = -1;
 }

@@ -27,6 +27,10 @@ int	 watch_start(struct watch *, bool fin_hangs_up,
 /* 1 when the client has left (see fin_hangs_up), else 0. */
 int	 watch_check(struct watch *);
 
+/* The watch is over; its socket is kept for the next one. */
 void	 watch_stop(struct watch *);
+
+/* Close the kept socket (in a process that watches no more). */
+void	 watch_close(void);
 
 #endif

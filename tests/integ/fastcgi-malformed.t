@@ -264,17 +264,15 @@ sub run_kind {
 	    or diag(show_pids(script_pids($fx)));
 
 	# A peer that connected and has sent nothing yet when SIGTERM comes.
-	my $idle = fcgi_connect($addr, T(5));
-	my @w = $cw->workers;
 	# Synchronise on a worker holding the accepted connection: it has
-	# one more socket open than an idle worker.
-	my %socks = map { $_ => scalar grep { (readlink($_) // '') =~ /^socket:/ }
-	    glob("/proc/$_/fd/*") } @w;
-	my $min = (sort { $a <=> $b } values %socks)[0] // 0;
-	ok(wait_for(sub {
-		grep { $_ > $min } map { scalar grep { (readlink($_) // '') =~
-		    /^socket:/ } glob("/proc/$_/fd/*") } @w;
-	}, T(10)), "$kind: idle peer: a worker accepted the connection");
+	# one more socket open than before the peer came.
+	my @w = $cw->workers;
+	my $socks = sub { scalar grep { (readlink($_) // '') =~ /^socket:/ }
+	    glob("/proc/$_[0]/fd/*") };
+	my %before = map { $_ => $socks->($_) } @w;
+	my $idle = fcgi_connect($addr, T(5));
+	ok(wait_for(sub { grep { $socks->($_) > $before{$_} } @w }, T(10)),
+	    "$kind: idle peer: a worker accepted the connection");
 	kill 'TERM', $cw->pid;
 	my $t2 = time;
 	ok($cw->wait_exit(T(10)), "$kind: idle peer: the master exits after "
