@@ -303,7 +303,8 @@ await(int fd, const struct sup_base *b)
 	for (;;) {
 		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
 			_exit(125);
-		while (read(b->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		while (pfd[1].revents &&
+		    read(b->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 				_exit(0);
 		if (pfd[0].revents)
@@ -451,7 +452,8 @@ job_run(int fd, const struct sup_base *b, struct job *jb,
 	 */
 	l.call.heard = heard_late;
 	shutdown_run(&rq, &o, l.lingers ? NULL : &l.call);
-	if (!l.lingers && children_left())
+	/* Nothing but a shutdown command can have started a process since. */
+	if (!l.lingers && shutdown_due(&rq, o.status) && children_left())
 		linger(&l);
 	if (l.lingers)
 		_exit(0);

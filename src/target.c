@@ -163,10 +163,13 @@ in_roots(const struct config *cfg, const char *real)
 static bool
 is_self(const struct stat *st)
 {
-	struct stat self;
+	/* A process's image stays what it is: a worker looks once. */
+	static struct stat self;
+	static bool known;
 
-	return stat("/proc/self/exe", &self) == 0 &&
-	    self.st_dev == st->st_dev && self.st_ino == st->st_ino;
+	if (!known && stat("/proc/self/exe", &self) == 0)
+		known = true;
+	return known && self.st_dev == st->st_dev && self.st_ino == st->st_ino;
 }
 
 /* Is the directory of path (cut at its last slash) writable by others? */
