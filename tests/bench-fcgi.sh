@@ -11,6 +11,8 @@
 # Prints every ab result, then the median of each.  Needs root, nginx,
 # fcgiwrap, ab (apache2-utils), cc; CGIWRAP= picks the binary (./cgiwrap),
 # CGIWRAP_CONF_EXTRA= adds lines to its configuration (e.g. client_watch = 0).
+# FLOOR= names a third server, run as fcgiwrap is (-s, -c) and measured
+# beside them: make bench's tests/bench/fcgi-floor.c.
 # PROG= serves that program (its copy) in place of the hello-world, at
 # /cgi-bin/NAME/; FCGI_PARAM="NAME VALUE" is one more FastCGI parameter
 # that nginx passes to both (make bench: CGIT_CONFIG for cgit).
@@ -77,6 +79,9 @@ port() { perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(
 pa=$(port)
 pb=$(port)
 while [ "$pb" = "$pa" ]; do pb=$(port); done
+pc=$(port)
+while [ "$pc" = "$pa" ] || [ "$pc" = "$pb" ]; do pc=$(port); done
+servers="cgiwrap fcgiwrap${FLOOR:+ floor}"
 ncpu=$(getconf _NPROCESSORS_ONLN)
 
 # Own process groups (setsid), as www-data.
@@ -88,6 +93,12 @@ setsid setpriv --reuid=$user --regid=$user --clear-groups -- \
     "$fcgiwrap" -s "unix:$t/run/fcgiwrap.sock" -c "$ncpu" \
     > "$t/run/fcgiwrap.out" 2>&1 &
 pids="$pids $!"
+if [ -n "${FLOOR:-}" ]; then
+	setsid setpriv --reuid=$user --regid=$user --clear-groups -- \
+	    "$FLOOR" -s "unix:$t/run/floor.sock" -c "$ncpu" \
+	    > "$t/run/floor.out" 2>&1 &
+	pids="$pids $!"
+fi
 
 snippet() {	# LISTEN SOCKET
 	sed -e "s|@LISTEN@|$1|g" -e "s|@ROOT@|$t/prog|g" -e "s|@SOCKET@|$2|g" \
@@ -112,15 +123,22 @@ http {
     scgi_temp_path $t/nginx/tmp/scgi;
 $(snippet "127.0.0.1:$pa" "unix:$t/run/cgiwrap.sock")
 $(snippet "127.0.0.1:$pb" "unix:$t/run/fcgiwrap.sock")
+$([ -z "${FLOOR:-}" ] || snippet "127.0.0.1:$pc" "unix:$t/run/floor.sock")
 }
 EOF
 setsid "$nginx" -p "$t/nginx/" -e "$t/nginx/error.log" \
     -c "$t/nginx/nginx.conf" &
 pids="$pids $!"
 
-ua="http://127.0.0.1:$pa/cgi-bin/$name"
-ub="http://127.0.0.1:$pb/cgi-bin/$name"
-for u in "$ua" "$ub"; do
+url() {	# SERVER
+	case $1 in
+	cgiwrap) echo "http://127.0.0.1:$pa/cgi-bin/$name" ;;
+	fcgiwrap) echo "http://127.0.0.1:$pb/cgi-bin/$name" ;;
+	floor) echo "http://127.0.0.1:$pc/cgi-bin/$name" ;;
+	esac
+}
+for s in $servers; do
+	u=$(url $s)
 	i=0
 	until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$u" \
 	    2>/dev/null)" = 200 ]; do
@@ -135,11 +153,11 @@ for u in "$ua" "$ub"; do
 done
 
 echo "# $(uname -r), $ncpu CPUs; nginx $("$nginx" -v 2>&1 | sed 's/.*\///'),"\
-    "cgiwrap $cgiwrap -w $ncpu, fcgiwrap -c $ncpu"
+    "cgiwrap $cgiwrap -w $ncpu, fcgiwrap -c $ncpu${FLOOR:+, floor -c $ncpu}"
 echo "# ab -c $conc -t $secs URL, alternating, $rounds rounds"
 for r in $(seq "$rounds"); do
-	for s in cgiwrap fcgiwrap; do
-		[ $s = cgiwrap ] && u=$ua || u=$ub
+	for s in $servers; do
+		u=$(url $s)
 		out=$(ab -q -c "$conc" -t "$secs" -n 10000000 "$u" 2>&1)
 		rps=$(echo "$out" | sed -n 's/^Requests per second: *\([0-9.]*\).*/\1/p')
 		failed=$(echo "$out" | sed -n 's/^Failed requests: *//p')
@@ -148,7 +166,7 @@ for r in $(seq "$rounds"); do
 		echo "$s $rps" >> "$t/results"
 	done
 done
-for s in cgiwrap fcgiwrap; do
+for s in $servers; do
 	med=$(awk -v s=$s '$1 == s { print $2 }' "$t/results" | sort -n |
 	    awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 	echo "median $s $med req/s"
