@@ -40,7 +40,7 @@ enum {
 
 struct peer {
 	int			 fd;
-	int			 ep;	/* edge-triggered: each arrival, -1 = none yet */
+	int			 ep;	/* edge-triggered, -1 = not yet */
 	bool			 ended;	/* seen by ep: no edge comes after */
 	volatile sig_atomic_t	*stop;
 };

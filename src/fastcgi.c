@@ -37,7 +37,7 @@
 #include "target.h"
 
 #define BACKLOG	128
-#define TRIM_KEEP	(4 << 20)	/* heap a worker keeps between requests */
+#define TRIM_KEEP	(4 << 20)	/* heap kept between requests */
 
 /* The server side of a request: libfcgi's streams. */
 struct conn {

@@ -3,8 +3,9 @@
  * with a single write(2) to a file opened with O_APPEND, so lines of
  * concurrent requests never interleave.  A FastCGI keeper writes line
  * after line: the file stays open while its name still leads to it, and
- * is opened anew once it was rotated (renamed or removed).  A message is written with a single write(2) too:
- * Apache's mod_cgi makes an error-log entry of every piece it reads.
+ * is opened anew once it was rotated (renamed or removed).  A message is
+ * written with a single write(2) too: Apache's mod_cgi makes an
+ * error-log entry of every piece it reads.
  */
 #include <sys/stat.h>
 
