@@ -11,22 +11,27 @@ O	?= build
 
 PKGS	 = libconfuse fcgi
 WARN	 = -Isrc -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2
-ALL_CFLAGS = $(WARN) -D_GNU_SOURCE $(CFLAGS) \
-	     $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# libfcgi serves FastCGI mode alone: a dynamic build opens it when -f
+# starts (src/fcgilib.c), so that CGI mode, an exec per request, does not
+# load it.  A static build cannot open it: FCGI_LINKED=yes links it in,
+# the default under STATIC and LIBS_STATIC.
+FCGI_LINKED ?= $(if $(STATIC)$(LIBS_STATIC),yes)
+ALL_CFLAGS = $(WARN) -D_GNU_SOURCE $(if $(FCGI_LINKED),-DFCGI_LINKED) \
+	     $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Linked dynamically, as Debian wants; STATIC=-static saves the dynamic
 # loader's work at every request (README, "Install"), but glibc then warns
 # that libconfuse's getpwnam, libfcgi's gethostbyname and our getaddrinfo
 # need its shared NSS modules at run time anyway.  LIBS_STATIC=yes links
-# only libconfuse and libfcgi statically: Debian builds both with -z now,
-# so the loader resolves the 240 symbols they import at every exec,
-# libfcgi's for nothing in CGI mode.
+# only libconfuse and libfcgi statically: Debian builds libconfuse with
+# -z now, so the loader resolves the symbols it imports at every exec.
 STATIC	?=
 LIBS_STATIC ?=
-PKGLIBS	 = $(shell pkg-config $(if $(STATIC),--static) --libs $(PKGS) \
-	     2>/dev/null || echo -lconfuse -lfcgi)
+LINKED	 = libconfuse $(if $(FCGI_LINKED),fcgi)
+PKGLIBS	 = $(shell pkg-config $(if $(STATIC),--static) --libs $(LINKED) \
+	     2>/dev/null || echo -lconfuse $(if $(FCGI_LINKED),-lfcgi))
 ALL_LDFLAGS = $(STATIC) $(LDFLAGS)
 # Linked dynamically, libc comes first in the loader's search: every
-# symbol we and the two libraries import is libc's.
+# symbol we and the libraries import is libc's.
 SHARED_LIBS = -lc $(PKGLIBS)
 LINKED_IN = -Wl,-Bstatic $(PKGLIBS) -Wl,-Bdynamic
 ALL_LDLIBS = $(if $(STATIC),$(PKGLIBS),$(if $(LIBS_STATIC),$(LINKED_IN),\
@@ -68,8 +73,7 @@ libs:
 # The unit tests link dynamically, so valgrind can check them.
 $(O)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(OBJS) \
-	    $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lconfuse -lfcgi)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(OBJS) $(PKGLIBS)
 
 units: $(UNITS)
 

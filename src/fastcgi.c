@@ -11,9 +11,8 @@
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <malloc.h>
-#include <fcgiapp.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -26,6 +25,7 @@
 #include "admit.h"
 #include "config.h"
 #include "fastcgi.h"
+#include "fcgilib.h"
 #include "io.h"
 #include "keeper.h"
 #include "log.h"
@@ -72,7 +72,7 @@ read_body(FCGX_Request *req)
 	char buf[65536];
 	int fd = -1, n;
 
-	while ((n = FCGX_GetStr(buf, sizeof(buf), req->in)) > 0) {
+	while ((n = fcgx.GetStr(buf, sizeof(buf), req->in)) > 0) {
 		if (fd == -1 && (fd = open(tmp ? tmp : "/tmp",
 		    O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) == -1) {
 			log_warn("body file");
@@ -84,7 +84,7 @@ read_body(FCGX_Request *req)
 			return -2;
 		}
 	}
-	if (FCGX_GetError(req->in) != 0) {
+	if (fcgx.GetError(req->in) != 0) {
 		if (fd != -1)
 			close(fd);
 		return -2;
@@ -116,7 +116,7 @@ fc_put(const struct server *sv, int stream, const char *buf, size_t len)
 	if (c->finished)
 		return stream == 2 ? 0 : -1;
 	s = stream == 2 ? c->req->err : c->req->out;
-	if (FCGX_PutStr(buf, (int)len, s) != (int)len || FCGX_FFlush(s) == -1) {
+	if (fcgx.PutStr(buf, (int)len, s) != (int)len || fcgx.FFlush(s) == -1) {
 		errno = EPIPE;
 		return -1;
 	}
@@ -150,7 +150,7 @@ fc_finish(const struct server *sv)
 	struct conn *c = sv->ctx;
 
 	if (!c->finished)
-		FCGX_Finish_r(c->req);
+		fcgx.Finish_r(c->req);
 	c->finished = true;
 }
 
@@ -198,7 +198,7 @@ handle(FCGX_Request *req, const struct config *cfg, int lfd, int body)
 	    .ctx = &c, .slow = &pool->slow, .keeper = &keeper };
 	struct request rq = { .sv = &sv };
 	struct target t = { 0 };
-	char *sf = FCGX_GetParam("SCRIPT_FILENAME", req->envp);
+	char *sf = fcgx.GetParam("SCRIPT_FILENAME", req->envp);
 	char *argv[2] = { sf, NULL };
 
 	clock_gettime(CLOCK_MONOTONIC, &rq.start);
@@ -218,7 +218,7 @@ handle(FCGX_Request *req, const struct config *cfg, int lfd, int body)
 static bool
 for_status(FCGX_Request *req, const struct config *cfg)
 {
-	const char *sn = FCGX_GetParam("SCRIPT_NAME", req->envp);
+	const char *sn = fcgx.GetParam("SCRIPT_NAME", req->envp);
 
 	return cfg->status_path[0] != '\0' && sn != NULL &&
 	    strcmp(sn, cfg->status_path) == 0;
@@ -229,7 +229,7 @@ static void
 status_answer(FCGX_Request *req, int lfd)
 {
 	enum statuspage_format f = statuspage_format(
-	    FCGX_GetParam("QUERY_STRING", req->envp));
+	    fcgx.GetParam("QUERY_STRING", req->envp));
 	char *page = NULL;
 	size_t len = 0;
 	FILE *fp;
@@ -237,7 +237,7 @@ status_answer(FCGX_Request *req, int lfd)
 
 	if ((fp = open_memstream(&page, &len)) == NULL) {
 		log_warn("status page");
-		FCGX_FPrintF(req->out, "Status: 500\r\n\r\n");
+		fcgx.FPrintF(req->out, "Status: 500\r\n\r\n");
 		return;
 	}
 	ok = statuspage_write(fp, pool, lfd, f) == 0;
@@ -245,10 +245,10 @@ status_answer(FCGX_Request *req, int lfd)
 		ok = 0;
 	if (!ok) {
 		log_warn("status page");
-		FCGX_FPrintF(req->out, "Status: 500\r\n\r\n");
-	} else if (FCGX_FPrintF(req->out, "Content-Type: %s\r\n"
+		fcgx.FPrintF(req->out, "Status: 500\r\n\r\n");
+	} else if (fcgx.FPrintF(req->out, "Content-Type: %s\r\n"
 	    "Cache-Control: no-store\r\n\r\n", statuspage_type(f)) == -1 ||
-	    FCGX_PutStr(page, (int)len, req->out) != (int)len)
+	    fcgx.PutStr(page, (int)len, req->out) != (int)len)
 		log_warnx("status page: the server went away");
 	free(page);
 }
@@ -279,7 +279,7 @@ on_signal(int sig)
 		abandon = 1;
 	else {
 		stopping = 1;
-		FCGX_ShutdownPending();
+		fcgx.ShutdownPending();
 	}
 }
 
@@ -403,9 +403,9 @@ take_request(FCGX_Request *req, const struct config *cfg, int workers)
 	case ADMIT_REQUEST:
 		/* It ends the last request first: not by closing this one. */
 		req->keepConnection = 1;
-		if (FCGX_Accept_r(req) != 0)
+		if (fcgx.Accept_r(req) != 0)
 			break;
-		sf = FCGX_GetParam("SCRIPT_FILENAME", req->envp);
+		sf = fcgx.GetParam("SCRIPT_FILENAME", req->envp);
 		if ((body = read_body(req)) == -2 && !overdue)
 			log_warnx("%s: the server went away while sending the "
 			    "body", sf ? sf : "request");
@@ -427,7 +427,7 @@ take_request(FCGX_Request *req, const struct config *cfg, int workers)
 		close(body);
 	/* No answer to a request not read: its connection is closed. */
 	if ((overdue || body == -2) && req->ipcFd != -1)
-		FCGX_Free(req, 1);
+		fcgx.Free(req, 1);
 	return overdue ? -2 : body;
 }
 
@@ -461,7 +461,7 @@ worker(int lfd, struct config *cfg, const struct fastcgi *fc)
 	 * gets none to accept on: when it fails to read a request, it
 	 * returns instead of taking the next connection without a deadline.
 	 */
-	if (FCGX_InitRequest(&req, -1, 0) != 0)
+	if (fcgx.InitRequest(&req, -1, 0) != 0)
 		fatalx(125, "FCGX_InitRequest failed");
 	while (!stopping) {
 		/* A keeper knows the configuration it was forked with. */
@@ -478,12 +478,12 @@ worker(int lfd, struct config *cfg, const struct fastcgi *fc)
 				if (body >= 0)
 					close(body);
 				status_answer(&req, lfd);
-				FCGX_Finish_r(&req);
+				fcgx.Finish_r(&req);
 			}
 		}
 		pool_enter(pool, slot, POOL_IDLE, NULL);
 	}
-	FCGX_Free(&req, 1);
+	fcgx.Free(&req, 1);
 	config_free(cfg);
 	_exit(0);
 }
@@ -628,11 +628,12 @@ fastcgi_serve(const struct fastcgi *fc)
 	pid_t *pids, pid;
 	int lfd, i, alive, ws, late;
 
+	fcgilib_load();
 	if ((cfg = config_load(fc->config, fc->missing_ok)) == NULL)
 		return 125;
 	log_init(cfg->log, cfg->log_format);
 	lfd = open_socket(fc);
-	if (FCGX_Init() != 0)
+	if (fcgx.Init() != 0)
 		fatalx(125, "FCGX_Init failed");
 	if ((pids = calloc((size_t)fc->workers, sizeof(*pids))) == NULL ||
 	    (pool = pool_map(fc->workers)) == NULL)

@@ -23,21 +23,22 @@ static struct {
 	bool	 same;		/* 0 and 1 are one socket (mod_cgid) */
 	bool	 closed;	/* 1 was closed at the end of the response */
 	bool	 errgone;	/* and 2 with it (mod_cgi) */
-	int	 flags[2];	/* file status flags of 0 and 1 */
-} cgi = { .sfd = -1 };
+	int	 flags[2];	/* file status flags of 0 and 1, or -1 */
+} cgi = { .sfd = -1, .flags = { -1, -1 } };
 
-/* Make a server descriptor non-blocking if it is a pipe or a socket. */
+/*
+ * Make a server descriptor non-blocking if it is a pipe or a socket;
+ * its flags are kept to be restored, -1 for one left as it was.
+ */
 static int
-nonblocking(int fd)
+nonblocking(int fd, const struct stat *st)
 {
-	struct stat st;
-
-	if ((cgi.flags[fd] = fcntl(fd, F_GETFL)) == -1 || fstat(fd, &st) == -1)
-		return -1;
-	if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
+	if (!S_ISFIFO(st->st_mode) && !S_ISSOCK(st->st_mode))
 		return 0;
+	if ((cgi.flags[fd] = fcntl(fd, F_GETFL)) == -1)
+		return -1;
 	/* A larger pipe to the server: fewer wake-ups for bulk output. */
-	if (fd == STDOUT_FILENO && S_ISFIFO(st.st_mode))
+	if (fd == STDOUT_FILENO && S_ISFIFO(st->st_mode))
 		(void)fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE);
 	return fcntl(fd, F_SETFL, cgi.flags[fd] | O_NONBLOCK);
 }
@@ -83,8 +84,8 @@ cgi_setup(const struct server *sv, char *const *vars, struct body_info *b)
 	b->len = content_length(vars);
 	/* Closing 1 ends the socket both ways. */
 	b->ends = cgi.same;
-	return nonblocking(STDIN_FILENO) == -1 ||
-	    nonblocking(STDOUT_FILENO) == -1 ? -1 : 0;
+	return nonblocking(STDIN_FILENO, &in) == -1 ||
+	    nonblocking(STDOUT_FILENO, &out) == -1 ? -1 : 0;
 }
 
 static int
@@ -185,9 +186,9 @@ cgi_restore(const struct server *sv)
 	close(cgi.sfd);
 	cgi.sfd = -1;
 	/* The descriptions may be shared with whoever started us. */
-	if (!cgi.closed)
+	if (!cgi.closed && cgi.flags[STDOUT_FILENO] != -1)
 		(void)fcntl(STDOUT_FILENO, F_SETFL, cgi.flags[STDOUT_FILENO]);
-	if (!cgi.closed || !cgi.same)
+	if ((!cgi.closed || !cgi.same) && cgi.flags[STDIN_FILENO] != -1)
 		(void)fcntl(STDIN_FILENO, F_SETFL, cgi.flags[STDIN_FILENO]);
 }
 
