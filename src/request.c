@@ -158,7 +158,8 @@ request_run(struct request *rq)
 	sj.envp = rq->env.v;
 	sj.cgi = rq->cgi;
 	sj.slow = rq->sv->slow;
-	sj.front = getpid();
+	/* A keeper's jobs hold nothing of the server's: no front to watch. */
+	sj.front = k == NULL ? getpid() : 0;
 	if (supervisor_start(rq, &fj, &sj) == -1) {
 		code = request_fail(rq, k != NULL ? "keeper" : "fork");
 		links_close(&sj);

@@ -25,7 +25,7 @@ struct sup_job {
 	const struct settings *set;	/* the policy at the start */
 	struct timespec	 start;		/* of the request */
 	struct shared	*sh;
-	pid_t		 front;		/* the front's pid */
+	pid_t		 front;		/* the front's pid (0: a keeper's job) */
 	int		 body_r, out_w, err_w;	/* the child's 0, 1, 2 */
 	int		 ctl_r, ctl_w;	/* the control pipe, -1 = none */
 	int		 out_r, err_r;	/* drained once the front is gone */
