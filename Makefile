@@ -48,10 +48,18 @@ SAN	 = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 
 all: $(BIN)
 
+# What the objects of $(O) were built and linked with: another STATIC,
+# LIBS_STATIC, FCGI_LINKED or CFLAGS in the same place rebuilds them.
+FLAGS	 = $(ALL_CFLAGS) $(CPPFLAGS) $(ALL_LDFLAGS) $(ALL_LDLIBS)
+$(O)/flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(FLAGS)' | cmp -s - $@ || echo '$(FLAGS)' > $@
+FORCE:
+
 $(BIN): $(O)/cgiwrap.o $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 
-$(O)/%.o: %.c $(wildcard src/*.h) | libs
+$(O)/%.o: %.c $(wildcard src/*.h) $(O)/flags | libs
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
@@ -162,7 +170,7 @@ uninstall-suexec:
 clean:
 	rm -rf build cgiwrap
 
-.PHONY: all units libs deps check check-quick demo test sanitize \
+.PHONY: all units libs deps check check-quick demo test sanitize FORCE \
 	sanitize-build deb install install-suexec uninstall-suexec clean
 
 # Fuzzing (libFuzzer, clang): make fuzz FUZZ_SECONDS=N
