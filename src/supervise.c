@@ -112,7 +112,10 @@ timer_arm(struct sup *s, int fd, int64_t ms)
 	/* Only a bad descriptor or value could make this fail. */
 	if (timerfd_settime(fd, 0, &it, NULL) == -1)
 		abort();
-	*(fd == s->deadline ? &s->timing : &s->gracing) = ms != 0;
+	if (fd == s->deadline)
+		s->timing = ms != 0;
+	else
+		s->gracing = ms != 0;
 }
 
 /*

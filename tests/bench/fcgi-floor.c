@@ -32,11 +32,12 @@ run(FCGX_Request *req, int null)
 	pid_t pid;
 	int out[2], st, e;
 
-	if (path == NULL || (dir = strdup(path)) == NULL ||
-	    pipe2(out, O_CLOEXEC) == -1) {
+	if (path == NULL || pipe2(out, O_CLOEXEC) == -1) {
 		FCGX_FPrintF(req->out, "Status: 500\r\n\r\n");
 		return;
 	}
+	if ((dir = strdup(path)) == NULL)
+		err(1, "strdup");
 	if (posix_spawn_file_actions_init(&fa) != 0 ||
 	    posix_spawn_file_actions_adddup2(&fa, null, 0) != 0 ||
 	    posix_spawn_file_actions_adddup2(&fa, out[1], 1) != 0 ||
