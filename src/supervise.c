@@ -657,8 +657,6 @@ start_child(struct sup *s)
 	close(j->body_r);
 	close(j->out_w);
 	close(j->err_w);
-	if (j->ctl_w != -1)
-		close(j->ctl_w);
 	/* Beyond TIMER_MAX is never, and must not overflow. */
 	if (s->set.hard_time_limit > 0)
 		s->hard_at = elapsed_ms(&j->start) +
@@ -678,7 +676,14 @@ supervise(const struct sup_base *b, struct sup_job *j, struct outcome *o)
 	    s.set.orphans == ORPHANS_KILL);
 	job_open(&s);
 	start_child(&s);
+	/*
+	 * Our copy of the control pipe's write end stays open until the
+	 * end: the child's exit then wakes us once (SIGCHLD), not a second
+	 * time for the pipe's hangup, which would tell nothing more.
+	 */
 	supervise_loop(&s);
+	if (j->ctl_w != -1)
+		close(j->ctl_w);
 
 	o->status = s.v.status;
 	o->wstatus = s.wstatus;
