@@ -35,6 +35,8 @@
 #define CHUNK	65536		/* copied through a buffer at a time */
 #define SPLICE	(1 << 20)	/* moved by splice(2) at a time */
 #define PUMPS	16	/* chunks moved before looking around */
+#define BULK	65536		/* output past a default pipe's size */
+#define PIPE_SIZE	(1 << 20)	/* the pipes' size for bulk output */
 
 /*
  * One direction of bulk copying, by splice(2) when the kernel can; wr is
@@ -82,6 +84,7 @@ struct front {
 	bool		 kick;		/* read stdout without waiting */
 	char		 eline[4096];
 	size_t		 elen;
+	bool		 grown;		/* the pipes are PIPE_SIZE */
 	bool		 exited;	/* read stdout until it is empty */
 	int		 wstatus;
 	int		 code;		/* exit status, -1 while running */
@@ -452,6 +455,22 @@ drop_output(struct front *f)
 	}
 }
 
+/*
+ * Bulk output gets larger pipes, the child's and the server's (if it is
+ * one): fewer wake-ups.  Only bulk output: the kernel counts pipe pages
+ * per user, and once past pipe-user-pages-soft (64 pipes of 1 MiB) it
+ * gives that user's new pipes, the programs' own too, two pages each.
+ * A hint: refused past that limit (EPERM), or for a socket or a file.
+ */
+static void
+grow(struct front *f)
+{
+	f->grown = true;
+	(void)fcntl(f->out.src, F_SETPIPE_SZ, PIPE_SIZE);
+	if (f->out.dst != -1)
+		(void)fcntl(f->out.dst, F_SETPIPE_SZ, PIPE_SIZE);
+}
+
 static void
 relay_out(struct front *f)
 {
@@ -474,6 +493,8 @@ relay_out(struct front *f)
 			return;
 		}
 		r = chan_pump(&f->out);
+		if (!f->grown && f->out.moved >= BULK)
+			grow(f);
 		/* Counted at once: a hangup or a pause returns early. */
 		body = f->out.moved > f->hdrbytes ?
 		    f->out.moved - f->hdrbytes : 0;

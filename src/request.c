@@ -19,8 +19,6 @@
 #include "supervise.h"
 #include "target.h"
 
-#define PIPE_SIZE	(1 << 20)
-
 /* A pipe whose first end (ours, read or write) does not block. */
 static int
 our_pipe(int *ours, int *theirs, bool ours_reads)
@@ -43,9 +41,6 @@ make_links(struct request *rq, struct front_job *fj, struct sup_job *sj)
 	sj->ctl_r = sj->ctl_w = -1;
 	if (our_pipe(&fj->body_w, &sj->body_r, false) == -1 ||
 	    our_pipe(&fj->out_r, &sj->out_w, true) == -1 ||
-	    /* Fewer wake-ups for bulk output; the default size will do. */
-	    (fcntl(fj->out_r, F_SETPIPE_SZ, PIPE_SIZE) == -1 &&
-	    errno != EPERM) ||
 	    our_pipe(&fj->err_r, &sj->err_w, true) == -1 ||
 	    link_open(end) == -1)
 		return -1;

@@ -16,7 +16,6 @@
 #include "io.h"
 #include "server_cgi.h"
 
-#define PIPE_SIZE	(1 << 20)	/* for the response, when a pipe */
 
 static struct {
 	int	 sfd;		/* the server's signals, -1 = not set up */
@@ -37,9 +36,6 @@ nonblocking(int fd, const struct stat *st)
 		return 0;
 	if ((cgi.flags[fd] = fcntl(fd, F_GETFL)) == -1)
 		return -1;
-	/* A larger pipe to the server: fewer wake-ups for bulk output. */
-	if (fd == STDOUT_FILENO && S_ISFIFO(st->st_mode))
-		(void)fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE);
 	return fcntl(fd, F_SETFL, cgi.flags[fd] | O_NONBLOCK);
 }
 
