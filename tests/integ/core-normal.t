@@ -238,4 +238,30 @@ SH
 	$t->ended({ STATUS => 0, EXIT_STATUS => 0 });
 };
 
+# The kernel counts pipe pages per user: past pipe-user-pages-soft every
+# new pipe of that user gets two.  The server's pipe is made larger
+# (1 MiB) only for a response past 64 KiB, not for every request.
+subtest 'the server\'s pipe grows for bulk output only' => sub {
+	for my $c ([ 'small', 6, 64 << 10, qr/\r\n\r\n\0{6}\z/ ],
+	    [ 'bulk', 256 << 10, 1 << 20, qr/\r\n\r\n(?:\0{1024}){256}\z/ ]) {
+		my ($name, $n, $want, $all) = @$c;
+		my $t = Harness->new;
+		my $prog = $t->script("$name.sh", <<SH);
+printf 'Content-Type: text/plain\\r\\n\\r\\n'
+head -c $n /dev/zero
+n=0
+while [ ! -e "\$D/go" ] && [ \$n -lt 1000 ]; do sleep 0.01; n=\$((n+1)); done
+SH
+		my $r = $t->run(mode => 'pipes', argv => [$prog]);
+		ok($r->read_until($all, T(10)),
+		    "$name: $n bytes arrived") or next;
+		# F_GETPIPE_SZ, while the program still runs.
+		is(fcntl($r->{outfh}, 1032, 0), $want,
+		    "$name: the server's pipe holds $want bytes");
+		$t->write_file('go', '');
+		is($r->finish(T(10)), 0, "$name: front exits 0");
+		$t->outcome(T(5));
+	}
+};
+
 done_testing;
