@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -45,4 +46,16 @@ read_all(int fd, void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int
+pipe_ours(int *ours, int *theirs, bool ours_reads)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	*ours = p[ours_reads ? 0 : 1];
+	*theirs = p[ours_reads ? 1 : 0];
+	return fcntl(*ours, F_SETFL, O_NONBLOCK);
 }

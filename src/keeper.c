@@ -41,8 +41,8 @@
 /* The worker says K_JOB or K_WANT, the keeper answers K_IDLE or K_LINGER. */
 enum { K_JOB = 1, K_WANT, K_IDLE, K_LINGER };
 
-/* The child's 0, 1, 2, the front's out and err, the link, the control. */
-#define JOB_FDS	8
+/* The child's 0, 1, 2, the front's out and err, the link. */
+#define JOB_FDS	6
 
 /*
  * A job on the wire: this head, then its strings (target, exec, dir,
@@ -102,16 +102,15 @@ int
 keeper_hand(struct keeper *k, const struct sup_job *j)
 {
 	int fds[JOB_FDS] = { j->body_r, j->out_w, j->err_w, j->out_r,
-	    j->err_r, j->link, j->ctl_r, j->ctl_w };
-	size_t nfd = j->ctl_r != -1 ? JOB_FDS : JOB_FDS - 2, len;
+	    j->err_r, j->link };
+	size_t len;
 	union {
 		struct cmsghdr	 c;
 		char		 buf[CMSG_SPACE(sizeof(fds))];
 	} u = { 0 };
 	struct iovec iov;
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-	    .msg_control = u.buf, .msg_controllen = CMSG_SPACE(nfd *
-	    sizeof(int)) };
+	    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 	char *buf;
 	ssize_t n;
@@ -122,8 +121,8 @@ keeper_hand(struct keeper *k, const struct sup_job *j)
 	iov = (struct iovec){ buf, len };
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(nfd * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, nfd * sizeof(int));
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
 	while ((n = sendmsg(k->fd, &m, MSG_NOSIGNAL)) == -1 && errno == EINTR)
 		;
 	/* The descriptors went with the first bytes; the rest may follow. */
@@ -368,11 +367,7 @@ job_recv(int fd, struct job *jb)
 		return -1;
 	if (jb->h.type == K_WANT && jb->nfd == 0)
 		return 1;
-	if (jb->h.type != K_JOB || jb->nfd < JOB_FDS - 2)
-		return -1;
-	while (jb->nfd < JOB_FDS)
-		jb->fd[jb->nfd++] = -1;
-	return 0;
+	return jb->h.type == K_JOB && jb->nfd == JOB_FDS ? 0 : -1;
 }
 
 /* The strings of the job: target, exec and dir in s[0..2], s[3] NULL. */
@@ -432,13 +427,9 @@ job_run(int fd, const struct sup_base *b, struct job *jb,
 	sj.out_r = jb->fd[3];
 	sj.err_r = jb->fd[4];
 	sj.link = jb->fd[5];
-	sj.ctl_r = jb->fd[6];
-	sj.ctl_w = jb->fd[7];
 	/* supervise() closes what it is done with; the rest is ours. */
 	memset(jb->fd, -1, sizeof(jb->fd));
 	supervise(b, &sj, &o);
-	if (sj.ctl_r != -1)
-		close(sj.ctl_r);
 	if (sj.out_r != -1)
 		close(sj.out_r);
 	if (sj.err_r != -1)

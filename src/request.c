@@ -4,11 +4,11 @@
  * a FastCGI worker, the keeper that is there already: keeper.c).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "keeper.h"
 #include "link.h"
 #include "relay.h"
@@ -19,29 +19,18 @@
 #include "supervise.h"
 #include "target.h"
 
-/* A pipe whose first end (ours, read or write) does not block. */
-static int
-our_pipe(int *ours, int *theirs, bool ours_reads)
-{
-	int p[2];
-
-	if (pipe2(p, O_CLOEXEC) == -1)
-		return -1;
-	*ours = p[ours_reads ? 0 : 1];
-	*theirs = p[ours_reads ? 1 : 0];
-	return fcntl(*ours, F_SETFL, O_NONBLOCK);
-}
-
-/* The front's ends in fj, the supervisor's (and the child's) in sj. */
+/*
+ * The front's ends in fj, the supervisor's (and the child's) in sj.  The
+ * control pipe is the supervisor's alone: it makes it (supervise.c).
+ */
 static int
 make_links(struct request *rq, struct front_job *fj, struct sup_job *sj)
 {
 	int end[2];
 
-	sj->ctl_r = sj->ctl_w = -1;
-	if (our_pipe(&fj->body_w, &sj->body_r, false) == -1 ||
-	    our_pipe(&fj->out_r, &sj->out_w, true) == -1 ||
-	    our_pipe(&fj->err_r, &sj->err_w, true) == -1 ||
+	if (pipe_ours(&fj->body_w, &sj->body_r, false) == -1 ||
+	    pipe_ours(&fj->out_r, &sj->out_w, true) == -1 ||
+	    pipe_ours(&fj->err_r, &sj->err_w, true) == -1 ||
 	    link_open(end) == -1)
 		return -1;
 	fj->link = end[0];
@@ -51,8 +40,6 @@ make_links(struct request *rq, struct front_job *fj, struct sup_job *sj)
 	sj->err_r = fj->err_r;
 	if (!rq->pol.set.script_control)
 		return 0;
-	if (our_pipe(&sj->ctl_r, &sj->ctl_w, true) == -1)
-		return -1;
 	return env_set(&rq->env, "CGIWRAP_CONTROL_FD", CTL_FD_NAME);
 }
 
@@ -111,10 +98,6 @@ links_close(struct sup_job *sj)
 	close(sj->out_w);
 	close(sj->err_w);
 	close(sj->link);
-	if (sj->ctl_r != -1) {
-		close(sj->ctl_r);
-		close(sj->ctl_w);
-	}
 }
 
 /* The supervisor: forked for this request, or the worker's keeper. */

@@ -367,13 +367,9 @@ read_control(struct sup *s)
 	ssize_t n;
 	size_t len;
 
-	if ((n = read(s->job->ctl_r, buf, sizeof(buf))) == -1)
+	/* No EOF: we hold a write end (supervise()). */
+	if ((n = read(s->job->ctl_r, buf, sizeof(buf))) <= 0)
 		return false;
-	if (n == 0) {
-		close(s->job->ctl_r);
-		s->job->ctl_r = -1;
-		return false;
-	}
 	for (p = buf; p < buf + n; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(buf + n - p));
 		len = (size_t)((nl ? nl : buf + n) - p);
@@ -637,11 +633,16 @@ start_child(struct sup *s)
 		.argv = j->argv,
 		.envp = j->envp,
 		.fd = { j->body_r, j->out_w, j->err_w },
-		.ctlfd = s->set.script_control ? j->ctl_w : -1,
+		.ctlfd = -1,
 		.limit = s->set.limit,
 		.dir = j->dir,
 	};
 
+	j->ctl_r = j->ctl_w = -1;
+	if (s->set.script_control &&
+	    pipe_ours(&j->ctl_r, &j->ctl_w, true) == -1)
+		setup_failed(j->link);
+	sp.ctlfd = j->ctl_w;
 	/*
 	 * A failure is told before our copies of the child's ends are
 	 * closed: the front must know it before it sees EOF there.
@@ -682,8 +683,10 @@ supervise(const struct sup_base *b, struct sup_job *j, struct outcome *o)
 	 * time for the pipe's hangup, which would tell nothing more.
 	 */
 	supervise_loop(&s);
-	if (j->ctl_w != -1)
+	if (j->ctl_r != -1) {
+		close(j->ctl_r);
 		close(j->ctl_w);
+	}
 
 	o->status = s.v.status;
 	o->wstatus = s.wstatus;

@@ -27,7 +27,8 @@ struct sup_job {
 	struct shared	*sh;
 	pid_t		 front;		/* the front's pid (0: a keeper's job) */
 	int		 body_r, out_w, err_w;	/* the child's 0, 1, 2 */
-	int		 ctl_r, ctl_w;	/* the control pipe, -1 = none */
+	int		 ctl_r, ctl_w;	/* the control pipe (supervise()
+				   makes it), -1 = none */
 	int		 out_r, err_r;	/* drained once the front is gone */
 	int		 link;		/* to the front */
 	int		 hold;		/* kept open while the front lives */
