@@ -20,7 +20,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/timerfd.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -70,8 +69,12 @@ struct sup {
 	int		 sigs[MAXSIGS];
 	int		 nsigs;
 	int64_t		 elapsed;
-	int		 sfd, deadline, grace;
-	bool		 timing, gracing;	/* deadline, grace armed */
+	int		 sfd;
+	/*
+	 * When the time limit and a signal's grace are over, in ms from the
+	 * request's start (0 = not set): poll's timeout, no timer to set.
+	 */
+	int64_t		 deadline, grace;
 	int64_t		 hard_at;	/* hard_time_limit's end (ms), or 0 */
 	char		 fault[sizeof(((struct msg *)0)->text)];
 	char		 ctl[CTL_LINE];
@@ -98,24 +101,13 @@ child_note(struct sup *s, const char *fmt, ...)
 	log_note(msg, "target", s->job->target, "pid", pid, NULL);
 }
 
-/* Arm s->deadline or s->grace for ms from now; 0 disarms. */
+/* Set s->deadline or s->grace (at) to ms from now; 0 unsets it. */
 static void
-timer_arm(struct sup *s, int fd, int64_t ms)
+timer_arm(struct sup *s, int64_t *at, int64_t ms)
 {
-	struct itimerspec it = { 0 };
-
-	/* Beyond a century is never; the kernel refuses far beyond. */
-	if (ms > TIMER_MAX)
-		ms = TIMER_MAX;
-	it.it_value.tv_sec = ms / 1000;
-	it.it_value.tv_nsec = (ms % 1000) * 1000000;
-	/* Only a bad descriptor or value could make this fail. */
-	if (timerfd_settime(fd, 0, &it, NULL) == -1)
-		abort();
-	if (fd == s->deadline)
-		s->timing = ms != 0;
-	else
-		s->gracing = ms != 0;
+	/* Beyond a century is never, and must not overflow. */
+	*at = ms == 0 ? 0 : elapsed_ms(&s->job->start) +
+	    (ms < TIMER_MAX ? ms : TIMER_MAX);
 }
 
 /*
@@ -140,7 +132,7 @@ signal_child(struct sup *s, int sig, bool tree)
 
 /*
  * The time limit ms (0 = none) from now, but never past hard_time_limit:
- * one timer, one descriptor less for a process with few to spare.
+ * one time to wait for.
  */
 static void
 deadline_arm(struct sup *s, int64_t ms)
@@ -149,13 +141,13 @@ deadline_arm(struct sup *s, int64_t ms)
 
 	if (s->hard_at != 0) {
 		left = s->hard_at - elapsed_ms(&s->job->start);
-		/* 0 would disarm the timer: it is due now. */
+		/* 0 would unset it: it is due now. */
 		if (left < 1)
 			left = 1;
 		if (ms == 0 || ms > left)
 			ms = left;
 	}
-	timer_arm(s, s->deadline, ms);
+	timer_arm(s, &s->deadline, ms);
 }
 
 static void	let_go(struct sup *);
@@ -186,18 +178,18 @@ step(struct sup *s, enum vevent ev)
 		msg_send(s->job->link, M_TIMEOUT, 0, 0, NULL);
 	if (a & VA_STOP) {
 		signal_child(s, s->set.kill_signal, true);
-		timer_arm(s, s->grace, s->set.kill_grace > 0 ?
+		timer_arm(s, &s->grace, s->set.kill_grace > 0 ?
 		    s->set.kill_grace : 1);
 	}
 	if (a & VA_KILL) {
 		signal_child(s, SIGKILL, true);
 		/* A process forked while the tree was listed would be missed. */
-		timer_arm(s, s->grace, KILL_RETRY);
+		timer_arm(s, &s->grace, KILL_RETRY);
 	}
 	if (a & VA_NOTIFY)
 		signal_child(s, s->set.notify_signal, false);
 	if (a & VA_EXITED) {
-		timer_arm(s, s->deadline, 0);
+		s->deadline = 0;
 		if (s->front)
 			msg_send(s->job->link, M_EXITED, s->wstatus,
 			    s->v.status, NULL);
@@ -223,22 +215,20 @@ abort_request(struct sup *s)
 	step(s, atomic_load(&s->job->sh->done) ? VE_HANGUP_DONE : VE_HANGUP);
 }
 
+/* The time limit, then a grace, if over by now. */
 static void
-timeout(struct sup *s)
+timers_due(struct sup *s)
 {
-	uint64_t n;
+	int64_t now = elapsed_ms(&s->job->start);
 
-	(void)!read(s->deadline, &n, sizeof(n));
-	step(s, VE_DEADLINE);
-}
-
-static void
-grace_over(struct sup *s)
-{
-	uint64_t n;
-
-	(void)!read(s->grace, &n, sizeof(n));
-	step(s, VE_GRACE);
+	if (s->deadline != 0 && s->deadline <= now) {
+		s->deadline = 0;
+		step(s, VE_DEADLINE);
+	}
+	if (s->grace != 0 && s->grace <= now) {
+		s->grace = 0;
+		step(s, VE_GRACE);
+	}
 }
 
 /* Did the child die of its CPU limit? */
@@ -474,40 +464,50 @@ finished(struct sup *s)
 	return step(s, VE_IDLE);
 }
 
+/* The earlier of two times (ms from the start), 0 being none. */
+static int64_t
+earlier(int64_t a, int64_t b)
+{
+	return a == 0 || (b != 0 && b < a) ? b : a;
+}
+
 /*
- * Write the slow-request record when it is due; else the ms until then
- * for poll(2), or -1: a timer descriptor less for a process with few
- * to spare.
+ * How long poll(2) may wait: until the time limit, a grace or the
+ * slow-request record is due, -1 = for ever.  The record is written
+ * here when it is due.
  */
 static int
-slowlog_wait(struct sup *s)
+wait_ms(struct sup *s)
 {
-	int64_t after = s->set.request_slowlog_timeout, now;
+	int64_t after = s->set.request_slowlog_timeout, due, now;
 
-	if (after == 0 || s->slowlogged || s->v.phase >= VP_EXITED)
-		return -1;
 	now = elapsed_ms(&s->job->start);
-	if (now < after)
-		return after - now > INT_MAX ? INT_MAX : (int)(after - now);
-	s->slowlogged = true;
-	proctree_log(s->job->target, s->child, now);
-	if (s->job->slow != NULL)
-		atomic_fetch_add(s->job->slow, 1);
-	return -1;
+	due = earlier(s->deadline, s->grace);
+	if (after != 0 && !s->slowlogged && s->v.phase < VP_EXITED) {
+		if (now < after)
+			due = earlier(due, after);
+		else {
+			s->slowlogged = true;
+			proctree_log(s->job->target, s->child, now);
+			if (s->job->slow != NULL)
+				atomic_fetch_add(s->job->slow, 1);
+		}
+	}
+	if (due == 0)
+		return -1;
+	return due <= now ? 0 : due - now > INT_MAX ? INT_MAX : (int)(due - now);
 }
 
 static void
 supervise_loop(struct sup *s)
 {
 	struct sup_job *j = s->job;
-	struct pollfd pfd[8];
+	struct pollfd pfd[6];
 	int n;
 
 	while (!finished(s)) {
 		n = 0;
 		pfd[n++] = (struct pollfd){ s->sfd, POLLIN, 0 };
-		pfd[n++] = (struct pollfd){ s->deadline, POLLIN, 0 };
-		pfd[n++] = (struct pollfd){ s->grace, POLLIN, 0 };
 		pfd[n++] = (struct pollfd){ s->front ? j->link : -1,
 		    POLLIN, 0 };
 		pfd[n++] = (struct pollfd){ j->ctl_r, POLLIN, 0 };
@@ -517,7 +517,7 @@ supervise_loop(struct sup *s)
 		    POLLIN, 0 };
 		pfd[n++] = (struct pollfd){ j->call ? j->call->fd : -1,
 		    POLLIN, 0 };
-		if (poll(pfd, n, slowlog_wait(s)) == -1) {
+		if (poll(pfd, n, wait_ms(s)) == -1) {
 			if (errno == EINTR)
 				continue;
 			child_note(s, "poll: %s", strerror(errno));
@@ -525,20 +525,17 @@ supervise_loop(struct sup *s)
 		}
 		if (pfd[0].revents)
 			reap(s);
-		if (pfd[1].revents)
-			timeout(s);
-		if (pfd[2].revents)
-			grace_over(s);
+		timers_due(s);
 		/* Control lines first: they may have come before a hangup. */
-		if (pfd[4].revents && j->ctl_r != -1)
+		if (pfd[2].revents && j->ctl_r != -1)
 			read_control(s);
-		if (pfd[3].revents)
+		if (pfd[1].revents)
 			from_front(s);
-		if (pfd[5].revents && j->out_r != -1)
+		if (pfd[3].revents && j->out_r != -1)
 			discard(&j->out_r, -1);
-		if (pfd[6].revents && j->err_r != -1)
+		if (pfd[4].revents && j->err_r != -1)
 			discard(&j->err_r, s->errlog);
-		if (pfd[7].revents && j->call->fd != -1)
+		if (pfd[5].revents && j->call->fd != -1)
 			j->call->heard(j->call);
 	}
 }
@@ -603,11 +600,7 @@ sup_open(struct sup_base *b, int link)
 	sigaddset(&set, SIGPIPE);
 	sigaddset(&set, FRONT_GONE);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
-	    (b->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
-	    (b->deadline = timerfd_create(CLOCK_MONOTONIC,
-	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
-	    (b->grace = timerfd_create(CLOCK_MONOTONIC,
-	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
+	    (b->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		setup_failed(link);
 }
 
@@ -670,7 +663,7 @@ void
 supervise(const struct sup_base *b, struct sup_job *j, struct outcome *o)
 {
 	struct sup s = { .job = j, .set = *j->set, .front = true,
-	    .sfd = b->sfd, .deadline = b->deadline, .grace = b->grace,
+	    .sfd = b->sfd,
 	    .errlog = b->errlog };
 
 	verdict_init(&s.v, s.set.ignore_user_abort, s.set.notify_signal != 0,
@@ -700,13 +693,5 @@ supervise(const struct sup_base *b, struct sup_job *j, struct outcome *o)
 	o->cpu_sys_ms = (int64_t)s.stime.tv_sec * 1000 + s.stime.tv_usec / 1000;
 	o->max_rss_kb = s.max_rss;
 	o->procs = s.procs;
-	/*
-	 * A keeper's next job finds no timer armed or fired: setting a
-	 * timer forgets its expiries not yet read.
-	 */
-	if (s.timing)
-		timer_arm(&s, s.deadline, 0);
-	if (s.gracing)
-		timer_arm(&s, s.grace, 0);
 	log_request(&s, o);
 }

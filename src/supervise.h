@@ -47,7 +47,6 @@ struct sup_job {
 /* The supervisor's own descriptors, opened once for every job it runs. */
 struct sup_base {
 	int		 sfd;		/* signals */
-	int		 deadline, grace;	/* timers */
 	int		 errlog;	/* the server's error log, -1 = none */
 };
 
