@@ -51,11 +51,18 @@ read_all(int fd, void *buf, size_t len)
 int
 pipe_ours(int *ours, int *theirs, bool ours_reads)
 {
-	int p[2];
+	int p[2], e;
 
 	if (pipe2(p, O_CLOEXEC) == -1)
 		return -1;
+	if (fcntl(p[ours_reads ? 0 : 1], F_SETFL, O_NONBLOCK) == -1) {
+		e = errno;
+		close(p[0]);
+		close(p[1]);
+		errno = e;
+		return -1;
+	}
 	*ours = p[ours_reads ? 0 : 1];
 	*theirs = p[ours_reads ? 1 : 0];
-	return fcntl(*ours, F_SETFL, O_NONBLOCK);
+	return 0;
 }

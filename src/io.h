@@ -17,6 +17,7 @@ int	 read_all(int fd, void *buf, size_t len);
 /*
  * A pipe, close-on-exec, whose end that is ours (the read end if
  * ours_reads, else the write end) does not block; a child's end does.
+ * On failure neither is set.
  */
 int	 pipe_ours(int *ours, int *theirs, bool ours_reads);
 

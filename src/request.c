@@ -28,6 +28,8 @@ make_links(struct request *rq, struct front_job *fj, struct sup_job *sj)
 {
 	int end[2];
 
+	fj->body_w = fj->out_r = fj->err_r = fj->link = -1;
+	sj->body_r = sj->out_w = sj->err_w = sj->link = -1;
 	if (pipe_ours(&fj->body_w, &sj->body_r, false) == -1 ||
 	    pipe_ours(&fj->out_r, &sj->out_w, true) == -1 ||
 	    pipe_ours(&fj->err_r, &sj->err_w, true) == -1 ||
@@ -100,6 +102,19 @@ links_close(struct sup_job *sj)
 	close(sj->link);
 }
 
+/* Every end made so far, on a failure: a worker goes on without them. */
+static void
+links_drop(struct front_job *fj, struct sup_job *sj)
+{
+	int *fd[] = { &fj->body_w, &fj->out_r, &fj->err_r, &fj->link,
+	    &sj->body_r, &sj->out_w, &sj->err_w, &sj->link };
+	size_t i;
+
+	for (i = 0; i < sizeof(fd) / sizeof(fd[0]); i++)
+		if (*fd[i] != -1)
+			close(*fd[i]);
+}
+
 /* The supervisor: forked for this request, or the worker's keeper. */
 static int
 supervisor_start(struct request *rq, struct front_job *fj, struct sup_job *sj)
@@ -130,8 +145,11 @@ request_run(struct request *rq)
 	if ((fj.sh = sj.sh = k != NULL ? keeper_take(k, rq) :
 	    shared_map()) == NULL)
 		return request_fail(rq, k != NULL ? "keeper" : "mmap");
-	if (make_links(rq, &fj, &sj) == -1)
-		return request_fail(rq, "pipe");
+	if (make_links(rq, &fj, &sj) == -1) {
+		code = request_fail(rq, "pipe");
+		links_drop(&fj, &sj);
+		return code;
+	}
 	sj.argv = rq->argv;
 	sj.envp = rq->env.v;
 	sj.cgi = rq->cgi;
@@ -140,11 +158,7 @@ request_run(struct request *rq)
 	sj.front = k == NULL ? getpid() : 0;
 	if (supervisor_start(rq, &fj, &sj) == -1) {
 		code = request_fail(rq, k != NULL ? "keeper" : "fork");
-		links_close(&sj);
-		close(fj.body_w);
-		close(fj.out_r);
-		close(fj.err_r);
-		close(fj.link);
+		links_drop(&fj, &sj);
 		return code;
 	}
 	links_close(&sj);

@@ -10,6 +10,9 @@
 #    4 the sanitizer build cannot even load its runtime): either the
 #    request runs normally, or the server gets a clean 500 or 503 and a
 #    `cgiwrap:` line naming the cause; never a hang, nothing left.
+#  - a FastCGI worker whose descriptors run out half-way through a
+#    request's pipes: a clean 500 or 503, and it holds no descriptor more
+#    afterwards (it serves for months: each one kept would be lost).
 # SPEC R-IO-6, section 9.
 
 use strict;
@@ -18,6 +21,7 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Test::More;
 use Harness;
+use Nginx qw(cgiwrap_start fcgi_fixture fcgi_request);
 
 Harness::require_binary();
 
@@ -158,6 +162,44 @@ SH
 	ok($seen{503}, 'some limit gives 503 (a pipe cannot be made)');
 	ok($seen{ok}, 'a limit of 16 is enough for a request');
 	note(join ', ', map { "$_: $seen{$_}" } sort keys %seen);
+};
+
+# The descriptors a process holds, by number.
+sub fds_of {
+	my ($pid) = @_;
+	opendir(my $d, "/proc/$pid/fd") or return ();
+	return sort { $a <=> $b } grep { /^\d+\z/ } readdir $d;
+}
+
+subtest 'RLIMIT_NOFILE: a FastCGI worker out of descriptors keeps none' => sub {
+	my $fx = fcgi_fixture(tag => 'nofile');
+	my $cg = cgiwrap_start(dir => $fx->{dir}, conf => $fx->{conf},
+	    workers => 1, env => { ASAN_OPTIONS => $ASAN });
+	my %params = (SCRIPT_FILENAME => "$fx->{prog}/hello",
+	    REQUEST_METHOD => 'GET', QUERY_STRING => '');
+	like(fcgi_request($cg->socket, params => \%params)->{stdout},
+	    qr/hello from cgiwrap/, 'a request runs');
+	my ($w) = $cg->workers;
+	my @before = fds_of($w);
+	my %open = map { $_ => 1 } @before;
+	# Room for three more: the connection and one pipe, not the next.
+	my ($limit, $free) = (0, 0);
+	for (; $free < 3; $limit++) {
+		$free++ unless $open{$limit};
+	}
+	is(system('prlimit', "--pid=$w", "--nofile=$limit:"), 0,
+	    "the worker's limit lowered to $limit");
+	for my $i (1 .. 3) {
+		like(fcgi_request($cg->socket, params => \%params)->{stdout},
+		    qr/\AStatus: 50[03] /, "request $i: a clean 500 or 503");
+	}
+	is_deeply([ fds_of($w) ], \@before,
+	    'the worker holds the descriptors it held before, no more');
+	is(system('prlimit', "--pid=$w", '--nofile=1024:'), 0,
+	    "the worker's limit raised again");
+	like(fcgi_request($cg->socket, params => \%params)->{stdout},
+	    qr/hello from cgiwrap/, 'it serves again');
+	$cg->stop;
 };
 
 done_testing;
