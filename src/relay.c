@@ -456,8 +456,11 @@ drop_output(struct front *f)
 }
 
 /*
- * Bulk output gets larger pipes, the child's and the server's (if it is
- * one): fewer wake-ups.  Only bulk output: the kernel counts pipe pages
+ * Bulk output (past BULK, or filling the server's side) gets larger
+ * pipes, the child's and the server's (if it is one): fewer wake-ups,
+ * and a child may write that much more and exit while the server reads
+ * nothing yet, as it could straight into the server's pipe.  Only bulk
+ * output: the kernel counts pipe pages
  * per user, and once past pipe-user-pages-soft (64 pipes of 1 MiB) it
  * gives that user's new pipes, the programs' own too, two pages each.
  * A hint: refused past that limit (EPERM), or for a socket or a file.
@@ -493,7 +496,7 @@ relay_out(struct front *f)
 			return;
 		}
 		r = chan_pump(&f->out);
-		if (!f->grown && f->out.moved >= BULK)
+		if (!f->grown && (f->out.full || f->out.moved >= BULK))
 			grow(f);
 		/* Counted at once: a hangup or a pause returns early. */
 		body = f->out.moved > f->hdrbytes ?
