@@ -460,10 +460,10 @@ drop_output(struct front *f)
  * pipes, the child's and the server's (if it is one): fewer wake-ups,
  * and a child may write that much more and exit while the server reads
  * nothing yet, as it could straight into the server's pipe.  Only bulk
- * output: the kernel counts pipe pages
- * per user, and once past pipe-user-pages-soft (64 pipes of 1 MiB) it
- * gives that user's new pipes, the programs' own too, two pages each.
- * A hint: refused past that limit (EPERM), or for a socket or a file.
+ * output: the kernel counts pipe pages per user, and once past
+ * pipe-user-pages-soft (64 pipes of 1 MiB) it gives that user's new
+ * pipes, the programs' own too, two pages each.  A hint: refused past
+ * that limit (EPERM), or for a socket or a file.
  */
 static void
 grow(struct front *f)

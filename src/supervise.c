@@ -527,7 +527,7 @@ supervise_loop(struct sup *s)
 			reap(s);
 		timers_due(s);
 		/* Control lines first: they may have come before a hangup. */
-		if (pfd[2].revents && j->ctl_r != -1)
+		if (pfd[2].revents)
 			read_control(s);
 		if (pfd[1].revents)
 			from_front(s);
