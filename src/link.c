@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 
 #include "link.h"
@@ -66,4 +67,10 @@ elapsed_ms(const struct timespec *start)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (int64_t)(now.tv_sec - start->tv_sec) * 1000 +
 	    (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+int
+poll_ms(int64_t left)
+{
+	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }

@@ -33,6 +33,15 @@ static char	*path;		/* our own copy: configurations get reloaded */
 static int	 file = -1;	/* path, open */
 static struct stat opened;	/* what file is */
 
+/* The log file is let go: rotated, failed, or another one configured. */
+static void
+file_close(void)
+{
+	if (file != -1)
+		close(file);
+	file = -1;
+}
+
 /*
  * The JSON type of each key that is not a string; cgiwrap.conf(5) has
  * the whole schema.
@@ -61,9 +70,7 @@ log_init(const char *dest, enum log_format f)
 	int fd = -1;
 
 	format = f;
-	if (file != -1)
-		close(file);
-	file = -1;
+	file_close();
 	if (dest == NULL || strcmp(dest, "syslog") == 0) {
 		kind = TO_SYSLOG;
 		openlog("cgiwrap", LOG_PID, LOG_DAEMON);
@@ -143,8 +150,7 @@ log_file(void)
 	if (file != -1 && stat(path, &st) == 0 &&
 	    st.st_dev == opened.st_dev && st.st_ino == opened.st_ino)
 		return file;
-	if (file != -1)
-		close(file);
+	file_close();
 	if ((file = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 	    0640)) != -1 && fstat(file, &opened) == -1) {
 		close(file);
@@ -192,9 +198,7 @@ log_line(const char *fmt, ...)
 			return;
 		/* The line must not be lost: say why, then keep it. */
 		log_warn("log %s", path);
-		if (file != -1)
-			close(file);
-		file = -1;
+		file_close();
 		syslog(LOG_INFO, "%.*s", (int)n - 1, line);
 		return;
 	}

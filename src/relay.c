@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -700,14 +699,11 @@ start_watch(struct front *f)
 static int
 wait_ms(const struct front *f)
 {
-	int64_t left;
-
 	if (f->kick)
 		return 0;
 	if (f->every == 0)
 		return -1;
-	left = f->next - elapsed_ms(&f->since);
-	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+	return poll_ms(f->next - elapsed_ms(&f->since));
 }
 
 static void

@@ -16,7 +16,6 @@
 #include "io.h"
 #include "server_cgi.h"
 
-
 static struct {
 	int	 sfd;		/* the server's signals, -1 = not set up */
 	bool	 same;		/* 0 and 1 are one socket (mod_cgid) */

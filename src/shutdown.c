@@ -8,9 +8,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -95,7 +95,7 @@ watch(struct run *r, int out, int pidfd)
 		now = now_ms();
 		if (now >= end)
 			return false;
-		left = end - now > INT_MAX ? INT_MAX : (int)(end - now);
+		left = poll_ms(end - now);
 		pfd[2].fd = r->call != NULL ? r->call->fd : -1;
 		if (poll(pfd, 3, left) == -1) {
 			if (errno == EINTR)

@@ -24,7 +24,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -493,9 +492,7 @@ wait_ms(struct sup *s)
 				atomic_fetch_add(s->job->slow, 1);
 		}
 	}
-	if (due == 0)
-		return -1;
-	return due <= now ? 0 : due - now > INT_MAX ? INT_MAX : (int)(due - now);
+	return due == 0 ? -1 : poll_ms(due - now);
 }
 
 static void

@@ -60,8 +60,7 @@ void	 sup_open(struct sup_base *, int link);
 /*
  * Runs in a process after sup_open: starts the child, supervises it and
  * what it leaves behind, writes the log line, and fills in how the
- * request ended; leaves the timers disarmed for the next job.  Exits if
- * the child cannot be started.
+ * request ended.  Exits if the child cannot be started.
  */
 void	 supervise(const struct sup_base *, struct sup_job *,
 	    struct outcome *);
