@@ -172,13 +172,18 @@ sub fds_of {
 }
 
 subtest 'RLIMIT_NOFILE: a FastCGI worker out of descriptors keeps none' => sub {
-	my $fx = fcgi_fixture(tag => 'nofile');
+	my $fx = fcgi_fixture(tag => 'nofile', shutdown => 0);
 	my $cg = cgiwrap_start(dir => $fx->{dir}, conf => $fx->{conf},
 	    workers => 1, env => { ASAN_OPTIONS => $ASAN });
 	my %params = (SCRIPT_FILENAME => "$fx->{prog}/hello",
 	    REQUEST_METHOD => 'GET', QUERY_STRING => '');
 	like(fcgi_request($cg->socket, params => \%params)->{stdout},
 	    qr/hello from cgiwrap/, 'a request runs');
+	# Its keeper's job is over once the log line is written (no shutdown
+	# command follows).  A request while the job still ran would make
+	# the worker fork a new keeper, with the lowered limit inherited.
+	ok(wait_for(sub { (slurp_or_undef($fx->{log}) // '') =~
+	    /status=NORMAL/ }, T(10)), 'the first request is logged');
 	my ($w) = $cg->workers;
 	my @before = fds_of($w);
 	my %open = map { $_ => 1 } @before;
@@ -190,15 +195,18 @@ subtest 'RLIMIT_NOFILE: a FastCGI worker out of descriptors keeps none' => sub {
 	is(system('prlimit', "--pid=$w", "--nofile=$limit:"), 0,
 	    "the worker's limit lowered to $limit");
 	for my $i (1 .. 3) {
-		like(fcgi_request($cg->socket, params => \%params)->{stdout},
-		    qr/\AStatus: 50[03] /, "request $i: a clean 500 or 503");
+		my $r = fcgi_request($cg->socket, params => \%params);
+		like($r->{stdout}, qr/\AStatus: 50[03] /,
+		    "request $i: a clean 500 or 503")
+		    or diag("stderr: $r->{stderr}");
 	}
 	is_deeply([ fds_of($w) ], \@before,
 	    'the worker holds the descriptors it held before, no more');
 	is(system('prlimit', "--pid=$w", '--nofile=1024:'), 0,
 	    "the worker's limit raised again");
-	like(fcgi_request($cg->socket, params => \%params)->{stdout},
-	    qr/hello from cgiwrap/, 'it serves again');
+	my $r = fcgi_request($cg->socket, params => \%params);
+	like($r->{stdout}, qr/hello from cgiwrap/, 'it serves again')
+	    or diag("stderr: $r->{stderr}");
 	$cg->stop;
 };
 
