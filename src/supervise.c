@@ -100,7 +100,7 @@ child_note(struct sup *s, const char *fmt, ...)
 	log_note(msg, "target", s->job->target, "pid", pid, NULL);
 }
 
-/* Set s->deadline or s->grace (at) to ms from now; 0 unsets it. */
+/* Set a time of s (deadline, grace, hard_at) to ms from now; 0 unsets it. */
 static void
 timer_arm(struct sup *s, int64_t *at, int64_t ms)
 {
@@ -648,11 +648,7 @@ start_child(struct sup *s)
 	close(j->body_r);
 	close(j->out_w);
 	close(j->err_w);
-	/* Beyond TIMER_MAX is never, and must not overflow. */
-	if (s->set.hard_time_limit > 0)
-		s->hard_at = elapsed_ms(&j->start) +
-		    (s->set.hard_time_limit < TIMER_MAX ?
-		    s->set.hard_time_limit : TIMER_MAX);
+	timer_arm(s, &s->hard_at, s->set.hard_time_limit);
 	deadline_arm(s, s->set.max_execution_time);
 }
 
