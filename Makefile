@@ -11,24 +11,23 @@ O	?= build
 
 PKGS	 = libconfuse fcgi
 WARN	 = -Isrc -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2
-# libfcgi serves FastCGI mode alone: a dynamic build opens it when -f
-# starts (src/fcgilib.c), so that CGI mode, an exec per request, does not
-# load it.  A static build cannot open it: FCGI_LINKED=yes links it in,
-# the default under STATIC and LIBS_STATIC.
-FCGI_LINKED ?= $(if $(STATIC)$(LIBS_STATIC),yes)
-ALL_CFLAGS = $(WARN) -D_GNU_SOURCE $(if $(FCGI_LINKED),-DFCGI_LINKED) \
+# libconfuse reads the configuration file, libfcgi serves FastCGI mode:
+# a dynamic build opens each when its part first runs (src/libs.c), so
+# that CGI mode, an exec per request, loads neither while the cache of
+# its configuration is fresh.  A static build cannot open them:
+# LIBS_LINKED=yes links them in, the default under STATIC and LIBS_STATIC.
+LIBS_LINKED ?= $(if $(STATIC)$(LIBS_STATIC),yes)
+ALL_CFLAGS = $(WARN) -D_GNU_SOURCE $(if $(LIBS_LINKED),-DLIBS_LINKED) \
 	     $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Linked dynamically, as Debian wants; STATIC=-static saves the dynamic
 # loader's work at every request (README, "Install"), but glibc then warns
 # that libconfuse's getpwnam, libfcgi's gethostbyname and our getaddrinfo
 # need its shared NSS modules at run time anyway.  LIBS_STATIC=yes links
-# only libconfuse and libfcgi statically: Debian builds libconfuse with
-# -z now, so the loader resolves the symbols it imports at every exec.
+# only libconfuse and libfcgi statically, glibc shared.
 STATIC	?=
 LIBS_STATIC ?=
-LINKED	 = libconfuse $(if $(FCGI_LINKED),fcgi)
-PKGLIBS	 = $(shell pkg-config $(if $(STATIC),--static) --libs $(LINKED) \
-	     2>/dev/null || echo -lconfuse $(if $(FCGI_LINKED),-lfcgi))
+PKGLIBS	 = $(if $(LIBS_LINKED),$(shell pkg-config $(if $(STATIC),--static) \
+	     --libs $(PKGS) 2>/dev/null || echo -lconfuse -lfcgi))
 # Every symbol bound once at load, before the supervisor's fork: bound
 # lazily, front and supervisor would each look up the functions they call
 # first, and copy the page of the table they write (0.1 ms a request).
@@ -52,7 +51,7 @@ SAN	 = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 all: $(BIN)
 
 # What the objects of $(O) were built and linked with: another STATIC,
-# LIBS_STATIC, FCGI_LINKED or CFLAGS in the same place rebuilds them.
+# LIBS_STATIC, LIBS_LINKED or CFLAGS in the same place rebuilds them.
 FLAGS	 = $(ALL_CFLAGS) $(CPPFLAGS) $(ALL_LDFLAGS) $(ALL_LDLIBS)
 $(O)/flags: FORCE
 	@mkdir -p $(@D)

@@ -2,6 +2,8 @@
  * cgiwrap: PHP-style connection handling for any CGI program.
  * This file only picks the mode and wires the modules together.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cfgcache.h"
 #include "config.h"
 #include "fastcgi.h"
 #include "log.h"
@@ -69,14 +72,24 @@ config_path(const char *opt, bool *missing_ok)
 	return CONFIG_DEFAULT;
 }
 
+/*
+ * The file is parsed, and cached for the requests to come.  The stat
+ * comes first: a write after it makes the cache stale, never wrong.  A
+ * user who may not write beside the file has only checked it.
+ */
 static int
 check(const char *path, bool missing_ok)
 {
-	struct config *cfg;
+	struct config	*cfg;
+	struct stat	 st;
+	bool		 seen = stat(path, &st) == 0;
 
 	if ((cfg = config_load(path, missing_ok)) == NULL)
 		return 1;
 	printf("syntax ok\n");
+	if (seen && cfg->path != NULL && cfgcache_save(cfg, path, &st) == -1 &&
+	    errno != EACCES && errno != EPERM && errno != EROFS)
+		log_warn("%s.cache", path);
 	config_free(cfg);
 	return 0;
 }
@@ -118,7 +131,7 @@ run(struct request *rq, const char *path, bool missing_ok, char **argv,
 	char **hargv = NULL;
 	int code;
 
-	if ((cfg = config_load(path, missing_ok)) == NULL) {
+	if ((cfg = cfgcache_load(path, missing_ok)) == NULL) {
 		respond(rq->sv, http_for(END_FAILED, 0), rq->nph);
 		return exit_for(END_FAILED, 0);
 	}

@@ -9,7 +9,6 @@
  */
 #include <sys/stat.h>
 
-#include <confuse.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "cfgfile.h"
+#include "libs.h"
 #include "log.h"
 
 #define nitems(a)	 (sizeof(a) / sizeof((a)[0]))
@@ -301,7 +301,7 @@ cfg_t *
 cfgfile_closed(cfg_t *cfg, cfg_opt_t *o)
 {
 	struct follow	 w = { .close = ++ld.nclosed };
-	cfg_t		*sec = cfg_opt_getnsec(o, cfg_opt_size(o) - 1);
+	cfg_t		*sec = confuse.opt_getnsec(o, confuse.opt_size(o) - 1);
 
 	if (cfgfile_seen(cfg, o) == -1)
 		return NULL;
@@ -386,7 +386,7 @@ parse(cfg_t *top, char *text)
 	 * policy must not depend on the request, so give it none.
 	 */
 	environ = noenv;
-	rc = cfg_parse_buf(top, text);
+	rc = confuse.parse_buf(top, text);
 	environ = env;
 	if (rc != CFG_SUCCESS) {
 		/* A failure libconfuse did not explain, as lack of memory. */
@@ -471,17 +471,23 @@ cfg_t *
 cfgfile_open(const char *path, bool missing_ok, cfg_opt_t *opts,
     bool *found)
 {
-	cfg_t	*cfg = NULL;
+	cfg_t		*cfg = NULL;
+	const char	*why;
 
 	memset(&ld, 0, sizeof(ld));
 	ld.path = path;
 	if (readconf(path, missing_ok, &ld.text) == -1)
 		goto fail;
-	if ((cfg = cfg_init(opts, CFGF_NONE)) == NULL) {
+	if ((why = confuse_load()) != NULL) {
+		cfgfile_report(0, "reading it needs libconfuse (Debian: "
+		    "libconfuse2): %s", why);
+		goto fail;
+	}
+	if ((cfg = confuse.init(opts, CFGF_NONE)) == NULL) {
 		cfgfile_report(0, "%s", strerror(errno));
 		goto fail;
 	}
-	(void)cfg_set_error_function(cfg, conferr);
+	(void)confuse.set_error_function(cfg, conferr);
 	if (ld.text != NULL && parse(cfg, ld.text) == -1)
 		goto fail;
 	*found = ld.text != NULL;
@@ -495,7 +501,7 @@ void
 cfgfile_close(cfg_t *cfg)
 {
 	if (cfg != NULL)
-		cfg_free(cfg);
+		confuse.free(cfg);
 	free(ld.text);
 	free(ld.mark);
 	free(ld.lastmsg);

@@ -5,7 +5,6 @@
  * reads the file and keeps the lines); the libconfuse tree is freed
  * before config_load returns.
  */
-#include <confuse.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include "cfgfile.h"
 #include "config.h"
+#include "libs.h"
 #include "log.h"
 #include "parse.h"
 #include "status.h"
@@ -107,9 +107,9 @@ static const struct settings defaults = {
 static const char *
 last(cfg_opt_t *o)
 {
-	unsigned	 n = cfg_opt_size(o);
+	unsigned	 n = confuse.opt_size(o);
 
-	return n > 0 ? cfg_opt_getnstr(o, n - 1) : NULL;
+	return n > 0 ? confuse.opt_getnstr(o, n - 1) : NULL;
 }
 
 static bool
@@ -158,10 +158,10 @@ value(int line, const struct optdesc *d, cfg_opt_t *o, unsigned i,
 	long		 n;
 	int		 w;
 
-	s = d->kind == OPTK_BOOL ? NULL : cfg_opt_getnstr(o, i);
+	s = d->kind == OPTK_BOOL ? NULL : confuse.opt_getnstr(o, i);
 	switch (d->kind) {
 	case OPTK_BOOL:
-		*(bool *)dst = cfg_opt_getnbool(o, i);
+		*(bool *)dst = confuse.opt_getnbool(o, i);
 		break;
 	case OPTK_DURATION:
 		return duration(line, d->name, s, dst);
@@ -223,7 +223,7 @@ settingcb(cfg_t *cfg, cfg_opt_t *o)
 {
 	const struct optdesc	*d = &config_opts[o - cfg->opts];
 	struct settings		 scratch;
-	unsigned		 n = cfg_opt_size(o);
+	unsigned		 n = confuse.opt_size(o);
 
 	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
@@ -256,14 +256,14 @@ commandcb(cfg_t *cfg, cfg_opt_t *o)
 {
 	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
-	absolute(cfg, o, cfg_opt_getnstr(o, 0));
+	absolute(cfg, o, confuse.opt_getnstr(o, 0));
 	return 0;
 }
 
 static int
 logcb(cfg_t *cfg, cfg_opt_t *o)
 {
-	const char	*s = cfg_opt_getnstr(o, 0);
+	const char	*s = confuse.opt_getnstr(o, 0);
 
 	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
@@ -292,7 +292,7 @@ timeoutcb(cfg_t *cfg, cfg_opt_t *o)
 
 	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
-	duration(cfg->line, o->name, cfg_opt_getnstr(o, 0), &ms);
+	duration(cfg->line, o->name, confuse.opt_getnstr(o, 0), &ms);
 	return 0;
 }
 
@@ -304,7 +304,7 @@ fastcgicb(cfg_t *cfg, cfg_opt_t *o)
 
 	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
-	if (duration(cfg->line, o->name, cfg_opt_getnstr(o, 0), &ms) == 0 &&
+	if (duration(cfg->line, o->name, confuse.opt_getnstr(o, 0), &ms) == 0 &&
 	    ms == 0)
 		cfgfile_report(cfg->line, "%s: must be more than 0", o->name);
 	return 0;
@@ -314,7 +314,7 @@ fastcgicb(cfg_t *cfg, cfg_opt_t *o)
 static int
 statuscb(cfg_t *cfg, cfg_opt_t *o)
 {
-	const char	*s = cfg_opt_getnstr(o, 0);
+	const char	*s = confuse.opt_getnstr(o, 0);
 
 	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
@@ -343,9 +343,9 @@ scriptcb(cfg_t *cfg, cfg_opt_t *o)
 
 	if ((sec = cfgfile_closed(cfg, o)) == NULL)
 		return -1;
-	if ((why = badglob(cfg_title(sec))) != NULL)
+	if ((why = badglob(confuse.title(sec))) != NULL)
 		cfgfile_report(cfgfile_secline(sec),
-		    "script: bad glob \"%s\": %s", cfg_title(sec), why);
+		    "script: bad glob \"%s\": %s", confuse.title(sec), why);
 	return 0;
 }
 
@@ -356,10 +356,10 @@ shutdowncb(cfg_t *cfg, cfg_opt_t *o)
 
 	if ((sec = cfgfile_closed(cfg, o)) == NULL)
 		return -1;
-	if (cfg_size(sec, "command") == 0)
+	if (confuse.size(sec, "command") == 0)
 		cfgfile_report(cfgfile_secline(sec),
 		    "command: missing or empty in shutdown \"%s\"",
-		    cfg_title(sec));
+		    confuse.title(sec));
 	return 0;
 }
 
@@ -373,7 +373,7 @@ suexeccb(cfg_t *cfg, cfg_opt_t *o)
 static int
 suffixcb(cfg_t *cfg, cfg_opt_t *o)
 {
-	const char	*s = cfg_opt_getnstr(o, 0), *p;
+	const char	*s = confuse.opt_getnstr(o, 0), *p;
 
 	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
@@ -405,9 +405,9 @@ idcb(cfg_t *cfg, cfg_opt_t *o)
 {
 	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
-	if (cfg_opt_getnint(o, 0) < 1 || cfg_opt_getnint(o, 0) > INT32_MAX)
+	if (confuse.opt_getnint(o, 0) < 1 || confuse.opt_getnint(o, 0) > INT32_MAX)
 		cfgfile_report(cfg->line, "%s: %ld is not from 1 to %ld",
-		    o->name, cfg_opt_getnint(o, 0), (long)INT32_MAX);
+		    o->name, confuse.opt_getnint(o, 0), (long)INT32_MAX);
 	return 0;
 }
 
@@ -456,8 +456,8 @@ strlist_copy(struct strlist *l, cfg_opt_t *o)
 {
 	unsigned	 i;
 
-	for (i = 0; i < cfg_opt_size(o); i++)
-		if (strlist_add(l, cfg_opt_getnstr(o, i)) == -1)
+	for (i = 0; i < confuse.opt_size(o); i++)
+		if (strlist_add(l, confuse.opt_getnstr(o, i)) == -1)
 			return -1;
 	return 0;
 }
@@ -475,19 +475,19 @@ strlist_free(struct strlist *l)
 static int
 cmd_copy(cfg_t *sec, struct shutdown_cmd *sc)
 {
-	cfg_opt_t	*when = cfg_getopt(sec, "when");
+	cfg_opt_t	*when = confuse.getopt(sec, "when");
 	unsigned	 i;
 
 	sc->line = cfgfile_secline(sec);
 	sc->timeout = DEFAULT_TIMEOUT;
-	if ((sc->name = strdup(cfg_title(sec))) == NULL ||
-	    strlist_copy(&sc->argv, cfg_getopt(sec, "command")) == -1)
+	if ((sc->name = strdup(confuse.title(sec))) == NULL ||
+	    strlist_copy(&sc->argv, confuse.getopt(sec, "command")) == -1)
 		return -1;
-	if (cfg_size(sec, "timeout") > 0 && duration(sc->line, "timeout",
-	    cfg_getstr(sec, "timeout"), &sc->timeout) == -1)
+	if (confuse.size(sec, "timeout") > 0 && duration(sc->line, "timeout",
+	    confuse.getstr(sec, "timeout"), &sc->timeout) == -1)
 		return -1;
-	for (i = 0; i < cfg_opt_size(when); i++)
-		if (status_bit(sc->line, cfg_opt_getnstr(when, i),
+	for (i = 0; i < confuse.opt_size(when); i++)
+		if (status_bit(sc->line, confuse.opt_getnstr(when, i),
 		    &sc->when) == -1)
 			return -1;
 	return 0;
@@ -514,13 +514,13 @@ level(cfg_t *sec, struct level *lv)
 			return -1;
 	}
 	o = &sec->opts[SHUTDOWN];
-	if ((n = cfg_opt_size(o)) == 0)
+	if ((n = confuse.opt_size(o)) == 0)
 		return 0;
 	if ((lv->shutdown = calloc(n, sizeof(*lv->shutdown))) == NULL)
 		return -1;
 	lv->nshutdown = n;
 	for (n = 0; n < lv->nshutdown; n++)
-		if (cmd_copy(cfg_opt_getnsec(o, n), &lv->shutdown[n]) == -1)
+		if (cmd_copy(confuse.opt_getnsec(o, n), &lv->shutdown[n]) == -1)
 			return -1;
 	return 0;
 }
@@ -547,18 +547,18 @@ suexec_copy(cfg_t *top, struct suexec_conf *se)
 {
 	cfg_t	*sec;
 
-	if (cfg_opt_size(&top->opts[SUEXEC]) == 0)
+	if (confuse.opt_size(&top->opts[SUEXEC]) == 0)
 		return 0;
-	sec = cfg_opt_getnsec(&top->opts[SUEXEC], 0);
+	sec = confuse.opt_getnsec(&top->opts[SUEXEC], 0);
 	se->set = true;
-	se->min_uid = cfg_getint(sec, "min_uid");
-	se->min_gid = cfg_getint(sec, "min_gid");
-	if ((se->caller = strdup(cfg_getstr(sec, "caller"))) == NULL ||
-	    (se->docroot = strdup(cfg_getstr(sec, "docroot"))) == NULL ||
-	    (se->userdir_suffix = strdup(cfg_getstr(sec,
+	se->min_uid = confuse.getint(sec, "min_uid");
+	se->min_gid = confuse.getint(sec, "min_gid");
+	if ((se->caller = strdup(confuse.getstr(sec, "caller"))) == NULL ||
+	    (se->docroot = strdup(confuse.getstr(sec, "docroot"))) == NULL ||
+	    (se->userdir_suffix = strdup(confuse.getstr(sec,
 	    "userdir_suffix"))) == NULL ||
-	    strlist_copy(&se->allow_users, cfg_getopt(sec, "allow_users")) ||
-	    strlist_copy(&se->allow_groups, cfg_getopt(sec, "allow_groups")))
+	    strlist_copy(&se->allow_users, confuse.getopt(sec, "allow_users")) ||
+	    strlist_copy(&se->allow_groups, confuse.getopt(sec, "allow_groups")))
 		return -1;
 	return 0;
 }
@@ -597,7 +597,7 @@ convert(cfg_t *top, const char *path)
 		goto fail;
 	o = &top->opts[LOG];
 	c->log_line = cfgfile_origin(o);
-	if ((c->log = strdup(c->log_line != 0 ? cfg_opt_getnstr(o, 0) :
+	if ((c->log = strdup(c->log_line != 0 ? confuse.opt_getnstr(o, 0) :
 	    DEFAULT_LOG)) == NULL || level(top, &c->global) == -1)
 		goto fail;
 	o = &top->opts[LOG_FORMAT];
@@ -608,12 +608,12 @@ convert(cfg_t *top, const char *path)
 	o = &top->opts[FASTCGI_TIMEOUT];
 	c->fastcgi_timeout = DEFAULT_FASTCGI_TIMEOUT;
 	if ((c->fastcgi_timeout_line = cfgfile_origin(o)) != 0 &&
-	    parse_duration(cfg_opt_getnstr(o, 0), &c->fastcgi_timeout) == -1)
+	    parse_duration(confuse.opt_getnstr(o, 0), &c->fastcgi_timeout) == -1)
 		goto fail;
 	o = &top->opts[STATUS_PATH];
 	c->status_path_line = cfgfile_origin(o);
 	if ((c->status_path = strdup(c->status_path_line != 0 ?
-	    cfg_opt_getnstr(o, 0) : "")) == NULL)
+	    confuse.opt_getnstr(o, 0) : "")) == NULL)
 		goto fail;
 	if (suexec_copy(top, &c->suexec) == -1)
 		goto fail;
@@ -623,16 +623,16 @@ convert(cfg_t *top, const char *path)
 		goto fail;
 	o = &top->opts[SHIM_CHDIR];
 	c->shim_chdir_line = cfgfile_origin(o);
-	c->shim_chdir = cfg_opt_getnbool(o, 0);
+	c->shim_chdir = confuse.opt_getnbool(o, 0);
 	o = &top->opts[SCRIPT];
-	if (cfg_opt_size(o) > 0 &&
-	    (c->script = calloc(cfg_opt_size(o), sizeof(*c->script))) == NULL)
+	if (confuse.opt_size(o) > 0 &&
+	    (c->script = calloc(confuse.opt_size(o), sizeof(*c->script))) == NULL)
 		goto fail;
-	for (i = 0; i < cfg_opt_size(o); i++) {
-		sec = cfg_opt_getnsec(o, i);
+	for (i = 0; i < confuse.opt_size(o); i++) {
+		sec = confuse.opt_getnsec(o, i);
 		lv = &c->script[c->nscript++];
 		lv->line = cfgfile_secline(sec);
-		if ((lv->glob = strdup(cfg_title(sec))) == NULL ||
+		if ((lv->glob = strdup(confuse.title(sec))) == NULL ||
 		    level(sec, lv) == -1)
 			goto fail;
 	}

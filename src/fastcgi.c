@@ -25,7 +25,7 @@
 #include "admit.h"
 #include "config.h"
 #include "fastcgi.h"
-#include "fcgilib.h"
+#include "libs.h"
 #include "io.h"
 #include "keeper.h"
 #include "log.h"

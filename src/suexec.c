@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cfgcache.h"
 #include "config.h"
 #include "log.h"
 #include "suexec.h"
@@ -482,7 +483,7 @@ suexec_main(struct request *rq, int argc, char **argv)
 		    "[ARG ...]");
 	else if ((code = trusted(SUEXEC_CONFIG)) != 0)
 		;
-	else if ((cfg = config_load(SUEXEC_CONFIG, false)) == NULL)
+	else if ((cfg = cfgcache_load(SUEXEC_CONFIG, false)) == NULL)
 		code = SX_CONFIG;
 	else if (!cfg->suexec.set)
 		code = deny(SX_CONFIG, "config", "%s has no suexec section",

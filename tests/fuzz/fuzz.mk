@@ -19,14 +19,12 @@ FUZZ_TARGETS	 = cgihdr control values config handler
 
 FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS	 = $(WARN) -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
-		   $(FUZZ_SAN) $(shell pkg-config --cflags libconfuse 2>/dev/null)
-FUZZ_LDLIBS	 = $(shell pkg-config --libs libconfuse 2>/dev/null || \
-		   echo -lconfuse)
+		   $(FUZZ_SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 
 # What the harnesses reach, with coverage instrumentation.
 FUZZ_LIBSRC	 = src/parse.c src/cgihdr.c src/config.c src/cfgfile.c \
 		   src/status.c src/policy.c src/target.c src/env.c src/log.c \
-		   src/io.c
+		   src/io.c src/libs.c
 FUZZ_LIBOBJ	 = $(FUZZ_LIBSRC:%.c=$(FUZZ_O)/obj/%.o)
 FUZZ_BINS	 = $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)
 
@@ -39,8 +37,7 @@ $(FUZZ_LIBOBJ): $(FUZZ_O)/obj/%.o: %.c $(wildcard src/*.h)
 $(FUZZ_BINS): $(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBOBJ) \
     $(wildcard src/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBOBJ) \
-	    $(FUZZ_LDLIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBOBJ)
 
 fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \

@@ -5,7 +5,9 @@
 #  - built from this tree with `make deb` (in a copy, under a temporary
 #    directory), linked dynamically, lintian finds no error in it;
 #  - `make LIBS_STATIC=yes` links libconfuse and libfcgi in, glibc shared;
-#  - installed with apt-get: the binary, the manual pages, the conffiles;
+#  - installed with apt-get: the binary, the manual pages, the conffiles,
+#    the configuration's cache (postinst runs cgiwrap -t); the binary
+#    needs only glibc (libconfuse and libfcgi are opened when needed);
 #  - `a2enconf cgiwrap-action`, then an Apache of the test (configuration
 #    generated under a temporary directory, a free port) including the
 #    enabled file serves a script of /usr/lib/cgi-bin through cgiwrap;
@@ -179,6 +181,15 @@ for my $f (qw(/etc/cgiwrap.conf
 	ok($conffiles{$f} && -f $f, "$f is a conffile");
 	unlike(slurp($f), qr/\@[A-Z_]+\@/, "$f has no placeholder left");
 }
+
+# postinst's cgiwrap -t: the requests take the configuration from its
+# cache; the binary needs only glibc, and opens libconfuse to parse.
+my @cst = stat '/etc/cgiwrap.conf.cache';
+ok(@cst && -f _ && $cst[4] == 0 && ($cst[2] & 022) == 0,
+    '/etc/cgiwrap.conf.cache is written, root\'s, writable by root alone');
+my $needs = `readelf -d /usr/bin/cgiwrap 2>&1`;
+unlike($needs, qr/\(NEEDED\).*(libconfuse|libfcgi)/,
+    '/usr/bin/cgiwrap loads neither library at its start');
 
 # The suEXEC helper and its alternative.
 my $SUEXEC = '/usr/lib/apache2/suexec-cgiwrap';
