@@ -2,8 +2,6 @@
  * cgiwrap: PHP-style connection handling for any CGI program.
  * This file only picks the mode and wires the modules together.
  */
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -73,21 +71,18 @@ config_path(const char *opt, bool *missing_ok)
 }
 
 /*
- * The file is parsed, and cached for the requests to come.  The stat
- * comes first: a write after it makes the cache stale, never wrong.  A
- * user who may not write beside the file has only checked it.
+ * The file is parsed, and cached for the requests to come.  A user who
+ * may not write the cache has only checked the file.
  */
 static int
 check(const char *path, bool missing_ok)
 {
 	struct config	*cfg;
-	struct stat	 st;
-	bool		 seen = stat(path, &st) == 0;
 
 	if ((cfg = config_load(path, missing_ok)) == NULL)
 		return 1;
 	printf("syntax ok\n");
-	if (seen && cfg->path != NULL && cfgcache_save(cfg, path, &st) == -1 &&
+	if (cfg->path != NULL && cfgcache_save(cfg) == -1 &&
 	    errno != EACCES && errno != EPERM && errno != EROFS)
 		log_warn("%s.cache", path);
 	config_free(cfg);

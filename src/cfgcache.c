@@ -3,7 +3,9 @@
  * xfer_config, both writes the cache and reads it back, so the two
  * cannot drift apart.  The layout is this binary's own (host order, the
  * structures' sizes): its build ID in the header keeps any other binary
- * from reading it.
+ * from reading it.  The file is recognised by its text, not its inode
+ * or times: a time stamp a write leaves unchanged (a coarse clock, a
+ * restored backup) cannot make an old cache pass for a new text.
  */
 #include <sys/auxv.h>
 #include <sys/stat.h>
@@ -18,18 +20,18 @@
 #include <unistd.h>
 
 #include "cfgcache.h"
+#include "cfgfile.h"
 #include "io.h"
 
 #define CACHE_MAX	(16 << 20)	/* bytes; a bigger one is not ours */
 #define NOSTR		UINT64_MAX	/* a NULL string's length */
 
-/* What a cache is for: this binary, and the file as it was parsed. */
+/* What a cache is for: this binary, and the text it was parsed from. */
 struct ident {
 	char		 magic[8];
 	uint32_t	 idlen;
 	unsigned char	 id[64];	/* the build ID */
-	uint64_t	 dev, ino, size;
-	int64_t		 mtime, mtime_ns, ctime, ctime_ns;
+	uint64_t	 textsum;
 };
 
 struct io {
@@ -88,30 +90,13 @@ buildid(struct ident *id)
 
 /* Fills *id; -1 for a binary linked without a build ID: no cache then. */
 static int
-ident(struct ident *id, const struct stat *st)
+ident(struct ident *id, uint64_t textsum)
 {
 	memset(id, 0, sizeof(*id));
-	memcpy(id->magic, "cgiwrap\1", sizeof(id->magic));
+	memcpy(id->magic, "cgiwrap\2", sizeof(id->magic));
 	buildid(id);
-	id->dev = st->st_dev;
-	id->ino = st->st_ino;
-	id->size = st->st_size;
-	id->mtime = st->st_mtim.tv_sec;
-	id->mtime_ns = st->st_mtim.tv_nsec;
-	id->ctime = st->st_ctim.tv_sec;
-	id->ctime_ns = st->st_ctim.tv_nsec;
+	id->textsum = textsum;
 	return id->idlen > 0 ? 0 : -1;
-}
-
-/* A checksum against a cache damaged on disk: FNV-1a, 64 bits. */
-static uint64_t
-sum(const unsigned char *p, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325u;
-
-	while (len-- > 0)
-		h = (h ^ *p++) * 0x100000001b3u;
-	return h;
 }
 
 static void
@@ -292,26 +277,32 @@ cache_path(const char *path)
 	return asprintf(&p, "%s.cache", path) == -1 ? NULL : p;
 }
 
-/* The cache's bytes, if its file may be trusted as the config's own. */
+/*
+ * The whole of a regular file, in *len bytes, NULL if it is anything
+ * else or writable by group or others (as cfgfile.c refuses a
+ * configuration), or if uid is not -1 and it belongs to neither uid nor
+ * root.  *st describes it.
+ */
 static unsigned char *
-slurp_trusted(const char *cpath, const struct stat *conf, size_t *len)
+slurp_file(const char *path, int flags, uid_t uid, struct stat *st,
+    size_t *len)
 {
 	unsigned char	*buf = NULL;
-	struct stat	 st;
 	int		 fd;
 
-	if ((fd = open(cpath, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+	flags |= O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+	if ((fd = open(path, flags)) == -1)
 		return NULL;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (st.st_uid == conf->st_uid || st.st_uid == 0) &&
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) == 0 &&
-	    st.st_size > 0 && st.st_size <= CACHE_MAX &&
-	    (buf = malloc(st.st_size)) != NULL &&
-	    read_all(fd, buf, st.st_size) == -1) {
+	if (fstat(fd, st) == 0 && S_ISREG(st->st_mode) &&
+	    (uid == (uid_t)-1 || st->st_uid == uid || st->st_uid == 0) &&
+	    (st->st_mode & (S_IWGRP | S_IWOTH)) == 0 &&
+	    st->st_size <= CACHE_MAX &&
+	    (buf = malloc(st->st_size + 1)) != NULL &&	/* + 1: "" too */
+	    read_all(fd, buf, st->st_size) == -1) {
 		free(buf);
 		buf = NULL;
 	}
-	*len = buf != NULL ? (size_t)st.st_size : 0;
+	*len = buf != NULL ? (size_t)st->st_size : 0;
 	(void)close(fd);
 	return buf;
 }
@@ -321,15 +312,21 @@ cfgcache_read(const char *path)
 {
 	struct ident	 want, got;
 	struct config	*c = NULL;
-	struct stat	 st;
+	struct stat	 st, cst;
 	struct io	 io = { 0 };
+	unsigned char	*text;
 	uint64_t	 check;
+	size_t		 len;
 	char		*cpath;
 
-	if (stat(path, &st) == -1 || ident(&want, &st) == -1 ||
-	    (cpath = cache_path(path)) == NULL)
+	if ((text = slurp_file(path, 0, -1, &st, &len)) == NULL)
 		return NULL;
-	io.buf = slurp_trusted(cpath, &st, &io.size);
+	check = cfgfile_checksum(text, len);
+	free(text);
+	if (ident(&want, check) == -1 || (cpath = cache_path(path)) == NULL)
+		return NULL;
+	/* The file's owner could write the file itself: the cache adds nothing. */
+	io.buf = slurp_file(cpath, O_NOFOLLOW, st.st_uid, &cst, &io.size);
 	free(cpath);
 	if (io.buf == NULL || io.size < sizeof(got) + sizeof(check))
 		goto done;
@@ -337,10 +334,11 @@ cfgcache_read(const char *path)
 	io.size -= sizeof(check);
 	xfer(&io, &got, sizeof(got));
 	if (memcmp(&got, &want, sizeof(got)) != 0 ||
-	    check != sum(io.buf, io.size) ||
+	    check != cfgfile_checksum(io.buf, io.size) ||
 	    (c = calloc(1, sizeof(*c))) == NULL)
 		goto done;
 	xfer_config(&io, c);
+	c->textsum = want.textsum;
 	if (io.bad || io.len != io.size || (c->path = strdup(path)) == NULL) {
 		config_free(c);
 		c = NULL;
@@ -360,11 +358,15 @@ cfgcache_load(const char *path, bool missing_ok)
 	return config_load(path, missing_ok);
 }
 
-/* Written whole under another name, then renamed: readers see one. */
+/*
+ * Written whole under another name, then renamed: readers see one.  It
+ * is read by whoever may read the file, and written by no one else.
+ */
 static int
 put_file(const char *cpath, const struct stat *conf, const void *buf,
     size_t len)
 {
+	mode_t	 mode = conf->st_mode & 0644;
 	char	*tmp;
 	int	 fd, rc, saved;
 
@@ -374,8 +376,10 @@ put_file(const char *cpath, const struct stat *conf, const void *buf,
 		free(tmp);
 		return -1;
 	}
-	rc = fchmod(fd, conf->st_mode & 0644) == -1 ||
-	    write_all(fd, buf, len) == -1 ? -1 : 0;
+	/* A group we are not in: then the group does not read it. */
+	if (fchown(fd, -1, conf->st_gid) == -1)
+		mode &= ~(mode_t)S_IRGRP;
+	rc = fchmod(fd, mode) == -1 || write_all(fd, buf, len) == -1 ? -1 : 0;
 	if (close(fd) == -1 || rc == -1 || rename(tmp, cpath) == -1) {
 		saved = errno;
 		(void)unlink(tmp);
@@ -387,29 +391,36 @@ put_file(const char *cpath, const struct stat *conf, const void *buf,
 }
 
 int
-cfgcache_save(const struct config *c, const char *path, const struct stat *st)
+cfgcache_save(const struct config *c)
 {
 	struct ident	 id;
+	struct stat	 st;
 	struct io	 io = { .out = true };
 	uint64_t	 check;
-	char		*cpath;
+	char		*cpath = NULL;
 	int		 rc = -1;
 
-	if (ident(&id, st) == -1) {
+	/* A cache of anyone else's would be refused: keep the one there. */
+	if (stat(c->path, &st) == -1)
+		return -1;
+	if (geteuid() != st.st_uid && geteuid() != 0) {
+		errno = EPERM;
+		return -1;
+	}
+	if (ident(&id, c->textsum) == -1) {
 		errno = ENOTSUP;
 		return -1;
 	}
 	xfer(&io, &id, sizeof(id));
 	/* Written from, not into: the walk only reads c when io.out. */
 	xfer_config(&io, (struct config *)c);
-	check = sum(io.buf, io.len);
+	check = cfgfile_checksum(io.buf, io.len);
 	xfer(&io, &check, sizeof(check));
 	if (io.bad)
 		errno = ENOMEM;
-	else if ((cpath = cache_path(path)) != NULL) {
-		rc = put_file(cpath, st, io.buf, io.len);
-		free(cpath);
-	}
+	else if ((cpath = cache_path(c->path)) != NULL)
+		rc = put_file(cpath, &st, io.buf, io.len);
+	free(cpath);
 	free(io.buf);
 	return rc;
 }

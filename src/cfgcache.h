@@ -1,17 +1,14 @@
 /*
  * The configuration as `cgiwrap -t` last found it, kept beside the file
  * (FILE.cache), so that a request need not load libconfuse and parse the
- * text again: in CGI mode that was a fifth of cgiwrap's own cost.  The
- * cache is used only while it is certainly the file's: written by this
- * very binary (its build ID), for the file's inode as it was then (size,
- * modification and change times: any write changes the change time), by
- * the file's owner or root, and writable by nobody else.  Anything else
- * and the file is parsed, as if there were no cache.
+ * text again.  The cache is used only while it is certainly the file's:
+ * written by this very binary (its build ID) from the text the file
+ * holds now (its checksum), by the file's owner or root, and writable
+ * by nobody else.  Anything else and the file is parsed, as if there
+ * were no cache.
  */
 #ifndef CGIWRAP_CFGCACHE_H
 #define CGIWRAP_CFGCACHE_H
-
-#include <sys/stat.h>
 
 #include <stdbool.h>
 
@@ -24,11 +21,10 @@ struct config	*cfgcache_load(const char *path, bool missing_ok);
 struct config	*cfgcache_read(const char *path);
 
 /*
- * Write the cache of c, parsed from path, which st described before it
- * was read (so a write in between makes the cache stale, never wrong).
- * Returns -1 with errno set when it cannot.
+ * Write the cache of c, as config_load returned it, beside its file.
+ * Only the file's owner or root does (EPERM for anyone else: a cache
+ * of theirs would be refused).  Returns -1 with errno set when it cannot.
  */
-int		 cfgcache_save(const struct config *c, const char *path,
-		    const struct stat *st);
+int		 cfgcache_save(const struct config *c);
 
 #endif

@@ -32,6 +32,7 @@
 static struct {
 	const char	*path;
 	char		*text;		/* as libconfuse reads it */
+	uint64_t	 textsum;	/* of the text as read */
 	struct mark {
 		const void	*key;
 		int		 line;
@@ -478,6 +479,9 @@ cfgfile_open(const char *path, bool missing_ok, cfg_opt_t *opts,
 	ld.path = path;
 	if (readconf(path, missing_ok, &ld.text) == -1)
 		goto fail;
+	/* Before prepare() blanks the comments libconfuse would refuse. */
+	if (ld.text != NULL)
+		ld.textsum = cfgfile_checksum(ld.text, strlen(ld.text));
 	if ((why = confuse_load()) != NULL) {
 		cfgfile_report(0, "reading it needs libconfuse (Debian: "
 		    "libconfuse2): %s", why);
@@ -495,6 +499,23 @@ cfgfile_open(const char *path, bool missing_ok, cfg_opt_t *opts,
 fail:
 	cfgfile_close(cfg);
 	return NULL;
+}
+
+uint64_t
+cfgfile_checksum(const void *p, size_t len)
+{
+	const unsigned char	*b = p;
+	uint64_t		 h = 0xcbf29ce484222325u;
+
+	while (len-- > 0)
+		h = (h ^ *b++) * 0x100000001b3u;
+	return h;
+}
+
+uint64_t
+cfgfile_textsum(void)
+{
+	return ld.textsum;
 }
 
 void

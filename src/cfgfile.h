@@ -9,6 +9,8 @@
 
 #include <confuse.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /*
  * Read the file at path, refusing one that others could have written,
@@ -41,6 +43,12 @@ int	 cfgfile_report(int line, const char *fmt, ...)
  */
 int	 cfgfile_seen(cfg_t *cfg, cfg_opt_t *o);
 cfg_t	*cfgfile_closed(cfg_t *cfg, cfg_opt_t *o);
+
+/* FNV-1a, 64 bits: the checksum of a file's text, and of its cache. */
+uint64_t cfgfile_checksum(const void *p, size_t len);
+
+/* The checksum of the text cfgfile_open read (0 if there was no file). */
+uint64_t cfgfile_textsum(void);
 
 /* The line of a section's title, or of its name if it has none. */
 int	 cfgfile_secline(cfg_t *sec);

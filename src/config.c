@@ -716,6 +716,8 @@ config_load(const char *path, bool missing_ok)
 		return NULL;
 	if ((c = convert(cfg, found ? path : NULL)) == NULL)
 		cfgfile_report(0, "%s", strerror(errno));
+	else
+		c->textsum = cfgfile_textsum();
 	cfgfile_close(cfg);
 	return c;
 }

@@ -103,6 +103,7 @@ struct suexec_conf {
 
 struct config {
 	char		 *path;		/* NULL: built-in defaults */
+	uint64_t	  textsum;	/* of the text it was read from */
 	struct strlist	  roots;
 	int		  roots_line;
 	char		 *log;		/* "syslog", "stderr" or a path */

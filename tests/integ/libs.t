@@ -80,15 +80,15 @@ SH
 	is($code, 0, 'without libconfuse, a request of a cached configuration '
 	    . 'exits 0');
 	like($out, qr/\r\n\r\nhello\n\z/, '... and gets its response');
-	# Any write, even of the same text, makes the cache stale.
-	$t->write_file('cgiwrap.conf', slurp($t->conf));
+	# Another text, if only by a comment, makes the cache stale.
+	$t->write_file('cgiwrap.conf', slurp($t->conf) . "# edited\n");
 	($out, $code) = without($confuse, $t->path('parsed.err'), '-c',
 	    $t->conf, '--', $hello);
 	isnt($code, 0, 'one whose configuration must be parsed fails');
 	like($out, qr/^Status: 500 /, '... with a 500');
-	my $says = $t->conf . ': reading it needs libconfuse (Debian: '
+	my $needs = $t->conf . ': reading it needs libconfuse (Debian: '
 	    . 'libconfuse2): ';
-	like(slurp($t->path('parsed.err')), qr/^cgiwrap:\ \Q$says\E.*
+	like(slurp($t->path('parsed.err')), qr/^cgiwrap:\ \Q$needs\E.*
 	    libconfuse\.so\.2/mx, '... saying which library it misses');
 }
 

@@ -139,6 +139,7 @@ my %prog = (
 	'talk.cgi' => "#!/bin/sh\n$HDR" . "echo \$\$ > \"$t/pid/talk\"\n"
 	    . "while :; do echo tick; sleep 0.1; done\n",
 	'ignore.cgi' => "#!/bin/sh\n$HDR" . "echo started\n"
+	    . "trap 'echo seen > \"$t/pid/ignore.seen\"' USR1\n"
 	    . "while [ ! -e \"$t/pid/release\" ]; do echo tick || :;"
 	    . " sleep 0.1; done\necho done > \"$t/pid/ignore.done\"\n",
 	'slow.cgi' => "#!/bin/sh\n$HDR" . "echo slow\nexec sleep 60\n",
@@ -193,6 +194,7 @@ shutdown "rec" {
 }
 script "*/ignore.cgi" {
     ignore_user_abort = true
+    notify_signal = "USR1"
 }
 script "*/slow.cgi" {
     max_execution_time = 1s
@@ -415,6 +417,10 @@ subtest 'a client that leaves: the program is stopped, status ABORTED' => sub {
 subtest 'ignore_user_abort: the program finishes its work' => sub {
 	my $r = get('/cgi-bin/ignore.cgi', max_time => 1);
 	isnt($r->{rc}, 0, 'curl gave up');
+	# Released once the program is told (notify_signal) that the client
+	# left: released before, it could end before cgiwrap saw the client go.
+	ok(wait_for_data("$t/pid/ignore.seen", $T->(10)),
+	    'the program is told the client left');
 	write_file("$t/pid/release", 0644, "go\n");
 	ok(wait_for_data("$t/pid/ignore.done", $T->(10)),
 	    'the program finished after the client left');
