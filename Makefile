@@ -31,7 +31,9 @@ PKGLIBS	 = $(if $(LIBS_LINKED),$(shell pkg-config $(if $(STATIC),--static) \
 # Every symbol bound once at load, before the supervisor's fork: bound
 # lazily, front and supervisor would each look up the functions they call
 # first, and copy the page of the table they write (0.1 ms a request).
-ALL_LDFLAGS = $(STATIC) -Wl,-z,now $(LDFLAGS)
+# The build ID, which Debian's toolchain writes anyway, marks the
+# configuration's cache as this binary's (src/cfgcache.c).
+ALL_LDFLAGS = $(STATIC) -Wl,-z,now -Wl,--build-id $(LDFLAGS)
 # Linked dynamically, libc comes first in the loader's search: every
 # symbol we and the libraries import is libc's.
 SHARED_LIBS = -lc $(PKGLIBS)

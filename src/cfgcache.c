@@ -376,8 +376,11 @@ put_file(const char *cpath, const struct stat *conf, const void *buf,
 		free(tmp);
 		return -1;
 	}
-	/* A group we are not in: then the group does not read it. */
-	if (fchown(fd, -1, conf->st_gid) == -1)
+	/*
+	 * The file's owner and group (root's -t gives the cache away); a
+	 * group we are not in: then the group does not read it.
+	 */
+	if (fchown(fd, conf->st_uid, conf->st_gid) == -1)
 		mode &= ~(mode_t)S_IRGRP;
 	rc = fchmod(fd, mode) == -1 || write_all(fd, buf, len) == -1 ? -1 : 0;
 	if (close(fd) == -1 || rc == -1 || rename(tmp, cpath) == -1) {
