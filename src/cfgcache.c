@@ -325,7 +325,7 @@ cfgcache_read(const char *path)
 	free(text);
 	if (ident(&want, check) == -1 || (cpath = cache_path(path)) == NULL)
 		return NULL;
-	/* The file's owner could write the file itself: the cache adds nothing. */
+	/* Its owner could write the file itself: the cache gives no more. */
 	io.buf = slurp_file(cpath, O_NOFOLLOW, st.st_uid, &cst, &io.size);
 	free(cpath);
 	if (io.buf == NULL || io.size < sizeof(got) + sizeof(check))

@@ -403,11 +403,13 @@ namecb(cfg_t *cfg, cfg_opt_t *o)
 static int
 idcb(cfg_t *cfg, cfg_opt_t *o)
 {
+	long	 id;
+
 	if (cfgfile_seen(cfg, o) == -1)
 		return -1;
-	if (confuse.opt_getnint(o, 0) < 1 || confuse.opt_getnint(o, 0) > INT32_MAX)
+	if ((id = confuse.opt_getnint(o, 0)) < 1 || id > INT32_MAX)
 		cfgfile_report(cfg->line, "%s: %ld is not from 1 to %ld",
-		    o->name, confuse.opt_getnint(o, 0), (long)INT32_MAX);
+		    o->name, id, (long)INT32_MAX);
 	return 0;
 }
 
@@ -557,8 +559,10 @@ suexec_copy(cfg_t *top, struct suexec_conf *se)
 	    (se->docroot = strdup(confuse.getstr(sec, "docroot"))) == NULL ||
 	    (se->userdir_suffix = strdup(confuse.getstr(sec,
 	    "userdir_suffix"))) == NULL ||
-	    strlist_copy(&se->allow_users, confuse.getopt(sec, "allow_users")) ||
-	    strlist_copy(&se->allow_groups, confuse.getopt(sec, "allow_groups")))
+	    strlist_copy(&se->allow_users,
+	    confuse.getopt(sec, "allow_users")) ||
+	    strlist_copy(&se->allow_groups,
+	    confuse.getopt(sec, "allow_groups")))
 		return -1;
 	return 0;
 }
@@ -584,7 +588,7 @@ convert(cfg_t *top, const char *path)
 	struct level	*lv;
 	cfg_opt_t	*o;
 	cfg_t		*sec;
-	size_t		 i;
+	size_t		 i, n;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
@@ -608,7 +612,8 @@ convert(cfg_t *top, const char *path)
 	o = &top->opts[FASTCGI_TIMEOUT];
 	c->fastcgi_timeout = DEFAULT_FASTCGI_TIMEOUT;
 	if ((c->fastcgi_timeout_line = cfgfile_origin(o)) != 0 &&
-	    parse_duration(confuse.opt_getnstr(o, 0), &c->fastcgi_timeout) == -1)
+	    parse_duration(confuse.opt_getnstr(o, 0),
+	    &c->fastcgi_timeout) == -1)
 		goto fail;
 	o = &top->opts[STATUS_PATH];
 	c->status_path_line = cfgfile_origin(o);
@@ -625,10 +630,10 @@ convert(cfg_t *top, const char *path)
 	c->shim_chdir_line = cfgfile_origin(o);
 	c->shim_chdir = confuse.opt_getnbool(o, 0);
 	o = &top->opts[SCRIPT];
-	if (confuse.opt_size(o) > 0 &&
-	    (c->script = calloc(confuse.opt_size(o), sizeof(*c->script))) == NULL)
+	if ((n = confuse.opt_size(o)) > 0 &&
+	    (c->script = calloc(n, sizeof(*c->script))) == NULL)
 		goto fail;
-	for (i = 0; i < confuse.opt_size(o); i++) {
+	for (i = 0; i < n; i++) {
 		sec = confuse.opt_getnsec(o, i);
 		lv = &c->script[c->nscript++];
 		lv->line = cfgfile_secline(sec);

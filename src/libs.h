@@ -16,7 +16,7 @@
 #define CONFUSE_SONAME	"libconfuse.so.2"
 #define FCGILIB_SONAME	"libfcgi.so.0"
 
-/* The functions of libconfuse that cfgfile.c and config.c call, cfg_ left off. */
+/* The functions of libconfuse that config.c and cfgfile.c call, cfg_ off. */
 #define CONFUSE_FUNCS(X)						\
 	X(free) X(getint) X(getopt) X(getstr) X(init) X(opt_getnbool)	\
 	X(opt_getnint) X(opt_getnsec) X(opt_getnstr) X(opt_size)	\
@@ -28,7 +28,7 @@
 	X(GetParam) X(GetStr) X(Init) X(InitRequest) X(PutStr)		\
 	X(ShutdownPending)
 
-/* Each with the type the library's header declares: confuse.size for cfg_size. */
+/* Each with the type confuse.h declares: confuse.size for cfg_size. */
 struct confuse {
 #define CONFUSE_MEMBER(f)	__typeof__(cfg_##f) *f;
 	CONFUSE_FUNCS(CONFUSE_MEMBER)
