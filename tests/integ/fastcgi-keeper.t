@@ -189,16 +189,6 @@ sub alive { my @st = proc_stat($_[0]); return @st && $st[2] ne 'Z' }
 
 sub gone { my ($pid, $t) = @_; return wait_for(sub { !alive($pid) }, $t) }
 
-# Wait (bounded) until keeper PID waits for its next job: in poll(2) on
-# its line and its signals (2 descriptors, no timeout; poll is syscall 7
-# on x86_64), where a job's supervision polls more.
-sub idle {
-	my ($pid) = @_;
-	return wait_for(sub {
-		(slurp("/proc/$pid/syscall") // '') =~ /^7 0x[0-9a-f]+ 0x2 0xf+ /
-	}, T(10));
-}
-
 # kill(SIG, PID) for one process: a pid that a failed step left at 0
 # (or anything below 2) would signal the test's own process group.
 sub signal {
@@ -383,7 +373,7 @@ my $keeper;
 	is(log_of('a1', T(10))->{status}, 'ABORTED', 'abort: log line ABORTED');
 	ok(gone($p, T(10)), 'abort: the program is gone');
 	ok(!-e "$fx->{run}/a1.done", 'abort: it did not finish');
-	ok(idle($keeper), 'abort: the keeper, its command done, waits');
+	ok(keeper_idle($keeper), 'abort: the keeper, its command done, waits');
 	my ($c2, $k2) = ppid('a-after');
 	is($c2, 200, 'abort: the next request: 200');
 	is($k2, $keeper, 'abort: ... under the same keeper, which ran the '
@@ -397,7 +387,7 @@ my $keeper;
 {
 	note(sprintf('%.1f s: 6. keeper killed', time - $T0));
 	my $f0 = failures();
-	ok(idle($keeper), 'killed idle: the keeper waits for its next job');
+	ok(keeper_idle($keeper), 'killed idle: the keeper waits for its next job');
 	ok(signal('KILL', $keeper), 'killed idle: SIGKILL to the keeper');
 	ok(gone($keeper, T(10)), 'killed idle: the keeper is gone');
 	my ($code, $k) = ppid('kill-idle');
@@ -464,7 +454,7 @@ my $keeper;
 {
 	note(sprintf('%.1f s: 7. worker killed', time - $T0));
 	my $f0 = failures();
-	ok(idle($keeper), 'worker killed: its keeper waits for a job');
+	ok(keeper_idle($keeper), 'worker killed: its keeper waits for a job');
 	ok(signal('KILL', $worker), 'worker killed: SIGKILL to the worker');
 	ok(gone($keeper, T(10)), 'worker killed: its idle keeper ends')
 	    or signal('KILL', $keeper);	# not to be left behind
@@ -488,7 +478,7 @@ my $keeper;
 	my $f0 = failures();
 	my ($code, $k) = ppid('h-before');
 	is($k, $keeper, 'reload: a request on the keeper (limit 30 s)');
-	ok(idle($keeper), 'reload: the keeper waits for its next job');
+	ok(keeper_idle($keeper), 'reload: the keeper waits for its next job');
 	write_conf($fx, conf(1));
 	signal('HUP', $cw->pid);
 	# No request until then: the keeper ends because the worker, having
@@ -528,7 +518,7 @@ my $keeper;
 	is($code, 200, 'shutdown: a request with a shutdown command: 200');
 	my $rec = wait_record($fx, 's1', T(10)) // {};
 	is($rec->{CGIWRAP_STATUS}, '0', 'shutdown: its command ran, status 0');
-	ok($k1 && idle($k1), 'shutdown: the keeper, its command done, waits');
+	ok($k1 && keeper_idle($k1), 'shutdown: the keeper, its command done, waits');
 	my ($c2, $k2) = ppid('s2');
 	is($c2, 200, 'shutdown: the next request: 200');
 	is($k2, $k1 // -1, 'shutdown: under the same keeper, its commands done');
@@ -574,7 +564,7 @@ ok(no_scripts_left($fx, T(10)), 'no process of the programs left')
 	    [sort { $a <=> $b } @w], 'SIGTERM: one keeper per worker, idle');
 	ok(log_of("term$_", T(10))->{status} eq 'NORMAL',
 	    "SIGTERM: term$_ ended NORMAL") for 1, 2;
-	is(scalar(grep { idle($_) } @k), 2, 'SIGTERM: both keepers wait for a '
+	is(scalar(grep { keeper_idle($_) } @k), 2, 'SIGTERM: both keepers wait for a '
 	    . 'job');
 	signal('TERM', $cw2->pid) if $cw2;
 	ok($cw2 && $cw2->wait_exit(T(10)), 'SIGTERM: the master exits');

@@ -21,7 +21,7 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Test::More;
 use Harness;
-use Nginx qw(cgiwrap_start fcgi_fixture fcgi_request);
+use Nginx qw(cgiwrap_start children_of fcgi_fixture fcgi_request keeper_idle);
 
 Harness::require_binary();
 
@@ -179,12 +179,15 @@ subtest 'RLIMIT_NOFILE: a FastCGI worker out of descriptors keeps none' => sub {
 	    REQUEST_METHOD => 'GET', QUERY_STRING => '');
 	like(fcgi_request($cg->socket, params => \%params)->{stdout},
 	    qr/hello from cgiwrap/, 'a request runs');
-	# Its keeper's job is over once the log line is written (no shutdown
-	# command follows).  A request while the job still ran would make
-	# the worker fork a new keeper, with the lowered limit inherited.
+	# A request while the keeper's job still ran (its log line written,
+	# its worker not yet told it is free) would make the worker fork a
+	# new keeper, with the lowered limit inherited.
 	ok(wait_for(sub { (slurp_or_undef($fx->{log}) // '') =~
 	    /status=NORMAL/ }, T(10)), 'the first request is logged');
 	my ($w) = $cg->workers;
+	my ($keeper) = children_of($w);
+	ok($keeper && keeper_idle($keeper), 'its keeper waits for its next '
+	    . 'job');
 	my @before = fds_of($w);
 	my %open = map { $_ => 1 } @before;
 	# Room for three more: the connection and one pipe, not the next.

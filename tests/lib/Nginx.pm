@@ -60,7 +60,7 @@ our @EXPORT_OK = qw(
 	cgiwrap_start cgiwrap_inherit_start systemd_unit
 	fcgi_connect fcgi_record fcgi_begin fcgi_params fcgi_pairs
 	fcgi_unpairs fcgi_stdin fcgi_read fcgi_write fcgi_request
-	children_of pgrp_members proc_stat
+	children_of pgrp_members proc_stat keeper_idle
 	fcgi_fixture pool_started write_conf wait_record record_count
 	script_pids
 	no_scripts_left show_pids http_open http_read
@@ -107,6 +107,18 @@ sub _live_with {
 
 # Live (not zombie) processes whose parent is PID, sorted.
 sub children_of { return _live_with(3, $_[0]) }
+
+# Wait (bounded) until keeper PID waits for its next job: in poll(2) on
+# its line and its signals (2 descriptors, no timeout; poll is syscall 7
+# on x86_64), where a job's supervision polls more.  By then it has told
+# its worker it is free.
+sub keeper_idle {
+	my ($pid) = @_;
+	return wait_for(sub {
+		(slurp("/proc/$pid/syscall") // '') =~
+		    /^7 0x[0-9a-f]+ 0x2 0xf+ /
+	}, T(10));
+}
 
 # Live (not zombie) processes of process group PGRP, sorted.
 sub pgrp_members { return _live_with(4, $_[0]) }
