@@ -164,19 +164,33 @@ xfer_str(struct io *io, char **s)
 		io->bad = true;
 }
 
+/*
+ * An array's count, then (reading) the array itself, zeroed, with extra
+ * elements more: its count is set only once it is there, so config_free
+ * frees what was read of it.  Returns the array.
+ */
+static void *
+xfer_array(struct io *io, void *a, size_t *count, size_t size, size_t extra)
+{
+	uint64_t	 n = xfer_count(io, *count);
+
+	if (io->out || n == 0)
+		return a;
+	if ((a = calloc(n + extra, size)) == NULL)
+		io->bad = true;
+	else
+		*count = n;
+	return a;
+}
+
 static void
 xfer_list(struct io *io, struct strlist *l)
 {
-	uint64_t	 i, n = xfer_count(io, l->n);
+	size_t	 i;
 
-	if (!io->out && n > 0) {
-		if ((l->v = calloc(n + 1, sizeof(*l->v))) == NULL) {
-			io->bad = true;
-			return;
-		}
-		l->n = n;
-	}
-	for (i = 0; i < n && !io->bad; i++) {
+	/* One more: v[n] is NULL, so v can be an argv. */
+	l->v = xfer_array(io, l->v, &l->n, sizeof(*l->v), 1);
+	for (i = 0; i < l->n && !io->bad; i++) {
 		xfer_str(io, &l->v[i]);
 		if (l->v[i] == NULL)
 			io->bad = true;	/* would end an argv early */
@@ -198,7 +212,7 @@ xfer_level(struct io *io, struct level *lv)
 {
 	const struct optdesc	*d;
 	char			*p;
-	uint64_t		 i, n;
+	size_t			 i;
 
 	xfer_str(io, &lv->glob);
 	xfer(io, &lv->line, sizeof(lv->line));
@@ -210,15 +224,9 @@ xfer_level(struct io *io, struct level *lv)
 			xfer(io, p, d->size);
 	}
 	xfer(io, lv->origin, sizeof(lv->origin));
-	n = xfer_count(io, lv->nshutdown);
-	if (!io->out && n > 0) {
-		if ((lv->shutdown = calloc(n, sizeof(*lv->shutdown))) == NULL) {
-			io->bad = true;
-			return;
-		}
-		lv->nshutdown = n;
-	}
-	for (i = 0; i < n; i++)
+	lv->shutdown = xfer_array(io, lv->shutdown, &lv->nshutdown,
+	    sizeof(*lv->shutdown), 0);
+	for (i = 0; i < lv->nshutdown; i++)
 		xfer_cmd(io, &lv->shutdown[i]);
 }
 
@@ -239,7 +247,7 @@ xfer_suexec(struct io *io, struct suexec_conf *se)
 static void
 xfer_config(struct io *io, struct config *c)
 {
-	uint64_t	 i, n;
+	size_t	 i;
 
 	xfer_list(io, &c->roots);
 	xfer(io, &c->roots_line, sizeof(c->roots_line));
@@ -256,15 +264,9 @@ xfer_config(struct io *io, struct config *c)
 	xfer_str(io, &c->status_path);
 	xfer(io, &c->status_path_line, sizeof(c->status_path_line));
 	xfer_level(io, &c->global);
-	n = xfer_count(io, c->nscript);
-	if (!io->out && n > 0) {
-		if ((c->script = calloc(n, sizeof(*c->script))) == NULL) {
-			io->bad = true;
-			return;
-		}
-		c->nscript = n;
-	}
-	for (i = 0; i < n; i++)
+	c->script = xfer_array(io, c->script, &c->nscript, sizeof(*c->script),
+	    0);
+	for (i = 0; i < c->nscript; i++)
 		xfer_level(io, &c->script[i]);
 	xfer_suexec(io, &c->suexec);
 }
