@@ -546,6 +546,19 @@ read_child(const void *path)
 	return c != NULL ? 0 : 1;
 }
 
+/* A cache cfgcache_read takes, counted, with the first place it came at. */
+static void
+tally(size_t *taken, size_t *first, size_t at)
+{
+	struct config	*c;
+
+	if ((c = cfgcache_read(conf)) != NULL) {
+		if ((*taken)++ == 0)
+			*first = at;
+		config_free(c);
+	}
+}
+
 /* --- the tests */
 
 /* What was saved comes back whole; saved again, the same bytes. */
@@ -688,11 +701,7 @@ damage(const struct config *want)
 	capture();
 	for (i = 0; i < len; i++) {
 		spew(cache, good, i);
-		if ((c = cfgcache_read(conf)) != NULL) {
-			taken_n++;
-			first = first == SIZE_MAX ? i : first;
-			config_free(c);
-		}
+		tally(&taken_n, &first, i);
 	}
 	is_quiet("cut caches: nothing on stderr");
 	if (!is_int(taken_n, 0, "a cache cut at any length is refused"))
@@ -708,11 +717,7 @@ damage(const struct config *want)
 			bad[i] ^= flips[f];
 			spew(cache, bad, len);
 			n++;
-			if ((c = cfgcache_read(conf)) != NULL) {
-				taken_n++;
-				first = first == SIZE_MAX ? i : first;
-				config_free(c);
-			}
+			tally(&taken_n, &first, i);
 		}
 	is_quiet("changed bytes: nothing on stderr");
 	if (!is_int(taken_n, 0, "a cache with any one byte changed is refused"))
@@ -736,11 +741,7 @@ damage(const struct config *want)
 	capture();
 	for (i = 0; i < len - CHECK_LEN; i++) {
 		spew_summed(good, i);
-		if ((c = cfgcache_read(conf)) != NULL) {
-			taken_n++;
-			first = first == SIZE_MAX ? i : first;
-			config_free(c);
-		}
+		tally(&taken_n, &first, i);
 	}
 	is_quiet("cut bodies: nothing on stderr");
 	if (!is_int(taken_n, 0,
