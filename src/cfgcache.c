@@ -280,14 +280,12 @@ cache_path(const char *path)
 }
 
 /*
- * The whole of a regular file, in *len bytes, NULL if it is anything
- * else or writable by group or others (as cfgfile.c refuses a
- * configuration), or if uid is not -1 and it belongs to neither uid nor
- * root.  *st describes it.
+ * The whole of a regular file, in *len bytes; NULL if it is anything
+ * else, or writable by group or others (as cfgfile.c refuses a
+ * configuration).  *st describes it.
  */
 static unsigned char *
-slurp_file(const char *path, int flags, uid_t uid, struct stat *st,
-    size_t *len)
+slurp_file(const char *path, int flags, struct stat *st, size_t *len)
 {
 	unsigned char	*buf = NULL;
 	int		 fd;
@@ -296,7 +294,6 @@ slurp_file(const char *path, int flags, uid_t uid, struct stat *st,
 	if ((fd = open(path, flags)) == -1)
 		return NULL;
 	if (fstat(fd, st) == 0 && S_ISREG(st->st_mode) &&
-	    (uid == (uid_t)-1 || st->st_uid == uid || st->st_uid == 0) &&
 	    (st->st_mode & (S_IWGRP | S_IWOTH)) == 0 &&
 	    st->st_size <= CACHE_MAX &&
 	    (buf = malloc(st->st_size + 1)) != NULL &&	/* + 1: "" too */
@@ -309,6 +306,10 @@ slurp_file(const char *path, int flags, uid_t uid, struct stat *st,
 	return buf;
 }
 
+/*
+ * The cache is opened first: without one (no -t yet), a request pays a
+ * failed open, not a read of the file on top of its parse.
+ */
 struct config *
 cfgcache_read(const char *path)
 {
@@ -316,21 +317,22 @@ cfgcache_read(const char *path)
 	struct config	*c = NULL;
 	struct stat	 st, cst;
 	struct io	 io = { 0 };
-	unsigned char	*text;
+	unsigned char	*text = NULL;
 	uint64_t	 check;
 	size_t		 len;
 	char		*cpath;
 
-	if ((text = slurp_file(path, 0, -1, &st, &len)) == NULL)
+	if ((cpath = cache_path(path)) == NULL)
 		return NULL;
-	check = cfgfile_checksum(text, len);
-	free(text);
-	if (ident(&want, check) == -1 || (cpath = cache_path(path)) == NULL)
-		return NULL;
-	/* Its owner could write the file itself: the cache gives no more. */
-	io.buf = slurp_file(cpath, O_NOFOLLOW, st.st_uid, &cst, &io.size);
+	io.buf = slurp_file(cpath, O_NOFOLLOW, &cst, &io.size);
 	free(cpath);
-	if (io.buf == NULL || io.size < sizeof(got) + sizeof(check))
+	if (io.buf == NULL ||
+	    (text = slurp_file(path, 0, &st, &len)) == NULL ||
+	    ident(&want, cfgfile_checksum(text, len)) == -1)
+		goto done;
+	/* Its owner could write the file itself: the cache gives no more. */
+	if ((cst.st_uid != st.st_uid && cst.st_uid != 0) ||
+	    io.size < sizeof(got) + sizeof(check))
 		goto done;
 	memcpy(&check, io.buf + io.size - sizeof(check), sizeof(check));
 	io.size -= sizeof(check);
@@ -346,6 +348,7 @@ cfgcache_read(const char *path)
 		c = NULL;
 	}
 done:
+	free(text);
 	free(io.buf);
 	return c;
 }

@@ -387,7 +387,8 @@ my $keeper;
 {
 	note(sprintf('%.1f s: 6. keeper killed', time - $T0));
 	my $f0 = failures();
-	ok(keeper_idle($keeper), 'killed idle: the keeper waits for its next job');
+	ok(keeper_idle($keeper),
+	    'killed idle: the keeper waits for its next job');
 	ok(signal('KILL', $keeper), 'killed idle: SIGKILL to the keeper');
 	ok(gone($keeper, T(10)), 'killed idle: the keeper is gone');
 	my ($code, $k) = ppid('kill-idle');
@@ -518,7 +519,8 @@ my $keeper;
 	is($code, 200, 'shutdown: a request with a shutdown command: 200');
 	my $rec = wait_record($fx, 's1', T(10)) // {};
 	is($rec->{CGIWRAP_STATUS}, '0', 'shutdown: its command ran, status 0');
-	ok($k1 && keeper_idle($k1), 'shutdown: the keeper, its command done, waits');
+	ok($k1 && keeper_idle($k1),
+	    'shutdown: the keeper, its command done, waits');
 	my ($c2, $k2) = ppid('s2');
 	is($c2, 200, 'shutdown: the next request: 200');
 	is($k2, $k1 // -1, 'shutdown: under the same keeper, its commands done');
@@ -564,8 +566,8 @@ ok(no_scripts_left($fx, T(10)), 'no process of the programs left')
 	    [sort { $a <=> $b } @w], 'SIGTERM: one keeper per worker, idle');
 	ok(log_of("term$_", T(10))->{status} eq 'NORMAL',
 	    "SIGTERM: term$_ ended NORMAL") for 1, 2;
-	is(scalar(grep { keeper_idle($_) } @k), 2, 'SIGTERM: both keepers wait for a '
-	    . 'job');
+	is(scalar(grep { keeper_idle($_) } @k), 2,
+	    'SIGTERM: both keepers wait for a job');
 	signal('TERM', $cw2->pid) if $cw2;
 	ok($cw2 && $cw2->wait_exit(T(10)), 'SIGTERM: the master exits');
 	my @left;
