@@ -8,8 +8,9 @@
 #
 #   sudo tests/bench-fcgi.sh [ROUNDS [SECONDS [CONCURRENCY]]]   (3 8 2)
 #
-# Prints every ab result, then the median of each.  Needs root, nginx,
-# fcgiwrap, ab (apache2-utils), cc; CGIWRAP= picks the binary (./cgiwrap),
+# Prints every ab result (req/s, and the machine's CPU time a request),
+# then the median of each.  Needs root, nginx, fcgiwrap, ab
+# (apache2-utils), cc; CGIWRAP= picks the binary (./cgiwrap),
 # CGIWRAP_CONF_EXTRA= adds lines to its configuration (e.g. client_watch = 0).
 # FLOOR= names a third server, run as fcgiwrap is (-s, -c) and measured
 # beside them: make bench's tests/bench/fcgi-floor.c.
@@ -152,23 +153,37 @@ for s in $servers; do
 	done
 done
 
+# The machine's busy CPU time in clock ticks (/proc/stat: user, nice,
+# system, irq, softirq; not idle, iowait or steal): what a request costs
+# is steadier than the rate on a VM whose host lends its CPUs to others.
+busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
+hz=$(getconf CLK_TCK)
+
 echo "# $(uname -r), $ncpu CPUs; nginx $("$nginx" -v 2>&1 | sed 's/.*\///'),"\
     "cgiwrap $cgiwrap -w $ncpu, fcgiwrap -c $ncpu${FLOOR:+, floor -c $ncpu}"
 echo "# ab -c $conc -t $secs URL, alternating, $rounds rounds"
 for r in $(seq "$rounds"); do
 	for s in $servers; do
 		u=$(url $s)
+		b0=$(busy)
 		out=$(ab -q -c "$conc" -t "$secs" -n 10000000 "$u" 2>&1)
+		b1=$(busy)
 		rps=$(echo "$out" | sed -n 's/^Requests per second: *\([0-9.]*\).*/\1/p')
+		n=$(echo "$out" | sed -n 's/^Complete requests: *//p')
 		failed=$(echo "$out" | sed -n 's/^Failed requests: *//p')
 		non2xx=$(echo "$out" | sed -n 's/^Non-2xx responses: *//p')
-		echo "round $r $s ${rps:-?} req/s (failed ${failed:-?}, non-2xx ${non2xx:-0})"
-		echo "$s $rps" >> "$t/results"
+		cpu=$(awk -v b="$((b1 - b0))" -v n="${n:-0}" -v hz="$hz" \
+		    'BEGIN { if (n > 0) printf "%.0f", b * 1e6 / hz / n }')
+		echo "round $r $s ${rps:-?} req/s, ${cpu:-?} us CPU a request" \
+		    "(failed ${failed:-?}, non-2xx ${non2xx:-0})"
+		echo "$s $rps $cpu" >> "$t/results"
 	done
 done
+median() {	# SERVER FIELD
+	awk -v s="$1" -v f="$2" '$1 == s { print $f }' "$t/results" | sort -n |
+	    awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 for s in $servers; do
-	med=$(awk -v s=$s '$1 == s { print $2 }' "$t/results" | sort -n |
-	    awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-	echo "median $s $med req/s"
+	echo "median $s $(median $s 2) req/s, $(median $s 3) us CPU a request"
 done
 echo "# cgiwrap log lines: $(wc -l < "$t/run/cgiwrap.log")"

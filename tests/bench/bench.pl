@@ -272,13 +272,28 @@ sub b8 {
 	}
 }
 
+# The machine's busy CPU time in microseconds (/proc/stat: user, nice,
+# system, irq, softirq; not idle, iowait or steal, the time the VM's
+# host gave to others).
+sub busy_us {
+	open(my $fh, '<', '/proc/stat') or die "/proc/stat: $!";
+	my (undef, @t) = split ' ', scalar <$fh>;
+	return ($t[0] + $t[1] + $t[2] + $t[5] + $t[6]) * 1e6 /
+	    POSIX::sysconf(POSIX::_SC_CLK_TCK());
+}
+
 # ab's requests per second for URL during SECS seconds, with the request
-# headers HEADERS.
+# headers HEADERS, and the machine's CPU time per request (us): steadier
+# than the rate on a VM whose host lends its CPUs to others too.
 sub ab_rps {
 	my ($url, $secs, @headers) = @_;
 	my $h = join('', map { " -H '$_'" } @headers);
+	my $b0 = busy_us();
 	my $out = `ab -q -k -c 2 -t $secs$h '$url' 2>&1`;
-	return $out =~ /Requests per second:\s+([\d.]+)/ ? $1 : 0;
+	my $busy = busy_us() - $b0;
+	my ($rps) = $out =~ /Requests per second:\s+([\d.]+)/;
+	my ($n) = $out =~ /Complete requests:\s+(\d+)/;
+	return $rps && $n ? ($rps, $busy / $n) : (0, 0);
 }
 
 # req/s through cgiwrap (ScriptAlias handler mode) and direct under one
@@ -304,17 +319,11 @@ SetEnv CGIWRAP_CONFIG $conf
 	Require all granted
 </Directory>
 EOT
-	my $secs = $quick ? 2 : 5;
-	my (@direct, @wrapped);
-	for (1 .. 3) {
-		push @direct, ab_rps($srv->url('/cgi-bin/hello.cgi'), $secs);
-		push @wrapped, ab_rps($srv->url('/w/hello.cgi'), $secs);
-	}
+	my @m = ab_each([$srv->url('/cgi-bin/hello.cgi')],
+	    [$srv->url('/w/hello.cgi')]);
 	$srv->stop;
 	chmod 0755, $dir;
-	my $r = median(@direct) ? median(@wrapped) / median(@direct) : 0;
-	return ($r, sprintf('%.2f (%.0f vs %.0f)', $r, median(@wrapped),
-	    median(@direct)));
+	return ratio(@m);
 }
 
 # B1: mod_cgid (event), the target; B9: mod_cgi (prefork), reported.
@@ -330,9 +339,10 @@ sub b9 {
 	    $text, 'report', 1);
 }
 
-# Median req/s of nginx -> cgiwrap -f and of nginx -> fcgiwrap serving
-# PROG (the hello-world by default) with the FastCGI parameter PARAM
-# ("NAME VALUE", optional): tests/bench-fcgi.sh; () when it failed.
+# The median [req/s, CPU us a request] of nginx -> cgiwrap -f, of
+# nginx -> fcgiwrap and of nginx -> FastCGI's floor, serving PROG (the
+# hello-world by default) with the FastCGI parameter PARAM ("NAME VALUE",
+# optional): tests/bench-fcgi.sh; () when it failed.
 sub bench_fcgi {
 	my ($prog, $param) = @_;
 	my $secs = $quick ? 2 : 5;
@@ -341,9 +351,9 @@ sub bench_fcgi {
 	local $ENV{PROG} = $prog // '';
 	local $ENV{FCGI_PARAM} = $param // '';
 	my $out = `'$FindBin::Bin/../bench-fcgi.sh' 3 $secs 2 2>&1`;
-	my @rps = map { $out =~ /^median $_ ([\d.]+)/m ? $1 : 0 }
+	my @m = map { [$out =~ /^median $_ ([\d.]+) req\/s, ([\d.]+) us/m] }
 	    qw(cgiwrap fcgiwrap floor);
-	return @rps if !grep { !$_ } @rps;
+	return @m if !grep { !$_->[0] || !$_->[1] } @m;
 	print STDERR $out;
 	return ();
 }
@@ -352,11 +362,6 @@ sub bench_fcgi {
 # FastCGI's floor (fcgi-floor.c) beside them, as no wrapper can do better.
 sub b7 {
 	my ($c, $f, $floor) = bench_fcgi();
-	if (!$c) {
-		row('B7', 'req/s nginx->cgiwrap -f / nginx->fcgiwrap', 'failed',
-		    '>= 1.2', 0);
-		return;
-	}
 	ratio_row('B7', 'req/s nginx->cgiwrap -f / nginx->fcgiwrap, ab -c 2',
 	    1.2, $f, $c, $floor);
 }
@@ -474,30 +479,47 @@ sub b14 {
 	    'nginx->fcgiwrap', 1.1, $f, $c, $floor);
 }
 
-# Requests per second of each [URL, request headers...]: ab goes through
-# them in turn, three times; their medians, in order.
+# Each [URL, request headers...] measured by ab_rps: ab goes through them
+# in turn, three times; in order, the median [req/s, CPU us a request]
+# of each.
 sub ab_each {
 	my @ways = @_;
 	my $secs = $quick ? 2 : 5;
-	my @rps;
+	my (@rps, @cpu);
 	for (1 .. 3) {
-		push @{ $rps[$_] }, ab_rps($ways[$_][0], $secs,
-		    @{ $ways[$_] }[1 .. $#{ $ways[$_] }]) for 0 .. $#ways;
+		for my $i (0 .. $#ways) {
+			my ($url, @h) = @{ $ways[$i] };
+			my ($r, $c) = ab_rps($url, $secs, @h);
+			push @{ $rps[$i] }, $r;
+			push @{ $cpu[$i] }, $c;
+		}
 	}
-	return map { median(@$_) } @rps;
+	return map { [median(@{ $rps[$_] }), median(@{ $cpu[$_] })] }
+	    0 .. $#ways;
 }
 
-# A row of requests per second, cgiwrap's over the yardstick's (direct,
-# or fcgiwrap), with the floor's over the same beside it when measured:
+# cgiwrap's req/s over the yardstick's (direct, or fcgiwrap), each given
+# as [req/s, CPU us a request], with the floor's beside it when measured:
 # the most that a wrapper (of cgiwrap's architecture, under a server)
-# could give there.
+# could give there.  Returns the ratio and its text.
+sub ratio {
+	my ($direct, $wrapped, $floor) = @_;
+	return (0, 'failed') if !$direct || !$wrapped;
+	my ($d, $w) = ($direct->[0], $wrapped->[0]);
+	my $r = $d ? $w / $d : 0;
+	my ($f, $fc) = ('', '');
+	if (defined $floor && $d) {
+		$f = sprintf('; floor %.2f', $floor->[0] / $d);
+		$fc = sprintf(', floor %.2f', $floor->[1] / 1000);
+	}
+	return ($r, sprintf('%.2f (%.0f vs %.0f%s; CPU/req %.2f vs %.2f ms%s)',
+	    $r, $w, $d, $f, $wrapped->[1] / 1000, $direct->[1] / 1000, $fc));
+}
+
 sub ratio_row {
-	my ($id, $what, $target, $direct, $wrapped, $floor) = @_;
-	my $r = $direct ? $wrapped / $direct : 0;
-	my $f = defined $floor && $direct ?
-	    sprintf('; floor %.2f', $floor / $direct) : '';
-	row($id, $what, sprintf('%.2f (%.0f vs %.0f%s)', $r, $wrapped, $direct,
-	    $f), ">= $target", $r >= $target);
+	my ($id, $what, $target, @ways) = @_;
+	my ($r, $text) = ratio(@ways);
+	row($id, $what, $text, ">= $target", $r >= $target);
 }
 
 # BENCH_ONLY=B12,B13 runs only those rows.
