@@ -109,14 +109,17 @@ sub _live_with {
 sub children_of { return _live_with(3, $_[0]) }
 
 # Wait (bounded) until keeper PID waits for its next job: in poll(2) on
-# its line and its signals (2 descriptors, no timeout; poll is syscall 7
-# on x86_64), where a job's supervision polls more.  By then it has told
-# its worker it is free.
+# its line and its signals (2 descriptors, no timeout), where a job's
+# supervision polls more.  By then it has told its worker it is free.
+# glibc's poll is the poll system call (7) on x86_64, its timeout -1;
+# on arm64 it is ppoll (73; x86_64's is 271), no timeout a NULL one.
 sub keeper_idle {
 	my ($pid) = @_;
+	my $poll = qr/^7 0x[0-9a-f]+ 0x2 0xf+ /;
+	my $ppoll = qr/^(?:73|271) 0x[0-9a-f]+ 0x2 0x0 0x0 /;
 	return wait_for(sub {
-		(slurp("/proc/$pid/syscall") // '') =~
-		    /^7 0x[0-9a-f]+ 0x2 0xf+ /
+		my $call = slurp("/proc/$pid/syscall") // '';
+		$call =~ $poll || $call =~ $ppoll;
 	}, T(10));
 }
 
