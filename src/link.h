@@ -64,6 +64,9 @@ int	 msg_send(int fd, int type, int val, int val2, const char *text);
 /* Milliseconds since start (CLOCK_MONOTONIC). */
 int64_t	 elapsed_ms(const struct timespec *start);
 
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t	 now_ns(void);
+
 /* The ms left, as poll(2)'s timeout: 0 once past, at most INT_MAX. */
 int	 poll_ms(int64_t left);
 

@@ -36,6 +36,8 @@
 #define PUMPS	16	/* chunks moved before looking around */
 #define BULK	65536		/* output past a default pipe's size */
 #define PIPE_SIZE	(1 << 20)	/* the pipes' size for bulk output */
+#define GATHER_MAX	4096	/* a read this small pauses the output... */
+#define GATHER_NS	250000	/* ...this long (well within 1 ms) */
 
 /*
  * One direction of bulk copying, by splice(2) when the kernel can; wr is
@@ -81,6 +83,7 @@ struct front {
 	bool		 closed;	/* and the server told */
 	bool		 out_open;	/* the child's stdout is still read */
 	bool		 kick;		/* read stdout without waiting */
+	int64_t		 gather;	/* read stdout not before (now_ns) */
 	char		 eline[4096];
 	size_t		 elen;
 	bool		 grown;		/* the pipes are PIPE_SIZE */
@@ -695,15 +698,51 @@ start_watch(struct front *f)
 	clock_gettime(CLOCK_MONOTONIC, &f->since);
 }
 
-/* How long poll may wait: until the next look at the client, if any. */
-static int
-wait_ms(const struct front *f)
+/*
+ * How long poll may wait: until the next look at the client or the end
+ * of a pause for output to gather, whichever comes first; NULL: no end.
+ */
+static struct timespec *
+wait_time(const struct front *f, struct timespec *ts)
 {
+	int64_t ns = INT64_MAX, g;
+
 	if (f->kick)
-		return 0;
-	if (f->every == 0)
-		return -1;
-	return poll_ms(f->next - elapsed_ms(&f->since));
+		ns = 0;
+	else if (f->every != 0)
+		ns = (f->next - elapsed_ms(&f->since)) * 1000000;
+	if (f->gather != 0 && (g = f->gather - now_ns()) < ns)
+		ns = g;
+	if (ns == INT64_MAX)
+		return NULL;
+	if (ns < 0)
+		ns = 0;
+	ts->tv_sec = ns / 1000000000;
+	ts->tv_nsec = ns % 1000000000;
+	return ts;
+}
+
+/*
+ * A program that writes its page a few bytes at a time (cgit: a hundred
+ * writes) would wake the front, and through it the server, for every
+ * one.  After a small read the front lets the output gather a moment
+ * before it reads again; the end of the output (POLLHUP, reported with
+ * no event asked for), the child's exit and everything else still wake
+ * it at once.  Bulk output is read in large pieces and never waits.
+ */
+static void
+relay_gathered(struct front *f)
+{
+	uint64_t before = f->out.moved + f->hlen;
+	uint64_t n;
+
+	f->kick = false;
+	f->gather = 0;
+	relay_out(f);
+	n = f->out.moved + f->hlen - before;
+	if (n > 0 && n < GATHER_MAX && f->out_open && !f->exited &&
+	    !f->done)
+		f->gather = now_ns() + GATHER_NS;
 }
 
 static void
@@ -754,6 +793,7 @@ front_loop(struct front *f)
 	const struct front_job *j = f->job;
 	const struct server *sv = f->sv;
 	struct pollfd pfd[8], gone[2];
+	struct timespec ts;
 	bool body, out;
 	int sig;
 
@@ -771,12 +811,13 @@ front_loop(struct front *f)
 		pfd[2] = (struct pollfd){ body ? f->body.src : -1, POLLIN, 0 };
 		pfd[3] = (struct pollfd){ f->body_open && f->body.full &&
 		    !f->body_drop ? f->body.dst : -1, POLLOUT, 0 };
-		pfd[4] = (struct pollfd){ out ? j->out_r : -1, POLLIN, 0 };
+		pfd[4] = (struct pollfd){ out ? j->out_r : -1,
+		    f->gather != 0 ? 0 : POLLIN, 0 };
 		pfd[5] = f->done ? (struct pollfd){ -1, 0, 0 } : gone[1];
 		pfd[6] = (struct pollfd){ f->err_r, POLLIN, 0 };
 		pfd[7] = (struct pollfd){ !f->done && f->out.full &&
 		    f->out.dst != -1 ? f->out.dst : -1, POLLOUT, 0 };
-		if (poll(pfd, 8, wait_ms(f)) == -1) {
+		if (ppoll(pfd, 8, wait_time(f, &ts), NULL) == -1) {
 			if (errno == EINTR &&
 			    (sig = sv->ops->gone(sv, NULL)) != 0) {
 				server_gone(f, sig);
@@ -807,10 +848,9 @@ front_loop(struct front *f)
 			f->body.full = false;
 		if (pfd[2].revents && f->body_open)
 			relay_body(f);
-		if (f->out_open && (pfd[4].revents || f->kick)) {
-			f->kick = false;
-			relay_out(f);
-		}
+		if (f->out_open && (pfd[4].revents || f->kick ||
+		    (f->gather != 0 && now_ns() >= f->gather)))
+			relay_gathered(f);
 		if (f->err_r != -1 && (pfd[6].revents || f->exited))
 			relay_err(f);
 	}

@@ -189,6 +189,32 @@ SH
 	$t->outcome(T(5));
 };
 
+# cgit writes its pages a few bytes at a time; the front lets such
+# output gather a moment (cgiwrap.8, Processes) and must then read on,
+# not wait for the child's exit.
+both_modes 'streaming: a burst of small writes arrives whole while the child waits' => sub {
+	my ($mode) = @_;
+	my $t = Harness->new;
+	my $prog = $t->script('burst.sh', <<'SH');
+printf 'Content-Type: text/plain\r\n\r\n'
+i=0
+while [ $i -lt 300 ]; do printf '%d,' $i; i=$((i+1)); done
+printf 'end\n'
+n=0
+while [ ! -e "$D/go" ] && [ $n -lt 500 ]; do sleep 0.01; n=$((n+1)); done
+echo second
+SH
+	my $burst = join('', map { "$_," } 0 .. 299) . "end\n";
+	my $r = $t->run(mode => $mode, argv => [$prog]);
+	ok($r->read_until(qr/end\n/, T(5)),
+	    'the whole burst arrived before the child wrote more') or return;
+	is(($r->stdout =~ /\r\n\r\n(.*)\z/s)[0], $burst, 'byte for byte');
+	$t->write_file('go', '');
+	is($r->finish(T(5)), 0, 'front exits 0');
+	like($r->stdout, qr/end\nsecond\n\z/, 'the rest came');
+	$t->outcome(T(5));
+};
+
 both_modes 'stderr relayed to the server\'s stderr' => sub {
 	my ($mode) = @_;
 	my $t = Harness->new;
