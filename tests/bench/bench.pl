@@ -250,21 +250,26 @@ sub b8 {
 	    cgiwrap => [$cgiwrap, '-c', $conf, '--', "$dir/hello"],
 	    'cgiwrap-static' => ["$dir/static/cgiwrap", '-c', $sconf, '--',
 	    "$dir/hello"]);
-	my %t;
-	for (1 .. ($quick ? 2 : 10)) {
-		for my $k (sort keys %run) {
-			push @{ $t{$k} }, timed(undef, @{ $run{$k} }) for 1 .. 30;
-		}
+	# One run of each in turn, so that the machine's drift falls on all
+	# alike; a way's cost over direct is the median of its rounds' own.
+	my (%t, %over);
+	for (1 .. ($quick ? 60 : 300)) {
+		my %once = map { ($_ => timed(undef, @{ $run{$_} })) }
+		    sort keys %run;
+		push @{ $t{$_} }, $once{$_} for keys %once;
+		push @{ $over{$_} }, ($once{$_} - $once{direct}) * 1e6
+		    for keys %once;
 	}
 	my %us = map { ($_ => median(@{ $t{$_} }) * 1e6) } keys %t;
+	my %add = map { ($_ => median(@{ $over{$_} })) } keys %over;
 	row('B8', 'one request through cgiwrap minus direct (us)',
-	    sprintf('%.0f (%.0f vs %.0f)', $us{cgiwrap} - $us{direct},
+	    sprintf('%.0f (%.0f vs %.0f)', $add{cgiwrap},
 	    $us{cgiwrap}, $us{direct}), 'report', 1);
 	for my $m (['B10', '', 'default, dynamic'],
 	    ['B11', '-static', 'make STATIC=-static']) {
 		my ($id, $sfx, $how) = @$m;
-		my $c = $us{"cgiwrap$sfx"} - $us{direct};
-		my $f = $us{"floor$sfx"} - $us{direct};
+		my $c = $add{"cgiwrap$sfx"};
+		my $f = $add{"floor$sfx"};
 		my $r = $f > 0 ? $c / $f : 0;
 		row($id, "added cost, cgiwrap / floor ($how), " .
 		    'minus hello alone (us)', sprintf('%.2f (+%.0f vs +%.0f)',
