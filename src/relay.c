@@ -900,7 +900,6 @@ relay(const struct front_job *j)
 		close(f.out.src);
 	if (f.err_r != -1)
 		close(f.err_r);
-	close(j->link);
 	free(f.hdr);
 	free(f.body.buf);
 	free(f.out.buf);

@@ -163,7 +163,14 @@ request_run(struct request *rq)
 	}
 	links_close(&sj);
 	code = relay(&fj);
-	if (k == NULL)
+	/*
+	 * A CGI front leaves its end of the link to its exit, which sends
+	 * the supervisor its death signal too: it wakes once for both, not
+	 * at the close and again at the signal.
+	 */
+	if (k != NULL)
+		close(fj.link);
+	else
 		shared_unmap(fj.sh);
 	return code;
 }
