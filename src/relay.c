@@ -711,7 +711,8 @@ wait_time(const struct front *f, struct timespec *ts)
 		ns = 0;
 	else if (f->every != 0)
 		ns = (f->next - elapsed_ms(&f->since)) * 1000000;
-	if (f->gather != 0 && (g = f->gather - now_ns()) < ns)
+	/* Output closed meanwhile (finish, a header cut short): no pause. */
+	if (f->gather != 0 && f->out_open && (g = f->gather - now_ns()) < ns)
 		ns = g;
 	if (ns == INT64_MAX)
 		return NULL;
