@@ -698,6 +698,19 @@ start_watch(struct front *f)
 	clock_gettime(CLOCK_MONOTONIC, &f->since);
 }
 
+/* Nanoseconds left of a pause for output to gather (0: over); -1: none. */
+static int64_t
+gather_left(const struct front *f)
+{
+	int64_t left;
+
+	/* Output closed meanwhile (finish, a header cut short): no pause. */
+	if (f->gather == 0 || !f->out_open)
+		return -1;
+	left = f->gather - now_ns();
+	return left > 0 ? left : 0;
+}
+
 /*
  * How long poll may wait: until the next look at the client or the end
  * of a pause for output to gather, whichever comes first; NULL: no end.
@@ -711,8 +724,7 @@ wait_time(const struct front *f, struct timespec *ts)
 		ns = 0;
 	else if (f->every != 0)
 		ns = (f->next - elapsed_ms(&f->since)) * 1000000;
-	/* Output closed meanwhile (finish, a header cut short): no pause. */
-	if (f->gather != 0 && f->out_open && (g = f->gather - now_ns()) < ns)
+	if ((g = gather_left(f)) >= 0 && g < ns)
 		ns = g;
 	if (ns == INT64_MAX)
 		return NULL;
@@ -850,7 +862,7 @@ front_loop(struct front *f)
 		if (pfd[2].revents && f->body_open)
 			relay_body(f);
 		if (f->out_open && (pfd[4].revents || f->kick ||
-		    (f->gather != 0 && now_ns() >= f->gather)))
+		    gather_left(f) == 0))
 			relay_gathered(f);
 		if (f->err_r != -1 && (pfd[6].revents || f->exited))
 			relay_err(f);

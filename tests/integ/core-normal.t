@@ -166,27 +166,41 @@ SH
 	isnt($rec->{CGIWRAP_PID}, 1, 'request cannot forge CGIWRAP_PID');
 };
 
-both_modes 'streaming: output reaches the server while the child waits' => sub {
-	my ($mode) = @_;
+# A script that writes HEAD (shell lines), waits for the file go (5 s
+# at most) and writes "second", run in MODE: the harness and the run.
+sub stream_run {
+	my ($mode, $name, $head) = @_;
 	my $t = Harness->new;
-	my $prog = $t->script('stream.sh', <<'SH');
-printf 'Content-Type: text/plain\r\n\r\n'
-date +%s.%N
+	my $prog = $t->script($name, $head . <<'SH');
 n=0
 while [ ! -e "$D/go" ] && [ $n -lt 500 ]; do sleep 0.01; n=$((n+1)); done
 echo second
 SH
-	my $r = $t->run(mode => $mode, argv => [$prog]);
+	return ($t, $t->run(mode => $mode, argv => [$prog]));
+}
+
+# Let a stream_run script go on; "second" must follow what matches LAST.
+sub stream_end {
+	my ($t, $r, $last) = @_;
+	$t->write_file('go', '');
+	is($r->finish(T(5)), 0, 'front exits 0');
+	like($r->stdout, qr/${last}second\n\z/, 'the rest came');
+	$t->outcome(T(5));
+}
+
+both_modes 'streaming: output reaches the server while the child waits' => sub {
+	my ($mode) = @_;
+	my ($t, $r) = stream_run($mode, 'stream.sh', <<'SH');
+printf 'Content-Type: text/plain\r\n\r\n'
+date +%s.%N
+SH
 	ok($r->read_until(qr/\r\n\r\n\d+\.\d+\n/, T(5)),
 	    'the first line arrived before the child wrote more') or return;
 	my $now = Time::HiRes::time();
 	my ($stamp) = $r->stdout =~ /\r\n\r\n(\d+\.\d+)\n/;
 	ok($now - $stamp < T(0.1), 'within 100 ms of its write')
 	    or diag(sprintf 'latency %.3f ms', 1000 * ($now - $stamp));
-	$t->write_file('go', '');
-	is($r->finish(T(5)), 0, 'front exits 0');
-	like($r->stdout, qr/\n\d+\.\d+\nsecond\n\z/, 'the rest came');
-	$t->outcome(T(5));
+	stream_end($t, $r, qr/\n\d+\.\d+\n/);
 };
 
 # cgit writes its pages a few bytes at a time; the front lets such
@@ -194,25 +208,17 @@ SH
 # not wait for the child's exit.
 both_modes 'streaming: a burst of small writes arrives whole while the child waits' => sub {
 	my ($mode) = @_;
-	my $t = Harness->new;
-	my $prog = $t->script('burst.sh', <<'SH');
+	my ($t, $r) = stream_run($mode, 'burst.sh', <<'SH');
 printf 'Content-Type: text/plain\r\n\r\n'
 i=0
 while [ $i -lt 300 ]; do printf '%d,' $i; i=$((i+1)); done
 printf 'end\n'
-n=0
-while [ ! -e "$D/go" ] && [ $n -lt 500 ]; do sleep 0.01; n=$((n+1)); done
-echo second
 SH
 	my $burst = join('', map { "$_," } 0 .. 299) . "end\n";
-	my $r = $t->run(mode => $mode, argv => [$prog]);
 	ok($r->read_until(qr/end\n/, T(5)),
 	    'the whole burst arrived before the child wrote more') or return;
 	is(($r->stdout =~ /\r\n\r\n(.*)\z/s)[0], $burst, 'byte for byte');
-	$t->write_file('go', '');
-	is($r->finish(T(5)), 0, 'front exits 0');
-	like($r->stdout, qr/end\nsecond\n\z/, 'the rest came');
-	$t->outcome(T(5));
+	stream_end($t, $r, qr/end\n/);
 };
 
 both_modes 'stderr relayed to the server\'s stderr' => sub {
