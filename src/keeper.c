@@ -396,7 +396,7 @@ job_read(int fd, struct job *jb, char *s[4])
 
 /* One job, as a supervisor of its own would run it; a keeper that lingers ends with it. */
 static void
-job_run(int fd, const struct sup_base *b, struct job *jb,
+job_run(int fd, struct sup_base *b, struct job *jb,
     const struct request *w, struct shared *sh)
 {
 	struct request rq = { .cfg = w->cfg };
@@ -467,6 +467,7 @@ keeper(int fd, const struct request *w, struct shared *sh)
 		close(w->sv->body);
 	watch_close();
 	sup_open(&b, -1);
+	sup_settle(&b, -1);
 	for (;;) {
 		await(fd, &b);
 		if ((rc = job_recv(fd, &jb)) == 0)

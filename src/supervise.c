@@ -557,6 +557,19 @@ setup_failed(int link)
 	_exit(125);
 }
 
+/* The signals a supervisor reads from its signalfd. */
+static void
+sup_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGPIPE);
+	sigaddset(set, FRONT_GONE);
+}
+
 /*
  * The server's stderr when it is its error log itself (mod_cgid,
  * lighttpd, a FastCGI server's log), which the child run directly
@@ -577,27 +590,34 @@ void
 sup_open(struct sup_base *b, int link)
 {
 	sigset_t set;
-	int null;
 
+	b->sfd = -1;
 	b->errlog = error_log();
 	if (setsid() == -1 || prctl(PR_SET_CHILD_SUBREAPER, 1) == -1 ||
 	    signal(SIGCHLD, SIG_DFL) == SIG_ERR)
 		setup_failed(link);
+	/* Blocked before any child can send them: signalfd reads them. */
+	sup_signals(&set);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		setup_failed(link);
+}
+
+void
+sup_settle(struct sup_base *b, int link)
+{
+	sigset_t set;
+	int null;
+
+	if (b->sfd != -1)
+		return;
 	if ((null = open("/dev/null", O_RDWR)) == -1 ||
 	    dup2(null, 0) == -1 || dup2(null, 1) == -1 ||
 	    (!log_to_stderr() && dup2(null, 2) == -1))
 		setup_failed(link);
 	if (null > 2)
 		close(null);
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGPIPE);
-	sigaddset(&set, FRONT_GONE);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
-	    (b->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+	sup_signals(&set);
+	if ((b->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		setup_failed(link);
 }
 
@@ -653,16 +673,21 @@ start_child(struct sup *s)
 }
 
 void
-supervise(const struct sup_base *b, struct sup_job *j, struct outcome *o)
+supervise(struct sup_base *b, struct sup_job *j, struct outcome *o)
 {
 	struct sup s = { .job = j, .set = *j->set, .front = true,
-	    .sfd = b->sfd,
 	    .errlog = b->errlog };
 
 	verdict_init(&s.v, s.set.ignore_user_abort, s.set.notify_signal != 0,
 	    s.set.orphans == ORPHANS_KILL);
-	job_open(&s);
 	start_child(&s);
+	/*
+	 * The rest of the setting up runs while the child starts: the
+	 * program's exec takes far longer.
+	 */
+	sup_settle(b, j->link);
+	s.sfd = b->sfd;
+	job_open(&s);
 	/*
 	 * Our copy of the control pipe's write end stays open until the
 	 * end: the child's exit then wakes us once (SIGCHLD), not a second

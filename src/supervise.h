@@ -51,18 +51,25 @@ struct sup_base {
 };
 
 /*
- * Leave the server's reach: own session, subreaper of what the children
- * leave behind, signals by descriptor.  On failure the front is told
- * through link (when it is not -1) and the process exits.
+ * Leave the server's reach as far as a child's start needs: own
+ * session, subreaper of what the children leave behind, signals
+ * blocked.  On failure the front is told through link (when it is not
+ * -1) and the process exits.
  */
 void	 sup_open(struct sup_base *, int link);
+
+/*
+ * The rest, once: the server's standard descriptors let go, signals read
+ * by descriptor.  supervise() does it after starting its child if it is
+ * not done yet.
+ */
+void	 sup_settle(struct sup_base *, int link);
 
 /*
  * Runs in a process after sup_open: starts the child, supervises it and
  * what it leaves behind, writes the log line, and fills in how the
  * request ended.  Exits if the child cannot be started.
  */
-void	 supervise(const struct sup_base *, struct sup_job *,
-	    struct outcome *);
+void	 supervise(struct sup_base *, struct sup_job *, struct outcome *);
 
 #endif
