@@ -163,14 +163,16 @@ request_run(struct request *rq)
 	}
 	links_close(&sj);
 	code = relay(&fj);
-	/*
-	 * A CGI front leaves its end of the link to its exit, which sends
-	 * the supervisor its death signal too: it wakes once for both, not
-	 * at the close and again at the signal.
-	 */
-	if (k != NULL)
+	if (k != NULL) {
 		close(fj.link);
-	else
-		shared_unmap(fj.sh);
-	return code;
+		return code;
+	}
+	/*
+	 * A CGI front is done.  Its end of the link goes with its exit,
+	 * which sends the supervisor its death signal too: it wakes once
+	 * for both.  The rest goes too, without the page copies that
+	 * freeing it piece by piece would make now that the supervisor
+	 * shares the pages.
+	 */
+	_exit(code);
 }

@@ -31,12 +31,15 @@ struct target;
 /*
  * A request for a resolved target, from the server's CGI variables: the
  * policy and the child's environment, then request_run.  Returns the
- * exit status.
+ * exit status; a CGI front that ran its request exits with it instead.
  */
 int	 request_start(struct request *, const struct config *,
 	    const struct target *, char *const *cgi, char *const *argv);
 
-/* Run the request: start the supervisor, then be its front. */
+/*
+ * Run the request: start the supervisor, then be its front.  A worker's
+ * front returns the exit status; a CGI front exits with it.
+ */
 int	 request_run(struct request *);
 
 /*
