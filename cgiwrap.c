@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,16 +44,22 @@ usage(const char *why)
 	exit(why ? 125 : 0);
 }
 
-/* 0, 1 and 2 must be taken, or a pipe of ours could land there. */
+/*
+ * 0, 1 and 2 must be taken, or a pipe of ours could land there: one
+ * poll(2) finds those that are not.
+ */
 static void
 std_fds(void)
 {
-	int fd;
+	struct pollfd p[3] = { { .fd = 0 }, { .fd = 1 }, { .fd = 2 } };
+	int i;
 
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
+	if (poll(p, 3, 0) == -1)
+		fatal(125, "poll");
+	for (i = 0; i < 3; i++)
+		if ((p[i].revents & POLLNVAL) &&
+		    open("/dev/null", O_RDWR) != i)
+			fatal(125, "/dev/null");
 }
 
 /* -c, else CGIWRAP_CONFIG (set by the server), else the default. */

@@ -310,6 +310,7 @@ reload(struct config **cfg, const struct fastcgi *fc)
 	*cfg = new;
 	/* The old log path is freed memory now. */
 	log_init((*cfg)->log, (*cfg)->log_format);
+	log_check();
 	return true;
 }
 
@@ -632,6 +633,7 @@ fastcgi_serve(const struct fastcgi *fc)
 	if ((cfg = config_load(fc->config, fc->missing_ok)) == NULL)
 		return 125;
 	log_init(cfg->log, cfg->log_format);
+	log_check();
 	lfd = open_socket(fc);
 	if (fcgx.Init() != 0)
 		fatalx(125, "FCGX_Init failed");

@@ -67,8 +67,6 @@ static const struct {
 void
 log_init(const char *dest, enum log_format f)
 {
-	int fd = -1;
-
 	format = f;
 	file_close();
 	if (dest == NULL || strcmp(dest, "syslog") == 0) {
@@ -84,17 +82,22 @@ log_init(const char *dest, enum log_format f)
 			return;
 		}
 		kind = TO_FILE;
-		/*
-		 * Found out now, while the server's error log can still be
-		 * told: the line itself is written when the request is over.
-		 * Opened, not access(2)ed: root may "write" a directory.
-		 */
-		if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK |
-		    O_CLOEXEC, 0640)) == -1)
-			log_warn("log %s (lines go to syslog)", path);
-		else
-			close(fd);
 	}
+}
+
+void
+log_check(void)
+{
+	int fd;
+
+	/* Opened, not access(2)ed: root may "write" a directory. */
+	if (kind != TO_FILE)
+		return;
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK |
+	    O_CLOEXEC, 0640)) == -1)
+		log_warn("log %s (lines go to syslog)", path);
+	else
+		close(fd);
 }
 
 int

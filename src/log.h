@@ -32,6 +32,12 @@ enum log_format {
 void	 log_init(const char *dest, enum log_format);
 
 /*
+ * A log file that cannot be opened is told on stderr, while the
+ * server's error log can still be told: its lines go to syslog.
+ */
+void	 log_check(void);
+
+/*
  * Write one line to the log: the timestamp, then the fields built by
  * log_kv less the separator of the first; falls back to syslog.
  */

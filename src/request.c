@@ -11,6 +11,7 @@
 #include "io.h"
 #include "keeper.h"
 #include "link.h"
+#include "log.h"
 #include "relay.h"
 #include "request.h"
 #include "shutdown.h"
@@ -162,6 +163,9 @@ request_run(struct request *rq)
 		return code;
 	}
 	links_close(&sj);
+	/* The program starts meanwhile: this need not hold it up. */
+	if (k == NULL)
+		log_check();
 	code = relay(&fj);
 	if (k != NULL) {
 		close(fj.link);

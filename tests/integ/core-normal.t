@@ -10,6 +10,8 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Cwd qw(realpath);
 use Digest::SHA qw(sha256_hex);
+use IO::Select;
+use POSIX ();
 use Test::More;
 use Time::HiRes ();
 use Harness;
@@ -296,4 +298,39 @@ SH
 	}
 };
 
+
+# A server may start us with 0 or 2 closed: /dev/null takes them, or
+# our own pipes would land there and the front would read its own.
+subtest 'started with stdin and stderr closed' => sub {
+	my $t = Harness->new;
+	my $prog = $t->script('closed.sh', <<'SH');
+n=$(wc -c)
+printf 'Content-Type: text/plain\r\n\r\nin=%s\n' "$n"
+echo to-stderr >&2
+SH
+	pipe(my $rd, my $wr) or die "pipe: $!";
+	my $pid = fork // die "fork: $!";
+	if (!$pid) {
+		close $rd;
+		open(STDOUT, '>&', $wr) or POSIX::_exit(126);
+		close STDIN;
+		close STDERR;
+		exec($Harness::CGIWRAP, '-c', $t->conf, '--', $prog);
+		POSIX::_exit(127);
+	}
+	close $wr;
+	my $out = '';
+	my $deadline = Time::HiRes::time() + T(10);
+	my $sel = IO::Select->new($rd);
+	while (Time::HiRes::time() < $deadline) {
+		next if !$sel->can_read(0.1);
+		last if !sysread($rd, $out, 65536, length $out);
+	}
+	kill 'KILL', $pid;
+	waitpid($pid, 0);
+	is($?, 0, 'front exits 0');
+	is($out, "Content-Type: text/plain\r\n\r\nin=0\n",
+	    'the response is whole, from an empty body');
+	$t->outcome(T(5));
+};
 done_testing;
