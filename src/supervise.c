@@ -272,19 +272,25 @@ account(struct sup *s, const struct rusage *ru)
 static void
 reap(struct sup *s)
 {
-	struct signalfd_siginfo si;
+	struct signalfd_siginfo si[8];
 	struct rusage ru;
+	ssize_t n;
+	size_t i;
 	pid_t pid;
 	int ws;
 
-	while (read(s->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		/* Stopping the supervisor stops the request. */
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			s->job->stopped = true;
-			step(s, VE_TERM);
-		}
-		else if (si.ssi_signo == FRONT_GONE)
-			step(s, VE_ENDED);
+	/* Read in batches: a wake for one signal costs one read. */
+	do {
+		n = read(s->sfd, si, sizeof(si));
+		for (i = 0; n > 0 && i < (size_t)n / sizeof(si[0]); i++)
+			/* Stopping the supervisor stops the request. */
+			if (si[i].ssi_signo == SIGTERM ||
+			    si[i].ssi_signo == SIGINT) {
+				s->job->stopped = true;
+				step(s, VE_TERM);
+			} else if (si[i].ssi_signo == FRONT_GONE)
+				step(s, VE_ENDED);
+	} while (n == (ssize_t)sizeof(si));
 	while ((pid = wait4(-1, &ws, WNOHANG, &ru)) > 0) {
 		account(s, &ru);
 		if (pid != s->child)
@@ -591,8 +597,7 @@ sup_open(struct sup_base *b, int link)
 {
 	sigset_t set;
 
-	b->sfd = -1;
-	b->errlog = error_log();
+	b->sfd = b->errlog = -1;
 	if (setsid() == -1 || prctl(PR_SET_CHILD_SUBREAPER, 1) == -1 ||
 	    signal(SIGCHLD, SIG_DFL) == SIG_ERR)
 		setup_failed(link);
@@ -610,6 +615,7 @@ sup_settle(struct sup_base *b, int link)
 
 	if (b->sfd != -1)
 		return;
+	b->errlog = error_log();
 	if ((null = open("/dev/null", O_RDWR)) == -1 ||
 	    dup2(null, 0) == -1 || dup2(null, 1) == -1 ||
 	    (!log_to_stderr() && dup2(null, 2) == -1))
@@ -675,8 +681,7 @@ start_child(struct sup *s)
 void
 supervise(struct sup_base *b, struct sup_job *j, struct outcome *o)
 {
-	struct sup s = { .job = j, .set = *j->set, .front = true,
-	    .errlog = b->errlog };
+	struct sup s = { .job = j, .set = *j->set, .front = true };
 
 	verdict_init(&s.v, s.set.ignore_user_abort, s.set.notify_signal != 0,
 	    s.set.orphans == ORPHANS_KILL);
@@ -687,6 +692,7 @@ supervise(struct sup_base *b, struct sup_job *j, struct outcome *o)
 	 */
 	sup_settle(b, j->link);
 	s.sfd = b->sfd;
+	s.errlog = b->errlog;
 	job_open(&s);
 	/*
 	 * Our copy of the control pipe's write end stays open until the
