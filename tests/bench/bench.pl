@@ -13,6 +13,7 @@ use Server qw(:all);
 my $top = abs_path("$FindBin::Bin/../..");
 my $cgiwrap = $ENV{CGIWRAP} // "$top/cgiwrap";
 my $quick = $ENV{BENCH_QUICK};		# fewer repetitions, for a smoke run
+my $vs = $ENV{CGIWRAP_VS};		# another build, beside cgiwrap in B8
 my $dir = make_tempdir('bench');
 my @rows;
 my $CGIT = '/usr/lib/cgit/cgit.cgi';
@@ -250,6 +251,9 @@ sub b8 {
 	    cgiwrap => [$cgiwrap, '-c', $conf, '--', "$dir/hello"],
 	    'cgiwrap-static' => ["$dir/static/cgiwrap", '-c', $sconf, '--',
 	    "$dir/hello"]);
+	# Another build measured in the same rounds, to weigh a change.
+	$run{vs} = [$vs, '-c', config('b8-vs', '', $vs), '--', "$dir/hello"]
+	    if defined $vs;
 	# One run of each in turn, so that the machine's drift falls on all
 	# alike; a way's cost over direct is the median of its rounds' own.
 	my (%t, %over);
@@ -265,6 +269,8 @@ sub b8 {
 	row('B8', 'one request through cgiwrap minus direct (us)',
 	    sprintf('%.0f (%.0f vs %.0f)', $add{cgiwrap},
 	    $us{cgiwrap}, $us{direct}), 'report', 1);
+	row('B8v', 'the same through CGIWRAP_VS (us)', sprintf('%.0f',
+	    $add{vs}), 'report', 1) if defined $vs;
 	for my $m (['B10', '', 'default, dynamic'],
 	    ['B11', '-static', 'make STATIC=-static']) {
 		my ($id, $sfx, $how) = @$m;
