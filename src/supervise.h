@@ -61,7 +61,8 @@ void	 sup_open(struct sup_base *, int link);
 /*
  * The rest, once: the server's standard descriptors let go, signals read
  * by descriptor.  supervise() does it after starting its child if it is
- * not done yet.
+ * not done yet.  Fails as sup_open does; a child already started dies
+ * with the supervisor (its parent-death signal).
  */
 void	 sup_settle(struct sup_base *, int link);
 

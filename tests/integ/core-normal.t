@@ -326,8 +326,11 @@ SH
 		next if !$sel->can_read(0.1);
 		last if !sysread($rd, $out, 65536, length $out);
 	}
-	kill 'KILL', $pid;
+	# Waited for, not killed, unless it hangs: a watchdog.
+	local $SIG{ALRM} = sub { kill 'KILL', $pid };
+	alarm(T(10));
 	waitpid($pid, 0);
+	alarm(0);
 	is($?, 0, 'front exits 0');
 	is($out, "Content-Type: text/plain\r\n\r\nin=0\n",
 	    'the response is whole, from an empty body');
