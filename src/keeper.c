@@ -394,7 +394,10 @@ job_read(int fd, struct job *jb, char *s[4])
 	return 0;
 }
 
-/* One job, as a supervisor of its own would run it; a keeper that lingers ends with it. */
+/*
+ * One job, as a supervisor of its own would run it; a keeper that
+ * lingers ends with it.
+ */
 static void
 job_run(int fd, struct sup_base *b, struct job *jb,
     const struct request *w, struct shared *sh)

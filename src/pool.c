@@ -21,7 +21,8 @@
 static size_t
 pool_size(int n)
 {
-	return sizeof(struct pool) + (size_t)n * sizeof(((struct pool *)0)->slot[0]);
+	return sizeof(struct pool) +
+	    (size_t)n * sizeof(((struct pool *)0)->slot[0]);
 }
 
 struct pool *

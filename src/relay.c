@@ -811,7 +811,10 @@ front_loop(struct front *f)
 	int sig;
 
 	while (!over(f)) {
-		/* Its last look at stderr may have been the one over() waits for. */
+		/*
+		 * Its last look at stderr may have been the one over()
+		 * waits for.
+		 */
 		if (f->done && !f->closed) {
 			tell_server(f);
 			continue;

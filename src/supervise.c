@@ -551,8 +551,8 @@ log_request(struct sup *s, const struct outcome *o)
 	log_record(&(struct log_record){ env_lookup(cgi, "REQUEST_METHOD"),
 	    env_lookup(cgi, "REQUEST_URI"), env_lookup(cgi, "REMOTE_ADDR"),
 	    s->job->target, o->status, o->wstatus, o->elapsed_ms, o->bytes_in,
-	    o->bytes_out, s->sigs, s->nsigs, o->http, o->pid, s->fault, o->cpu_user_ms, o->cpu_sys_ms,
-	    o->max_rss_kb, o->procs });
+	    o->bytes_out, s->sigs, s->nsigs, o->http, o->pid, s->fault,
+	    o->cpu_user_ms, o->cpu_sys_ms, o->max_rss_kb, o->procs });
 }
 
 /* Setting up failed: the front answers and names the cause (errno). */
