@@ -213,7 +213,7 @@ follow(struct follow *w)
 				title[depth] = lx.tokline;
 			st = W_TITLE;
 		} else if (st == W_AFTER && tok == '{') {
-			/* A section without a title (suexec): named by its keyword. */
+			/* Untitled (suexec): named by its keyword. */
 			w->sec = w->name;
 			w->seclen = w->namelen;
 			if (depth < nitems(title))
