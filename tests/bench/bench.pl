@@ -50,7 +50,10 @@ sub config {
 	my ($name, $text, $bin) = @_;
 	my $path = "$dir/$name.conf";
 	open(my $fh, '>', $path) or die "$path: $!";
-	print $fh "log = \"$dir/log\"\n$text";
+	# CGIWRAP_CONF_EXTRA: lines for every configuration, as
+	# tests/bench-fcgi.sh takes them (client_watch = 0, say).
+	print $fh "log = \"$dir/log\"\n$text",
+	    $ENV{CGIWRAP_CONF_EXTRA} ? "$ENV{CGIWRAP_CONF_EXTRA}\n" : '';
 	close $fh or die "$path: $!";
 	chmod 0644, $path;
 	$bin //= $cgiwrap;
