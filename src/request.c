@@ -163,20 +163,19 @@ request_run(struct request *rq)
 		return code;
 	}
 	links_close(&sj);
-	/* The program starts meanwhile: this need not hold it up. */
-	if (k == NULL)
-		log_check();
-	code = relay(&fj);
 	if (k != NULL) {
+		code = relay(&fj);
 		close(fj.link);
 		return code;
 	}
+	/* The program starts meanwhile: this need not hold it up. */
+	log_check();
 	/*
-	 * A CGI front is done.  Its end of the link goes with its exit,
-	 * which sends the supervisor its death signal too: it wakes once
-	 * for both.  The rest goes too, without the page copies that
-	 * freeing it piece by piece would make now that the supervisor
-	 * shares the pages.
+	 * A CGI front that is done ends here.  Its end of the link goes
+	 * with its exit, which sends the supervisor its death signal too:
+	 * it wakes once for both.  The rest goes too, without the page
+	 * copies that freeing it piece by piece would make now that the
+	 * supervisor shares the pages.
 	 */
-	_exit(code);
+	_exit(relay(&fj));
 }

@@ -298,7 +298,6 @@ SH
 	}
 };
 
-
 # A server may start us with 0 or 2 closed: /dev/null takes them, or
 # our own pipes would land there and the front would read its own.
 subtest 'started with stdin and stderr closed' => sub {
@@ -322,9 +321,9 @@ SH
 	my $out = '';
 	my $deadline = Time::HiRes::time() + T(10);
 	my $sel = IO::Select->new($rd);
-	while (Time::HiRes::time() < $deadline) {
-		next if !$sel->can_read(0.1);
-		last if !sysread($rd, $out, 65536, length $out);
+	while ((my $left = $deadline - Time::HiRes::time()) > 0) {
+		last if !$sel->can_read($left) ||
+		    !sysread($rd, $out, 65536, length $out);
 	}
 	# Waited for, not killed, unless it hangs: a watchdog.
 	local $SIG{ALRM} = sub { kill 'KILL', $pid };
@@ -336,4 +335,5 @@ SH
 	    'the response is whole, from an empty body');
 	$t->outcome(T(5));
 };
+
 done_testing;
