@@ -144,13 +144,30 @@ fc_gone(const struct server *sv, const struct pollfd *p)
 	    SIGPIPE : 0;
 }
 
+/*
+ * The response's end.  libfcgi's close of the connection waits for the
+ * server to close first, reading what it sends, lest a reset lose the
+ * response's tail; a worker waiting so serves nobody.  Only bytes left
+ * unread draw a reset: with none, the connection is closed at once.
+ */
+static void
+finish(FCGX_Request *req)
+{
+	char b;
+
+	if (!req->keepConnection && recv(req->ipcFd, &b, 1,
+	    MSG_PEEK | MSG_DONTWAIT) == -1 && errno == EAGAIN)
+		(void)fcgx.Detach(req);
+	fcgx.Finish_r(req);
+}
+
 static void
 fc_finish(const struct server *sv)
 {
 	struct conn *c = sv->ctx;
 
 	if (!c->finished)
-		fcgx.Finish_r(c->req);
+		finish(c->req);
 	c->finished = true;
 }
 
@@ -479,7 +496,7 @@ worker(int lfd, struct config *cfg, const struct fastcgi *fc)
 				if (body >= 0)
 					close(body);
 				status_answer(&req, lfd);
-				fcgx.Finish_r(&req);
+				finish(&req);
 			}
 		}
 		pool_enter(pool, slot, POOL_IDLE, NULL);

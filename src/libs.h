@@ -24,9 +24,9 @@
 
 /* The functions of libfcgi that fastcgi.c calls, FCGX_ left off. */
 #define FCGILIB_FUNCS(X)						\
-	X(Accept_r) X(FFlush) X(FPrintF) X(Finish_r) X(Free) X(GetError)\
-	X(GetParam) X(GetStr) X(Init) X(InitRequest) X(PutStr)		\
-	X(ShutdownPending)
+	X(Accept_r) X(Detach) X(FFlush) X(FPrintF) X(Finish_r) X(Free)	\
+	X(GetError) X(GetParam) X(GetStr) X(Init) X(InitRequest)	\
+	X(PutStr) X(ShutdownPending)
 
 /* Each with the type confuse.h declares: confuse.size for cfg_size. */
 struct confuse {
