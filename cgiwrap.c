@@ -36,8 +36,8 @@ usage(const char *why)
 	fprintf(why ? stderr : stdout,
 	    "usage: cgiwrap [-c file] -- program [argument ...]\n"
 	    "       cgiwrap [-c file] [script]       (as a CGI handler)\n"
-	    "       cgiwrap -f [-c file] [-s unix:path | -s host:port] [-m mode]"
-	    " [-w workers]\n"
+	    "       cgiwrap -f [-c file] [-s unix:path | -s host:port]"
+	    " [-m mode] [-w workers]\n"
 	    "       cgiwrap -t [-c file]\n"
 	    "       cgiwrap -e path [-c file]\n"
 	    "       cgiwrap -V | -h\n");
@@ -190,7 +190,8 @@ main(int argc, char *argv[])
 			break;
 		case 'm':
 			n = strtol(optarg, &end, 8);
-			if (*optarg == '\0' || *end != '\0' || n < 0 || n > 0777)
+			if (*optarg == '\0' || *end != '\0' || n < 0 ||
+			    n > 0777)
 				fatalx(125, "-m %s: not an octal mode", optarg);
 			fc.mode = (mode_t)n;
 			break;

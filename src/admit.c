@@ -240,7 +240,8 @@ records(struct peer *p, int workers, int *role)
 		if (readn(p, h, HEADER_LEN) == -1 ||
 		    readn(p, c, LENGTH(h) + PADDING(h)) == -1)
 			return ADMIT_GONE;
-		if (ID(h) == 0 && manage(p, TYPE(h), c, LENGTH(h), workers) == -1)
+		if (ID(h) == 0 &&
+		    manage(p, TYPE(h), c, LENGTH(h), workers) == -1)
 			return ADMIT_GONE;
 	}
 }

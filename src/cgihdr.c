@@ -200,7 +200,7 @@ field(struct parser *ps, const char *p, const char *e)
 		if (is_field(p, colon - p, ps->ctl[i].name))
 			ps->cut = &ps->ctl[i];
 	if (ps->cut != NULL) {
-		/* A repeated control header overrides, as a second call would. */
+		/* A repeated control header overrides, like a second call. */
 		ps->cut->n = 0;
 		ps->cut->s[0] = '\0';
 		append(ps->cut, colon + 1, e - colon - 1);
@@ -230,7 +230,8 @@ cgihdr_parse(char *buf, size_t len, bool control, struct cgihdr *h,
 		.why = why,
 		.ctl = {
 			{ "CGIWrap-Time-Limit", h->time_limit, 0 },
-			{ "CGIWrap-Ignore-User-Abort", h->ignore_user_abort, 0 },
+			{ "CGIWrap-Ignore-User-Abort", h->ignore_user_abort,
+			    0 },
 		},
 	};
 	char *p = buf, *w = buf, *end = buf + len, *nl, *e;

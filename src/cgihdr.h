@@ -14,7 +14,7 @@ struct cgihdr {
 						   none or not one number */
 	bool	 local_redirect;		/* Location: /path, the
 						   server's to follow */
-	char	 time_limit[CTL_MAX];		/* CGIWrap-Time-Limit, "" if none */
+	char	 time_limit[CTL_MAX];		/* CGIWrap-Time-Limit, or "" */
 	char	 ignore_user_abort[CTL_MAX];	/* CGIWrap-Ignore-User-Abort */
 };
 

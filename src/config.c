@@ -121,7 +121,8 @@ envname(const char *s, size_t len)
 		return false;
 	for (i = 0; i < len; i++)
 		if (!(s[i] == '_' || (s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z')))
 			return false;
 	return true;
 }

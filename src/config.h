@@ -50,7 +50,7 @@ struct shutdown_cmd {
 	char		 *name;
 	struct strlist	  argv;
 	int64_t		  timeout;	/* ms */
-	unsigned	  when;		/* bit (1 << status); 0 = every status */
+	unsigned	  when;		/* bits 1 << status; 0 = every one */
 	int		  line;
 };
 
@@ -85,7 +85,7 @@ struct level {
 	char		 *glob;		/* NULL for the global level */
 	int		  line;		/* where the section starts */
 	struct settings	  set;
-	int		  origin[OPT_COUNT];	/* line that set it, 0 = not set */
+	int		  origin[OPT_COUNT];	/* its line, 0 = not set */
 	struct shutdown_cmd *shutdown;
 	size_t		  nshutdown;
 };

@@ -45,10 +45,10 @@ struct env_parts {
  * replacing both.  Peeling undoes one internal redirect of Apache's,
  * which copies the variables of the request before it with a
  * "REDIRECT_" prefix and adds REDIRECT_STATUS, REDIRECT_URL,
- * REDIRECT_QUERY_STRING and REDIRECT_HANDLER of its own: those go, and every other
- * REDIRECT_X becomes X, in place of the server's X (REDIRECT_REDIRECT_X,
- * from a redirect before it, becomes REDIRECT_X).  set is peeled too;
- * unset names what is left after peeling.
+ * REDIRECT_QUERY_STRING and REDIRECT_HANDLER of its own: those go, and
+ * every other REDIRECT_X becomes X, in place of the server's X
+ * (REDIRECT_REDIRECT_X, from a redirect before it, becomes REDIRECT_X).
+ * set is peeled too; unset names what is left after peeling.
  */
 int	 env_build(struct env *, const struct env_parts *);
 

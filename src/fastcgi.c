@@ -439,8 +439,8 @@ take_request(FCGX_Request *req, const struct config *cfg, int workers)
 	}
 	deadline_clear();
 	if (overdue)
-		log_warnx("a request not read within fastcgi_timeout: connection "
-		    "closed");
+		log_warnx("a request not read within fastcgi_timeout: "
+		    "connection closed");
 	if (overdue && body >= 0)
 		close(body);
 	/* No answer to a request not read: its connection is closed. */

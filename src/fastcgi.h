@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 struct fastcgi {
-	const char	*socket;	/* "unix:PATH", "HOST:PORT", NULL = fd 0 */
+	const char	*socket;	/* unix:PATH, HOST:PORT, NULL = fd 0 */
 	mode_t		 mode;		/* of a unix socket */
 	int		 workers;
 	const char	*config;

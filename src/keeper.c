@@ -150,7 +150,8 @@ keeper_free(struct keeper *k)
 	if (k->busy) {
 		/* It answers at once, or once its job's program is reaped. */
 		if ((n = recv(k->fd, &r, 1, MSG_DONTWAIT)) == -1 &&
-		    errno == EAGAIN && write_all(k->fd, &want, sizeof(want)) == 0)
+		    errno == EAGAIN &&
+		    write_all(k->fd, &want, sizeof(want)) == 0)
 			n = recv(k->fd, &r, 1, 0);
 		if (n != 1 || r != K_IDLE)
 			return false;

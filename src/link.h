@@ -19,7 +19,7 @@ struct shared {
 	_Atomic uint64_t bytes_out;	/* response body given to the server */
 	_Atomic int	 http;		/* response status, -1 before headers */
 	_Atomic bool	 done;		/* the response is complete */
-	_Atomic int	 child;		/* the child's pid and group, 0 before */
+	_Atomic int	 child;		/* the child's pid and group, or 0 */
 };
 
 /* Messages between front and supervisor (one SOCK_SEQPACKET datagram). */

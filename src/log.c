@@ -291,7 +291,8 @@ put_list(char *buf, size_t len, size_t *at, const char *value)
 
 	if (!put(buf, len, at, "[", 1))
 		return false;
-	for (; value != NULL && *value != '\0'; value += n + (value[n] != '\0')) {
+	for (; value != NULL && *value != '\0';
+	    value += n + (value[n] != '\0')) {
 		n = strcspn(value, ",");
 		snprintf(item, sizeof(item), "%.*s", (int)n, value);
 		if ((buf[*at - 1] != '[' && !put(buf, len, at, ",", 1)) ||

@@ -36,7 +36,7 @@ struct pool {
 	atomic_uint_least64_t	 accepted;
 	atomic_int		 active;	/* slots not idle */
 	atomic_int		 max_active;
-	atomic_uint_least64_t	 slow;		/* past request_slowlog_timeout */
+	atomic_uint_least64_t	 slow;		/* past the slow-log timeout */
 	int			 nslots;
 	struct {
 		/* Odd while its worker writes the slot (a seqlock). */

@@ -192,8 +192,9 @@ proctree_log(const char *target, pid_t child, int64_t elapsed_ms)
 		/* Keys of their own: a JSON object names a member once. */
 		snprintf(key, sizeof(key), "proc%zu", i);
 		log_kv(more, sizeof(more), key, desc);
-		/* Room for the count of those left out: the line stays whole. */
-		if (left > 0 || strlen(line) + strlen(more) + 32 >= sizeof(line))
+		/* Room to count those left out: the line stays whole. */
+		if (left > 0 ||
+		    strlen(line) + strlen(more) + 32 >= sizeof(line))
 			left++;
 		else
 			strcat(line, more);

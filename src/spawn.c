@@ -57,8 +57,8 @@ child(const struct spawn *sp, pid_t parent)
 	for (i = 0; i < 3; i++) {
 		fd = sp->fd[i];
 		if (fd == -1) {
-			if (null == -1 &&
-			    (null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+			if (null == -1 && (null = open("/dev/null",
+			    O_RDWR | O_CLOEXEC)) == -1)
 				return;
 			fd = null;
 		}

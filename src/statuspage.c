@@ -429,8 +429,8 @@ prom_workers(FILE *fp, const struct view *w, const char *name,
 	prom_head(fp, name, type, help);
 	for (i = 0; i < w->p->nslots; i++)
 		if (w->slot[i].pid != 0 && (v = f(w, i)) >= 0)
-			fprintf(fp, "cgiwrap_%s{worker=\"%d\",pid=\"%d\"} %.15g\n",
-			    name, i, (int)w->slot[i].pid, v);
+			fprintf(fp, "cgiwrap_%s{worker=\"%d\",pid=\"%d\"} "
+			    "%.15g\n", name, i, (int)w->slot[i].pid, v);
 }
 
 static double

@@ -120,7 +120,8 @@ signal_child(struct sup *s, int sig, bool tree)
 {
 	int i;
 
-	if (tree ? kill_tree(s->child, sig) == 0 : kill_one(s->child, sig) == -1)
+	if (tree ? kill_tree(s->child, sig) == 0 :
+	    kill_one(s->child, sig) == -1)
 		return;
 	for (i = 0; i < s->nsigs; i++)
 		if (s->sigs[i] == sig)
@@ -182,7 +183,7 @@ step(struct sup *s, enum vevent ev)
 	}
 	if (a & VA_KILL) {
 		signal_child(s, SIGKILL, true);
-		/* A process forked while the tree was listed would be missed. */
+		/* A process forked while the tree was listed is missed. */
 		timer_arm(s, &s->grace, KILL_RETRY);
 	}
 	if (a & VA_NOTIFY)

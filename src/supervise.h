@@ -16,16 +16,16 @@ struct shared;
 
 /* What the supervisor works with: the child to run, and its own ends. */
 struct sup_job {
-	const char	*target;	/* resolved, for the policy and the log */
+	const char	*target;	/* resolved: for the policy, the log */
 	const char	*exec;		/* the path to execute */
 	char *const	*argv;
 	char *const	*envp;
-	char *const	*cgi;		/* the server's variables, for the log */
+	char *const	*cgi;		/* the server's variables (the log) */
 	const char	*dir;		/* working directory, NULL = inherit */
 	const struct settings *set;	/* the policy at the start */
 	struct timespec	 start;		/* of the request */
 	struct shared	*sh;
-	pid_t		 front;		/* the front's pid (0: a keeper's job) */
+	pid_t		 front;		/* front's pid; 0: a keeper's job */
 	int		 body_r, out_w, err_w;	/* the child's 0, 1, 2 */
 	int		 ctl_r, ctl_w;	/* the control pipe (supervise()
 				   makes it), -1 = none */

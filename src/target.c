@@ -214,7 +214,8 @@ vet(struct target *t, const struct config *cfg, const char *path)
 	char *real;
 
 	if ((real = realpath(path, NULL)) == NULL)
-		return refuse(t, errno == ENOENT || errno == ENOTDIR ? 404 : 403,
+		return refuse(t,
+		    errno == ENOENT || errno == ENOTDIR ? 404 : 403,
 		    "%s: %s", path, strerror(errno));
 	t->path = real;
 	if (!in_roots(cfg, real))
@@ -262,8 +263,8 @@ walk(struct target *t, const char *base, const char *rel, size_t *used)
 		n = (size_t)(end - p);
 		if (n == 1 || (n == 2 && p[1] == '.') ||
 		    (n == 3 && p[1] == '.' && p[2] == '.'))
-			return refuse(t, 403, "%s: '.', '..' or empty component",
-			    rel);
+			return refuse(t, 403,
+			    "%s: '.', '..' or empty component", rel);
 		if (len + n >= sizeof(path))
 			return refuse(t, 404, "%s: name too long", rel);
 		memcpy(path + len, p, n);

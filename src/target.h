@@ -32,9 +32,10 @@ int	 target_explicit(struct target *, const char *program, bool in_dir);
 
 /*
  * Handler modes: the target named by the request, vetted as
- * cgiwrap(8) says under Targets.  arg is the first argument the server gave (lighttpd's
- * cgi.assign), or NULL.  Returns -1 with code and why on refusal; else
- * script is what the program's environment needs of the target.
+ * cgiwrap(8) says under Targets.  arg is the first argument the server
+ * gave (lighttpd's cgi.assign), or NULL.  Returns -1 with code and why
+ * on refusal; else script is what the program's environment needs of
+ * the target.
  */
 int	 target_handler(struct target *, const struct config *,
 	    char *const *cgi, const char *arg);

@@ -36,7 +36,7 @@ enum vevent {
 	VE_FAULT,	/* the front says the response broke */
 	VE_FAULT_EXITING, /* the same, with the child on its way out */
 	VE_ENDED,	/* the front ended the response, or exited */
-	VE_IDLE,	/* the front and its output are gone, the child reaped */
+	VE_IDLE,	/* front and output gone, the child reaped */
 	VE_MAX
 };
 

@@ -51,7 +51,8 @@ unmap(struct addr *a)
 {
 	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
 
-	if (a->family == AF_INET6 && memcmp(a->a, mapped, sizeof(mapped)) == 0) {
+	if (a->family == AF_INET6 &&
+	    memcmp(a->a, mapped, sizeof(mapped)) == 0) {
 		a->family = AF_INET;
 		a->a[0] = a->a[3];
 	}

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 struct watch {
-	int			 nl;		/* NETLINK_SOCK_DIAG, -1 = off */
+	int			 nl;		/* sock_diag socket, -1 = off */
 	bool			 fin_hangs_up;	/* CLOSE_WAIT is a hangup */
 	int			 family;
 	struct inet_diag_sockid	 id;		/* the server's socket */
