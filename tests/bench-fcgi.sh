@@ -13,7 +13,9 @@
 # (apache2-utils), cc; CGIWRAP= picks the binary (./cgiwrap),
 # CGIWRAP_CONF_EXTRA= adds lines to its configuration (e.g. client_watch = 0).
 # FLOOR= names a third server, run as fcgiwrap is (-s, -c) and measured
-# beside them: make bench's tests/bench/fcgi-floor.c.
+# beside them: make bench's tests/bench/fcgi-floor.c.  CGIWRAP_VS= names
+# another build of cgiwrap, run as cgiwrap is, in the same rounds (row
+# cgiwrap-vs): a change weighed side by side.
 # PROG= serves that program (its copy) in place of the hello-world, at
 # /cgi-bin/NAME/; FCGI_PARAM="NAME VALUE" is one more FastCGI parameter
 # that nginx passes to both (make bench: CGIT_CONFIG for cgit).
@@ -29,7 +31,7 @@ fcgiwrap=${FCGIWRAP:-/usr/sbin/fcgiwrap}
 user=www-data
 
 [ "$(id -u)" = 0 ] || { echo "bench-fcgi: run as root" >&2; exit 1; }
-for x in "$cgiwrap" "$nginx" "$fcgiwrap"; do
+for x in "$cgiwrap" "$nginx" "$fcgiwrap" ${CGIWRAP_VS:+"$CGIWRAP_VS"}; do
 	[ -x "$x" ] || { echo "bench-fcgi: $x is missing" >&2; exit 1; }
 done
 command -v ab >/dev/null || { echo "bench-fcgi: ab is missing" >&2; exit 1; }
@@ -74,6 +76,8 @@ log = "$t/run/cgiwrap.log"
 ${CGIWRAP_CONF_EXTRA:-}
 EOF
 chmod 644 "$t/cgiwrap.conf"
+sed "s|cgiwrap.log|cgiwrap-vs.log|" "$t/cgiwrap.conf" > "$t/cgiwrap-vs.conf"
+chmod 644 "$t/cgiwrap-vs.conf"
 
 port() { perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(
 	LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 1)->sockport'; }
@@ -82,7 +86,11 @@ pb=$(port)
 while [ "$pb" = "$pa" ]; do pb=$(port); done
 pc=$(port)
 while [ "$pc" = "$pa" ] || [ "$pc" = "$pb" ]; do pc=$(port); done
-servers="cgiwrap fcgiwrap${FLOOR:+ floor}"
+pd=$(port)
+while [ "$pd" = "$pa" ] || [ "$pd" = "$pb" ] || [ "$pd" = "$pc" ]; do
+	pd=$(port)
+done
+servers="cgiwrap fcgiwrap${FLOOR:+ floor}${CGIWRAP_VS:+ cgiwrap-vs}"
 ncpu=$(getconf _NPROCESSORS_ONLN)
 
 # Own process groups (setsid), as www-data.
@@ -98,6 +106,12 @@ if [ -n "${FLOOR:-}" ]; then
 	setsid setpriv --reuid=$user --regid=$user --clear-groups -- \
 	    "$FLOOR" -s "unix:$t/run/floor.sock" -c "$ncpu" \
 	    > "$t/run/floor.out" 2>&1 &
+	pids="$pids $!"
+fi
+if [ -n "${CGIWRAP_VS:-}" ]; then
+	setsid setpriv --reuid=$user --regid=$user --clear-groups -- \
+	    "$CGIWRAP_VS" -f -s "unix:$t/run/cgiwrap-vs.sock" \
+	    -c "$t/cgiwrap-vs.conf" -w "$ncpu" > "$t/run/cgiwrap-vs.out" 2>&1 &
 	pids="$pids $!"
 fi
 
@@ -125,6 +139,8 @@ http {
 $(snippet "127.0.0.1:$pa" "unix:$t/run/cgiwrap.sock")
 $(snippet "127.0.0.1:$pb" "unix:$t/run/fcgiwrap.sock")
 $([ -z "${FLOOR:-}" ] || snippet "127.0.0.1:$pc" "unix:$t/run/floor.sock")
+$([ -z "${CGIWRAP_VS:-}" ] ||
+    snippet "127.0.0.1:$pd" "unix:$t/run/cgiwrap-vs.sock")
 }
 EOF
 setsid "$nginx" -p "$t/nginx/" -e "$t/nginx/error.log" \
@@ -136,6 +152,7 @@ url() {	# SERVER
 	cgiwrap) echo "http://127.0.0.1:$pa/cgi-bin/$name" ;;
 	fcgiwrap) echo "http://127.0.0.1:$pb/cgi-bin/$name" ;;
 	floor) echo "http://127.0.0.1:$pc/cgi-bin/$name" ;;
+	cgiwrap-vs) echo "http://127.0.0.1:$pd/cgi-bin/$name" ;;
 	esac
 }
 for s in $servers; do
@@ -160,7 +177,8 @@ busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
 hz=$(getconf CLK_TCK)
 
 echo "# $(uname -r), $ncpu CPUs; nginx $("$nginx" -v 2>&1 | sed 's/.*\///'),"\
-    "cgiwrap $cgiwrap -w $ncpu, fcgiwrap -c $ncpu${FLOOR:+, floor -c $ncpu}"
+    "cgiwrap $cgiwrap -w $ncpu, fcgiwrap -c $ncpu${FLOOR:+, floor -c $ncpu}\
+${CGIWRAP_VS:+, cgiwrap-vs $CGIWRAP_VS -w $ncpu}"
 echo "# ab -c $conc -t $secs URL, alternating, $rounds rounds"
 for r in $(seq "$rounds"); do
 	for s in $servers; do
