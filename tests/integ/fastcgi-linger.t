@@ -62,7 +62,8 @@ sub run_kind {
 	ok($answered && $r->{end} &&
 	    $r->{stdout} =~ /\r\n\r\nhello from cgiwrap\n\z/,
 	    "$kind: second request served while the first connection is "
-	    . "held open ($bytes bytes written on it meanwhile)") or diag(describe($r));
+	    . "held open ($bytes bytes written on it meanwhile)")
+	    or diag(describe($r));
 	close $first;
 	close $second;
 	ok(wait_record($fx, "second-$kind", T(10)),
