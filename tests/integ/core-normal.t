@@ -314,7 +314,7 @@ SH
 		open(STDOUT, '>&', $wr) or POSIX::_exit(126);
 		close STDIN;
 		close STDERR;
-		exec($Harness::CGIWRAP, '-c', $t->conf, '--', $prog);
+		{ exec($Harness::CGIWRAP, '-c', $t->conf, '--', $prog) }
 		POSIX::_exit(127);
 	}
 	close $wr;
