@@ -203,8 +203,8 @@ subtest 'RLIMIT_NOFILE: a FastCGI worker out of descriptors keeps none' => sub {
 		    "request $i: a clean 500 or 503")
 		    or diag("stderr: $r->{stderr}");
 	}
-	# The last connection is closed once the client has closed its end
-	# (libfcgi waits for that): a descriptor kept would stay.
+	# The last connection is closed after its answer (waited for,
+	# bounded): a descriptor kept would stay.
 	my $same = sub { join(' ', fds_of($w)) eq join(' ', @before) };
 	ok(wait_for($same, T(5)),
 	    'the worker holds the descriptors it held before, no more')
