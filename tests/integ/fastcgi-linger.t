@@ -19,12 +19,6 @@ use Nginx qw(:all);
 
 my $CGIWRAP = cgiwrap_behind_nginx();
 
-sub describe {
-	my ($r) = @_;
-	return join(' ', map { "$_=" . (ref $r->{$_} ? "[@{ $r->{$_} }]"
-	    : $r->{$_} // '') } sort keys %$r);
-}
-
 sub request {
 	my ($fx, $id) = @_;
 	return fcgi_begin(1) . fcgi_params(1, fcgi_pairs(
@@ -47,7 +41,7 @@ sub run_kind {
 	my $r = fcgi_read($first, T(10));
 	ok($r->{end} && $r->{stdout} =~ /\r\n\r\nhello from cgiwrap\n\z/,
 	    "$kind: first response whole, FCGI_END_REQUEST")
-	    or diag(describe($r));
+	    or diag(fcgi_describe($r));
 
 	my $second = fcgi_connect($cw->socket, T(5));
 	ok($second && fcgi_write($second, request($fx, "second-$kind")),
@@ -63,7 +57,7 @@ sub run_kind {
 	    $r->{stdout} =~ /\r\n\r\nhello from cgiwrap\n\z/,
 	    "$kind: second request served while the first connection is "
 	    . "held open ($bytes bytes written on it meanwhile)")
-	    or diag(describe($r));
+	    or diag(fcgi_describe($r));
 	close $first;
 	close $second;
 	ok(wait_record($fx, "second-$kind", T(10)),

@@ -88,12 +88,6 @@ sub closed_without_answer {
 	    && $r->{stdout} eq '' && !$r->{timeout});
 }
 
-sub describe {
-	my ($r) = @_;
-	return join(' ', map { "$_=" . (ref $r->{$_} ? "[@{ $r->{$_} }]"
-	    : $r->{$_} // '') } sort keys %$r);
-}
-
 # Params of a request for PROGRAM of the fixture (or none).
 sub params {
 	my ($fx, $prog, $id, @more) = @_;
@@ -124,7 +118,7 @@ sub run_kind {
 		    "after-$n")], timeout => T(20));
 		my $ok = ok($r->{end} && $r->{stdout} =~ /\r\n\r\nhello from cgiwrap\n\z/,
 		    "$kind: $what: then a normal request is served")
-		    or diag(describe($r));
+		    or diag(fcgi_describe($r));
 		$ok &= ok(kill(0, $cw->pid), "$kind: $what: the master runs");
 		my @now = $cw->wait_workers(2, T(10));
 		$ok &= is(scalar @now, 2, "$kind: $what: 2 workers (alive or "
@@ -143,25 +137,25 @@ sub run_kind {
 	my $hdr = pack('CCnnCC', 1, FCGI_BEGIN_REQUEST, 1, 8, 0, 0);
 	my $r = raw($addr, substr($hdr, 0, 5));
 	ok(closed_without_answer($r), "$kind: truncated record header: "
-	    . 'connection closed, no answer') or diag(describe($r));
+	    . 'connection closed, no answer') or diag(fcgi_describe($r));
 	$pool_ok->('truncated header');
 
 	$r = raw($addr, $hdr . "\0\1\0");
 	ok(closed_without_answer($r), "$kind: truncated record body: "
-	    . 'connection closed, no answer') or diag(describe($r));
+	    . 'connection closed, no answer') or diag(fcgi_describe($r));
 	$pool_ok->('truncated body');
 
 	$r = raw($addr, pack('CCnnCC', 2, FCGI_BEGIN_REQUEST, 1, 8, 0, 0)
 	    . pack('nCx5', FCGI_RESPONDER, 0));
 	ok(closed_without_answer($r), "$kind: protocol version 2: closed, "
-	    . 'no answer') or diag(describe($r));
+	    . 'no answer') or diag(fcgi_describe($r));
 	$pool_ok->('version 2');
 
 	# A name length of 0x7ffffff0 (4-byte form), a few bytes of it.
 	my $huge = pack('N', 0x7ffffff0 | 0x80000000) . pack('C', 1) . 'NAME';
 	$r = raw($addr, fcgi_begin(1) . fcgi_record(FCGI_PARAMS, 1, $huge));
 	ok(closed_without_answer($r), "$kind: a params length near 2^31: "
-	    . 'closed, no answer') or diag(describe($r));
+	    . 'closed, no answer') or diag(fcgi_describe($r));
 	$pool_ok->('huge params length');
 
 	# CVE-2025-23016: lengths whose 32-bit sum (+2) wraps around.
@@ -172,7 +166,7 @@ sub run_kind {
 		    . fcgi_record(FCGI_PARAMS, 1, ''));
 		ok(closed_without_answer($r), sprintf('%s: name and value '
 		    . 'lengths 0x%x (CVE-2025-23016): closed, no answer', $kind,
-		    $len)) or diag(describe($r));
+		    $len)) or diag(fcgi_describe($r));
 		$pool_ok->(sprintf('CVE-2025-23016 lengths 0x%x', $len),
 		    $len == 0x7ffffffe ? $LIBFCGI_ABORT : undef);
 	}
@@ -182,7 +176,7 @@ sub run_kind {
 	    HTTP_X_BIG => 'x' x (1 << 20))], timeout => T(20));
 	ok($r->{end} && $r->{stdout} =~ /\AStatus: 5\d\d /,
 	    "$kind: a 1 MiB param: a clean error response (5xx)")
-	    or diag(describe($r));
+	    or diag(fcgi_describe($r));
 	note("$kind: 1 MiB param: " . (($r->{stdout} =~ /\A(.*?)\r?\n/)[0] // '')
 	    . '; stderr: ' . $r->{stderr});
 	$pool_ok->('1 MiB param');
@@ -190,7 +184,7 @@ sub run_kind {
 	$r = fcgi_request($addr, params => [params($fx, undef, 'nosf')],
 	    timeout => T(20));
 	ok($r->{end}, "$kind: no SCRIPT_FILENAME: the request ends "
-	    . '(FCGI_END_REQUEST)') or diag(describe($r));
+	    . '(FCGI_END_REQUEST)') or diag(fcgi_describe($r));
 	like($r->{stdout}, qr/\AStatus: 404 /, "$kind: no SCRIPT_FILENAME: "
 	    . 'a 404 CGI response in FCGI_STDOUT');
 	like($r->{stderr}, qr/SCRIPT_FILENAME/, "$kind: no SCRIPT_FILENAME: "
@@ -200,7 +194,7 @@ sub run_kind {
 	$r = fcgi_request($addr, params => [params($fx, '/bin/sh', 'outside')],
 	    timeout => T(20));
 	like($r->{stdout}, qr/\AStatus: 40[34] /, "$kind: SCRIPT_FILENAME "
-	    . 'outside the roots: 403 or 404') or diag(describe($r));
+	    . 'outside the roots: 403 or 404') or diag(fcgi_describe($r));
 	$pool_ok->('outside the roots');
 
 	my $p = fcgi_params(1, fcgi_pairs(params($fx, 'hello', 'partial')));
@@ -215,7 +209,7 @@ sub run_kind {
 	$r = raw($addr, fcgi_record(9, 0, fcgi_pairs(FCGI_MAX_CONNS => '',
 	    FCGI_MAX_REQS => '', FCGI_MPXS_CONNS => '')));
 	ok(!$r->{timeout}, "$kind: FCGI_GET_VALUES: answered or closed")
-	    or diag(describe($r));
+	    or diag(fcgi_describe($r));
 	$pool_ok->('FCGI_GET_VALUES');
 
 	# FCGI_ABORT_REQUEST while the program is silent.
@@ -238,8 +232,8 @@ sub run_kind {
 	ok(!-e "$fx->{run}/abort.done", "$kind: abort: it did not run on");
 	$r = $s ? fcgi_read($s, 10) : {};
 	ok(!$r->{timeout}, "$kind: abort: the connection ends (closed or "
-	    . 'END_REQUEST)') or diag(describe($r));
-	note("$kind: abort: answer: " . describe($r));
+	    . 'END_REQUEST)') or diag(fcgi_describe($r));
+	note("$kind: abort: answer: " . fcgi_describe($r));
 	close $s if $s;
 	$pool_ok->('FCGI_ABORT_REQUEST');
 

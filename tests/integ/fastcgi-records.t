@@ -28,12 +28,6 @@ use constant { FCGI_GET_VALUES => 9, FCGI_GET_VALUES_RESULT => 10,
 
 my $CGIWRAP = cgiwrap_behind_nginx();
 
-sub describe {
-	my ($r) = @_;
-	return join(' ', map { "$_=" . (ref $r->{$_} ? "[@{ $r->{$_} }]"
-	    : $r->{$_} // '') } sort keys %$r);
-}
-
 # Send BYTES on a new connection, half-close unless it holds a request
 # (cgiwrap would take that for the server gone), read the answer.
 sub exchange {
@@ -71,7 +65,7 @@ sub run_kind {
 	my @res = grep { $_->[0] == FCGI_GET_VALUES_RESULT }
 	    @{ $r->{records} // [] };
 	is(scalar @res, 1, "$kind: FCGI_GET_VALUES: one FCGI_GET_VALUES_RESULT")
-	    or diag(describe($r));
+	    or diag(fcgi_describe($r));
 	is($res[0][1] // -1, 0, "$kind: FCGI_GET_VALUES_RESULT: request id 0");
 	my %v = fcgi_unpairs($res[0][2] // '');
 	is_deeply(\%v, { FCGI_MAX_CONNS => 2, FCGI_MAX_REQS => 2,
@@ -80,12 +74,12 @@ sub run_kind {
 	    . 'unknown name left out');
 	ok($r->{end} && $r->{stdout} =~ /\r\n\r\nhello from cgiwrap\n\z/,
 	    "$kind: FCGI_GET_VALUES: then a request on the connection is "
-	    . 'served') or diag(describe($r));
+	    . 'served') or diag(fcgi_describe($r));
 
 	$r = exchange($addr, fcgi_record(12, 0, 'what?'));
 	my @unk = grep { $_->[0] == FCGI_UNKNOWN_TYPE } @{ $r->{records} // [] };
 	is(scalar @unk, 1, "$kind: management type 12: FCGI_UNKNOWN_TYPE")
-	    or diag(describe($r));
+	    or diag(fcgi_describe($r));
 	is(unpack('C', $unk[0][2] // "\xff"), 12, "$kind: FCGI_UNKNOWN_TYPE "
 	    . 'names type 12');
 
@@ -96,7 +90,8 @@ sub run_kind {
 		my $id = "role-$role-$kind";
 		$r = exchange($addr, fcgi_begin(5, $role)
 		    . fcgi_params(5, params($fx, $id)) . fcgi_stdin(5, ''));
-		ok($r->{end}, "$what: FCGI_END_REQUEST") or diag(describe($r));
+		ok($r->{end}, "$what: FCGI_END_REQUEST")
+		    or diag(fcgi_describe($r));
 		is($r->{protocol_status} // -1, FCGI_UNKNOWN_ROLE,
 		    "$what: protocolStatus FCGI_UNKNOWN_ROLE");
 		is($r->{stdout}, '', "$what: nothing on FCGI_STDOUT");

@@ -24,12 +24,6 @@ my $CGIWRAP = cgiwrap_behind_nginx();
 my $TO = T(2);			# fastcgi_timeout, seconds
 my $SLACK = T(3);		# what cgiwrap may take beyond it
 
-sub describe {
-	my ($r) = @_;
-	return join(' ', map { "$_=" . (ref $r->{$_} ? "[@{ $r->{$_} }]"
-	    : $r->{$_} // '') } sort keys %$r);
-}
-
 sub params {
 	my ($fx, $id) = @_;
 	return fcgi_pairs(SCRIPT_FILENAME => "$fx->{prog}/sum",
@@ -100,7 +94,8 @@ sub run_kind {
 	my $took = time - $t0;
 	ok($r->{end} && $r->{stdout} =~ /\nCONTENT_LENGTH=64\n\z/,
 	    "$kind: 3 silent connections, 2 workers: a request is served "
-	    . "within fastcgi_timeout") or diag(describe($r) . "\n" . $cw->out);
+	    . "within fastcgi_timeout")
+	    or diag(fcgi_describe($r) . "\n" . $cw->out);
 	note(sprintf("$kind: served after %.2f s", $took));
 	my @closed = map { $_ ? closed_after($_, $t0, 2 * $TO + $SLACK) : undef }
 	    @s;

@@ -60,6 +60,7 @@ our @EXPORT_OK = qw(
 	cgiwrap_start cgiwrap_inherit_start systemd_unit
 	fcgi_connect fcgi_record fcgi_begin fcgi_params fcgi_pairs
 	fcgi_unpairs fcgi_stdin fcgi_read fcgi_write fcgi_request
+	fcgi_describe
 	children_of pgrp_members proc_stat keeper_idle
 	fcgi_fixture pool_started write_conf wait_record record_count
 	script_pids
@@ -848,6 +849,13 @@ sub fcgi_read {
 		}
 		$buf .= $chunk;
 	}
+}
+
+# What fcgi_read returned, on one line, for a failed test's diag.
+sub fcgi_describe {
+	my ($r) = @_;
+	return join(' ', map { "$_=" . (ref $r->{$_} ? "[@{ $r->{$_} }]"
+	    : $r->{$_} // '') } sort keys %$r);
 }
 
 # Write all of DATA to SOCK; false (with $!) when the peer is gone.
