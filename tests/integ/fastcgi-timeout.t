@@ -9,13 +9,16 @@
 #    cgiwrap closes the three;
 #  - a peer that trickles its params, or its body, a byte at a time, each
 #    well within the timeout, is dropped at the timeout counted from its
-#    connection, and nothing runs.
+#    connection, and nothing runs;
+#  - two such peers that write on after the close hold no worker: a real
+#    request is served within the timeout.
 use strict;
 use warnings;
 use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use IO::Select;
+use POSIX ();
 use Time::HiRes qw(time);
 use Harness qw(T);
 use Nginx qw(:all);
@@ -65,6 +68,28 @@ sub trickle {
 		fcgi_write($s, substr($bytes, $i, 1)) or return (time - $t0, $i);
 	}
 	return (undef, length $bytes);
+}
+
+# A peer that trickles BYTES (again and again) after HEAD, and goes on
+# after cgiwrap closed its connection, GAP seconds between bytes, until
+# UNTIL (time): connected here, so that it is in the listening queue
+# before what comes next, then a process of its own.
+sub stubborn {
+	my ($addr, $head, $bytes, $gap, $until) = @_;
+	my $s = fcgi_connect($addr, T(5)) or return ();
+	fcgi_write($s, $head);
+	my $pid = fork // die "fork: $!";
+	if ($pid) {
+		close $s;
+		return $pid;
+	}
+	$SIG{TERM} = 'DEFAULT';
+	$SIG{PIPE} = 'IGNORE';
+	for (my $i = 0; time < $until; $i = ($i + 1) % length $bytes) {
+		select(undef, undef, undef, $gap);
+		syswrite($s, substr($bytes, $i, 1));
+	}
+	POSIX::_exit(0);
 }
 
 sub run_kind {
@@ -123,6 +148,25 @@ sub run_kind {
 	    "$kind: the trickled requests ran nothing");
 	like($cw->out, qr/not read within fastcgi_timeout/,
 	    "$kind: cgiwrap says why it closed them");
+
+	# Peers that write on after the close: libfcgi's close waits for
+	# the peer's own, reading what comes, 2 s after each byte; the
+	# deadline's shutdown of the read side must end that wait too.
+	$t0 = time;
+	my $until = $t0 + 2 * $TO + 2 * $SLACK;
+	my @peers = map { stubborn($addr, fcgi_begin(1), $p, $gap, $until) }
+	    1 .. 2;
+	is(scalar @peers, 2, "$kind: 2 peers connected");
+	$r = fcgi_request($addr, params => [fcgi_unpairs(params($fx,
+	    "after-stubborn-$kind"))], stdin => 'x' x 64,
+	    timeout => $TO + $SLACK);
+	ok($r->{end} && $r->{stdout} =~ /\nCONTENT_LENGTH=64\n\z/,
+	    "$kind: 2 peers writing on after the timeout's close, 2 workers: "
+	    . 'a request is served within fastcgi_timeout')
+	    or diag(fcgi_describe($r));
+	note(sprintf("$kind: served after %.2f s", time - $t0));
+	kill 'TERM', @peers;
+	waitpid($_, 0) for @peers;
 
 	is(join(' ', $cw->workers), "@pool", "$kind: no worker died or was "
 	    . 'replaced');
