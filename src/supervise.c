@@ -183,7 +183,7 @@ step(struct sup *s, enum vevent ev)
 	}
 	if (a & VA_KILL) {
 		signal_child(s, SIGKILL, true);
-		/* A process forked while the tree was listed is missed. */
+		/* One forked while the tree was listed: the next round. */
 		timer_arm(s, &s->grace, KILL_RETRY);
 	}
 	if (a & VA_NOTIFY)
