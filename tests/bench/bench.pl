@@ -6,6 +6,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Cwd qw(abs_path);
+use List::Util qw(shuffle);
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(time sleep clock_gettime CLOCK_MONOTONIC);
 use Server qw(:all);
@@ -13,6 +14,8 @@ use Server qw(:all);
 my $top = abs_path("$FindBin::Bin/../..");
 my $cgiwrap = $ENV{CGIWRAP} // "$top/cgiwrap";
 my $quick = $ENV{BENCH_QUICK};		# fewer repetitions, for a smoke run
+# B8's rounds: more of them weigh a small change (CGIWRAP_VS) finer.
+my $rounds = $ENV{BENCH_ROUNDS} || ($quick ? 60 : 300);
 my $vs = $ENV{CGIWRAP_VS};		# another build, beside cgiwrap in B8
 my $dir = make_tempdir('bench');
 my @rows;
@@ -258,11 +261,13 @@ sub b8 {
 	$run{vs} = [$vs, '-c', config('b8-vs', '', $vs), '--', "$dir/hello"]
 	    if defined $vs;
 	# One run of each in turn, so that the machine's drift falls on all
-	# alike; a way's cost over direct is the median of its rounds' own.
+	# alike, in a new order every round, so that no way always follows
+	# the same one; a way's cost over direct is the median of its
+	# rounds' own.
 	my (%t, %over);
-	for (1 .. ($quick ? 60 : 300)) {
+	for (1 .. $rounds) {
 		my %once = map { ($_ => timed(undef, @{ $run{$_} })) }
-		    sort keys %run;
+		    shuffle keys %run;
 		push @{ $t{$_} }, $once{$_} for keys %once;
 		push @{ $over{$_} }, ($once{$_} - $once{direct}) * 1e6
 		    for keys %once;
