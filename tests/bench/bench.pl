@@ -312,6 +312,15 @@ sub ab_rps {
 	my $busy = busy_us() - $b0;
 	my ($rps) = $out =~ /Requests per second:\s+([\d.]+)/;
 	my ($n) = $out =~ /Complete requests:\s+(\d+)/;
+	# A way that answers with errors is fast, not good.  (A page whose
+	# length changes, cgit's with its ages, is no error: ab's Length.)
+	my ($bad) = $out =~ /Non-2xx responses:\s+(\d+)/;
+	$bad //= 0;
+	$bad += $1 while $out =~ /(?:Connect|Receive|Exceptions): (\d+)/g;
+	if ($bad) {
+		print STDERR "bench: $url: $bad requests failed or not 2xx\n";
+		return (0, 0);
+	}
 	return $rps && $n ? ($rps, $busy / $n) : (0, 0);
 }
 
@@ -513,8 +522,9 @@ sub ab_each {
 			push @{ $cpu[$i] }, $c;
 		}
 	}
-	return map { [median(@{ $rps[$_] }), median(@{ $cpu[$_] })] }
-	    0 .. $#ways;
+	# One round failed, the way failed.
+	return map { (grep { !$_ } @{ $rps[$_] }) ? [0, 0] :
+	    [median(@{ $rps[$_] }), median(@{ $cpu[$_] })] } 0 .. $#ways;
 }
 
 # cgiwrap's req/s over the yardstick's (direct, or fcgiwrap), each given
