@@ -316,7 +316,8 @@ sub ab_rps {
 	# length changes, cgit's with its ages, is no error: ab's Length.)
 	my ($bad) = $out =~ /Non-2xx responses:\s+(\d+)/;
 	$bad //= 0;
-	$bad += $1 while $out =~ /(?:Connect|Receive|Exceptions): (\d+)/g;
+	$bad += $1 + $2 + $3 if $out =~ /\(Connect:\ (\d+),\ Receive:\ (\d+),
+	    \ Length:\ \d+,\ Exceptions:\ (\d+)\)/x;
 	if ($bad) {
 		print STDERR "bench: $url: $bad requests failed or not 2xx\n";
 		return (0, 0);
