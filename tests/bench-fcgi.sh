@@ -3,7 +3,8 @@
 # cgiwrap -f and through nginx -> fcgiwrap (Debian's), side by side in one
 # run: one nginx (etc/nginx.conf instantiated twice, one server block per
 # FastCGI server, both on unix sockets), both servers with as many
-# processes as CPUs, running as www-data; ab alternates between them.
+# processes as CPUs, running as www-data; ab alternates between them, in
+# a new order every round.
 # Not part of make check (a measurement, nothing is asserted).
 #
 #   sudo tests/bench-fcgi.sh [ROUNDS [SECONDS [CONCURRENCY]]]   (3 8 2)
@@ -181,7 +182,8 @@ echo "# $(uname -r), $ncpu CPUs; nginx $("$nginx" -v 2>&1 | sed 's/.*\///'),"\
 ${CGIWRAP_VS:+, cgiwrap-vs $CGIWRAP_VS -w $ncpu}"
 echo "# ab -c $conc -t $secs URL, alternating, $rounds rounds"
 for r in $(seq "$rounds"); do
-	for s in $servers; do
+	# In a new order every round: no server always follows the same one.
+	for s in $(printf '%s\n' $servers | shuf); do
 		u=$(url $s)
 		b0=$(busy)
 		out=$(ab -q -c "$conc" -t "$secs" -n 10000000 "$u" 2>&1)
