@@ -509,14 +509,14 @@ sub b14 {
 }
 
 # Each [URL, request headers...] measured by ab_rps: ab goes through them
-# in turn, three times; in order, the median [req/s, CPU us a request]
-# of each.
+# three times, in a new order each time; in the order given, the median
+# [req/s, CPU us a request] of each.
 sub ab_each {
 	my @ways = @_;
 	my $secs = $quick ? 2 : 5;
 	my (@rps, @cpu);
 	for (1 .. 3) {
-		for my $i (0 .. $#ways) {
+		for my $i (shuffle 0 .. $#ways) {
 			my ($url, @h) = @{ $ways[$i] };
 			my ($r, $c) = ab_rps($url, $secs, @h);
 			push @{ $rps[$i] }, $r;
