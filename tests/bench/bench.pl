@@ -333,7 +333,9 @@ sub apache_rps {
 	mkdir $www;
 	system('cp', "$dir/hello", "$www/hello.cgi") == 0 or die;
 	chmod 0755, $www, "$www/hello.cgi";
-	my $conf = config('apache', "roots = {\"$www\"}\n");
+	# The ScriptAlias way walks alias_roots only (none: every URL 403).
+	my $conf = config('apache', "roots = {\"$www\"}\n" .
+	    "alias_roots = {\"$www\"}\n");
 	chmod 0777, $dir;	# www-data writes the log
 	my $srv = apache_start(mpm => $mpm, cgi => $cgi,
 	    dir => make_tempdir('bench-apache'), conf => <<"EOT");
