@@ -65,7 +65,7 @@ sub config {
 }
 
 # Run argv with stdin from a file (or /dev/null) and stdout to /dev/null;
-# returns the wall time in seconds.
+# returns the wall time in seconds.  A run that fails is no time.
 sub timed {
 	my ($in, @argv) = @_;
 	my $t = time;
@@ -76,7 +76,9 @@ sub timed {
 		exec(@argv) or POSIX::_exit(127);
 	}
 	waitpid($pid, 0);
-	return time - $t;
+	$t = time - $t;
+	$? == 0 or die "@argv: exit status $?\n";
+	return $t;
 }
 
 sub timed_pipe {
