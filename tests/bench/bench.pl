@@ -527,14 +527,14 @@ sub ab_each {
 			push @{ $cpu[$i] }, $c;
 		}
 	}
-	# One round failed, the way failed.
-	return map { (grep { !$_ } @{ $rps[$_] }) ? [0, 0] :
+	# One round failed, the way failed (undef).
+	return map { (grep { !$_ } @{ $rps[$_] }) ? undef :
 	    [median(@{ $rps[$_] }), median(@{ $cpu[$_] })] } 0 .. $#ways;
 }
 
 # cgiwrap's req/s over the yardstick's (direct, or fcgiwrap), each given
-# as [req/s, CPU us a request], with the floor's beside it when measured:
-# the most that a wrapper (of cgiwrap's architecture, under a server)
+# as [req/s, CPU us a request] or undef when it failed, with the floor's
+# beside it when measured: the most that a wrapper (of cgiwrap's architecture, under a server)
 # could give there.  Returns the ratio and its text.
 sub ratio {
 	my ($direct, $wrapped, $floor) = @_;
@@ -542,6 +542,7 @@ sub ratio {
 	my ($d, $w) = ($direct->[0], $wrapped->[0]);
 	my $r = $d ? $w / $d : 0;
 	my ($f, $fc) = ('', '');
+	$f = '; floor failed' if @_ > 2 && !defined $floor;
 	if (defined $floor && $d) {
 		$f = sprintf('; floor %.2f', $floor->[0] / $d);
 		$fc = sprintf(', floor %.2f', $floor->[1] / 1000);
