@@ -534,8 +534,9 @@ sub ab_each {
 
 # cgiwrap's req/s over the yardstick's (direct, or fcgiwrap), each given
 # as [req/s, CPU us a request] or undef when it failed, with the floor's
-# beside it when measured: the most that a wrapper (of cgiwrap's architecture, under a server)
-# could give there.  Returns the ratio and its text.
+# beside it when measured: the most that a wrapper (of cgiwrap's
+# architecture, under a server) could give there.  Returns the ratio and
+# its text.
 sub ratio {
 	my ($direct, $wrapped, $floor) = @_;
 	return (0, 'failed') if !$direct || !$wrapped;
