@@ -54,6 +54,8 @@ child(const struct spawn *sp, pid_t parent)
 		return;
 	if (setpgid(0, 0) == -1)
 		return;
+	if (sp->told != NULL)
+		atomic_store(sp->told, getpid());
 	for (i = 0; i < 3; i++) {
 		fd = sp->fd[i];
 		if (fd == -1) {
@@ -100,6 +102,8 @@ spawn(const struct spawn *sp)
 	if (pid == 0) {
 		child(sp, parent);
 		err = errno;
+		if (sp->told != NULL)
+			atomic_store(sp->told, 0);
 		_exit(127);
 	}
 	if (err != 0) {

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "config.h"
@@ -16,6 +17,7 @@ struct spawn {
 	int		  ctlfd;	/* becomes CTL_FD when >= 0 */
 	const long	 *limit;	/* rlimits (LIM_*) or NULL */
 	const char	 *dir;		/* working directory or NULL */
+	_Atomic int	 *told;		/* the pid, or NULL: see spawn() */
 };
 
 #define CTL_FD	3
@@ -24,7 +26,11 @@ struct spawn {
 /*
  * Start a process in its own process group with a clean signal state.
  * Returns its pid, or -1 with errno set by fork(2) or by execve(2) in
- * the child (which is then already reaped).
+ * the child (which is then already reaped).  The child itself stores
+ * its pid in *told once its group exists, before its exec, and 0 again
+ * if the exec fails: whoever reads it from shared memory then knows the
+ * group whatever the program has done, even if our return from vfork
+ * was never scheduled.
  */
 pid_t	 spawn(const struct spawn *);
 

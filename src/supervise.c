@@ -653,6 +653,7 @@ start_child(struct sup *s)
 		.ctlfd = -1,
 		.limit = s->set.limit,
 		.dir = j->dir,
+		.told = &j->sh->child,
 	};
 
 	j->ctl_r = j->ctl_w = -1;
@@ -671,7 +672,6 @@ start_child(struct sup *s)
 		child_note(s, "cannot run: %s", strerror(e));
 		_exit(125);
 	}
-	atomic_store(&j->sh->child, s->child);
 	close(j->body_r);
 	close(j->out_w);
 	close(j->err_w);

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 pkgs="gcc make pkg-config libconfuse-dev libfcgi-dev perl curl
 apache2 apache2-utils lighttpd nginx fcgiwrap spawn-fcgi mandoc
-clang libclang-rt-dev valgrind dpkg-dev debhelper lintian"
+clang libclang-rt-dev valgrind strace dpkg-dev debhelper lintian"
 
 missing=
 builddeps=

@@ -184,4 +184,41 @@ SH
 	ok($t->wait_quiet(T(1)), 'no process of the request left');
 };
 
+# The same, with the supervisor killed before it could take in the
+# child's pid: strace holds its return from vfork while the child runs,
+# forks and is waited for.  The child tells its pid itself, before its
+# exec (spawn.c), so the front still knows which group to kill.
+subtest 'supervisor SIGKILLed before its vfork returned: the group goes too'
+    => sub {
+	my $t = Harness->new;
+	$t->sleeper('nap');
+	my $prog = $t->script('parent.sh', <<'SH');
+echo $$ > "$D/child.pid"
+"$D/nap" 1000 &
+echo $! > "$D/grandchild.pid"
+wait
+SH
+	my $hold = int(T(3) * 1e6);
+	# LeakSanitizer cannot run in a traced process.
+	my $asan = join(':', grep { defined } $ENV{ASAN_OPTIONS},
+	    'detect_leaks=0');
+	my $r = $t->run(env => { ASAN_OPTIONS => $asan }, cmd => ['strace',
+	    '-f', '-qq', '-o', '/dev/null', '-e', 'trace=vfork', '-e',
+	    "inject=vfork:delay_exit=$hold", $Harness::CGIWRAP, '-c', $t->conf,
+	    '--', $prog]);
+	my $cpid = $t->wait_pidfile('child.pid', T(5));
+	my $gpid = $t->wait_pidfile('grandchild.pid', T(5));
+	ok($cpid && $gpid, 'child and grandchild started') or return;
+	my @front = children_of($r->pid);
+	my @sup = map { children_of($_) } @front;
+	is(scalar @sup, 1, 'the front has one child, the supervisor')
+	    or return;
+	ok(kill('KILL', $sup[0]), 'SIGKILL sent to the supervisor');
+	is($r->finish(T(10)), 125, 'front exits 125, told by strace');
+	ok(wait_for(sub { !pids_alive($cpid, $gpid) }, T(3)),
+	    'the child and the grandchild died')
+	    or diag("left:\n" . $t->ps);
+	ok($t->wait_quiet(T(3)), 'no process of the request left');
+};
+
 done_testing;
