@@ -22,6 +22,7 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Test::More;
 use Harness;
+use Bounded qw(in_path);
 
 Harness::require_binary();
 
@@ -190,6 +191,7 @@ SH
 # exec (spawn.c), so the front still knows which group to kill.
 subtest 'supervisor SIGKILLed before its vfork returned: the group goes too'
     => sub {
+	ok(in_path('strace'), 'strace is installed (make deps)') or return;
 	my $t = Harness->new;
 	$t->sleeper('nap');
 	my $prog = $t->script('parent.sh', <<'SH');
