@@ -48,6 +48,9 @@ struct conn {
 
 static volatile sig_atomic_t stopping, reloading, abandon;
 
+/* A worker's stop and reload: let in only while it waits (take). */
+static sigset_t held;
+
 /* The pool's shared state, and this worker's slot in it. */
 static struct pool *pool;
 static int slot;
@@ -360,7 +363,7 @@ deadline_clear(void)
  * passed it: then accept says EAGAIN, and poll waits.
  */
 static int
-take(int lfd)
+accept_next(int lfd)
 {
 	struct pollfd pfd = { lfd, POLLIN, 0 };
 	int fd;
@@ -390,6 +393,27 @@ take(int lfd)
 			fatal(1, "accept");
 		}
 	}
+}
+
+/*
+ * A worker's stop and reload wake it only here, waiting for a
+ * connection.  While it serves one they wait: a signal would break off
+ * the read of its body or the write of its response, which libfcgi
+ * takes for a broken connection.  One that came meanwhile arrives as
+ * soon as it is let in, before the accept.
+ */
+static int
+take(int lfd)
+{
+	int fd = -1;
+
+	if (sigprocmask(SIG_UNBLOCK, &held, NULL) == -1)
+		fatal(125, "sigprocmask");
+	if (!stopping && !reloading)
+		fd = accept_next(lfd);
+	if (sigprocmask(SIG_BLOCK, &held, NULL) == -1)
+		fatal(125, "sigprocmask");
+	return fd;
 }
 
 static const char *
@@ -461,6 +485,12 @@ worker(int lfd, struct config *cfg, const struct fastcgi *fc)
 	catch(SIGHUP);
 	catch(SIGALRM);
 	catch(SIGRTMIN);
+	sigemptyset(&held);
+	sigaddset(&held, SIGTERM);
+	sigaddset(&held, SIGINT);
+	sigaddset(&held, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &held, NULL) == -1)
+		fatal(125, "sigprocmask");
 	/* Supervisors run on after the worker moved on: nobody waits. */
 	if (signal(SIGCHLD, SIG_IGN) == SIG_ERR ||
 	    signal(SIGPIPE, SIG_IGN) == SIG_ERR)
