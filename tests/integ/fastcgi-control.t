@@ -10,12 +10,18 @@
 #    by the program, a new max_execution_time gives 504 and status 2);
 #  - SIGHUP with a broken one: refused with a stderr line naming the
 #    file, the old configuration stays in force, also for a worker that
-#    replaces a dead one.
+#    replaces a dead one;
+#  - SIGHUP while a worker waits for the rest of a request's body, and
+#    while it waits for the server to read its response, then SIGTERM so:
+#    the request is served whole (libfcgi took the interrupted read or
+#    write for a broken connection), the reload comes after it, the stop
+#    too.
 use strict;
 use warnings;
 use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
+use Digest::SHA qw(sha256_hex);
 use Time::HiRes qw(time);
 use Server qw(T curl_get wait_for wait_for_data slurp parse_env write_file);
 use Nginx qw(:all);
@@ -208,10 +214,107 @@ EOF
 	ok(no_scripts_left($fx, T(10)), "$tag: no process of the program left");
 }
 
+# --- SIGHUP and SIGTERM while a request's I/O waits ---------------------------
+sub fcgi_params_of {
+	my ($fx, $prog, $id, @more) = @_;
+	return fcgi_begin(1) . fcgi_params(1, fcgi_pairs(
+	    SCRIPT_FILENAME => "$fx->{prog}/$prog", QUERY_STRING => "id=$id",
+	    REQUEST_URI => "/cgi-bin/$prog?id=$id",
+	    SERVER_PROTOCOL => 'HTTP/1.1', GATEWAY_INTERFACE => 'CGI/1.1',
+	    @more));
+}
+
+# Until the master has passed SIG on to worker W: it waits there, or
+# (as before) it broke off the call W was in.
+sub passed_on {
+	my ($w, $sig, $call) = @_;
+	return wait_for(sub { signal_waits($w, $sig) ||
+	    !blocked_in($w, $call) }, T(10));
+}
+
+sub signals_wait {
+	my ($kind) = @_;
+	my $tag = "held-$kind";
+	my $fx = fcgi_fixture(tag => $tag, conf => qq(env_set = {"CONF_GEN=1"}));
+	my $size = 4 << 20;
+	write_file("$fx->{data}/big.bin", 0644, 'x' x $size);
+	my $cw = eval { cgiwrap_start(bin => $CGIWRAP, conf => $fx->{conf},
+	    socket => $kind, dir => $fx->{var}, workers => 1, tag => $tag) };
+	ok($cw, "$tag: cgiwrap -w 1 on $kind started") or return diag($@);
+	my $f0 = failures();
+	my ($w) = $cw->workers;
+	write_conf($fx, qq(env_set = {"CONF_GEN=2"}));
+
+	# The body: half of it, SIGHUP, then the rest.
+	my $body = join('', map { chr(($_ * 7) % 251) } 1 .. 200000);
+	my $s = fcgi_connect($cw->socket, T(5));
+	ok($s && fcgi_write($s, fcgi_params_of($fx, 'sum', 'body',
+	    REQUEST_METHOD => 'POST', CONTENT_LENGTH => length $body) .
+	    fcgi_record(FCGI_STDIN, 1, substr($body, 0, 60000))),
+	    "$tag: a request and half its body sent");
+	ok(wait_for(sub { blocked_in($w, 'read') }, T(10)),
+	    "$tag: the worker waits for the rest of the body");
+	kill 'HUP', $cw->pid;
+	ok(passed_on($w, 1, 'read'), "$tag: SIGHUP passed on to the worker");
+	fcgi_write($s, fcgi_stdin(1, substr($body, 60000)));
+	my $r = fcgi_read($s, T(20));
+	close $s;
+	ok($r->{end}, "$tag: the request ends with END_REQUEST")
+	    or diag(fcgi_describe($r));
+	like($r->{stdout}, qr/^\Q${\ sha256_hex($body)}\E\n/m,
+	    "$tag: the program read the whole body");
+
+	# The response: the worker writes it to a server that does not read.
+	$s = fcgi_connect($cw->socket, T(5));
+	ok($s && fcgi_write($s, fcgi_params_of($fx, 'big', 'big',
+	    REQUEST_METHOD => 'GET') . fcgi_stdin(1, '')),
+	    "$tag: a request for a 4 MiB response sent, not read");
+	ok(wait_for(sub { blocked_in($w, 'write') }, T(10)),
+	    "$tag: the worker waits to write the response");
+	kill 'HUP', $cw->pid;
+	ok(passed_on($w, 1, 'write'), "$tag: SIGHUP passed on to the worker");
+	$r = fcgi_read($s, T(20));
+	close $s;
+	ok($r->{end}, "$tag: the response ends with END_REQUEST")
+	    or diag(fcgi_describe($r));
+	my ($bytes) = $r->{stdout} =~ /\r\n\r\n(.*)\z/s;
+	is(length($bytes // ''), $size, "$tag: all of its 4 MiB came");
+	ok(wait_for(sub { slurp($fx->{log}) =~
+	    /uri=\S*id=big\b.* status=NORMAL /m }, T(10)),
+	    "$tag: its log line says NORMAL");
+
+	# The reload was taken before the next request.
+	$r = fcgi_request($cw->socket, params => [SCRIPT_FILENAME =>
+	    "$fx->{prog}/env", REQUEST_METHOD => 'GET',
+	    QUERY_STRING => 'id=gen'], timeout => T(20));
+	is(parse_env($r->{stdout} =~ s/\A.*?\r\n\r\n//sr)->{CONF_GEN}, '2',
+	    "$tag: then the new configuration is in force");
+
+	# SIGTERM so: the response goes out whole, then the master ends.
+	$s = fcgi_connect($cw->socket, T(5));
+	fcgi_write($s, fcgi_params_of($fx, 'big', 'stop',
+	    REQUEST_METHOD => 'GET') . fcgi_stdin(1, ''));
+	ok(wait_for(sub { blocked_in($w, 'write') }, T(10)),
+	    "$tag: the worker waits to write another response");
+	kill 'TERM', $cw->pid;
+	ok(passed_on($w, 15, 'write'), "$tag: SIGTERM passed on to the worker");
+	$r = fcgi_read($s, T(20));
+	close $s;
+	($bytes) = $r->{stdout} =~ /\r\n\r\n(.*)\z/s;
+	ok($r->{end} && length($bytes // '') == $size,
+	    "$tag: the response in hand at SIGTERM came whole")
+	    or diag(fcgi_describe($r));
+	ok($cw->wait_exit(T(10)) && $cw->exit_status == 0,
+	    "$tag: then the master exits 0");
+	dump_logs($tag, $fx, $cw) if failures() > $f0;
+	$cw->stop;
+}
+
 for my $kind (qw(unix tcp)) {
 	drain_finishes($kind);
 	drain_aborts($kind);
 	reload($kind);
+	signals_wait($kind);
 }
 note(sprintf('fastcgi-control.t took %.1f s', time - $T0));
 done_testing;

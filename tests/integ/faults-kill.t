@@ -22,7 +22,7 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Test::More;
 use Harness;
-use Bounded qw(in_path);
+use Poll qw(in_path);
 
 Harness::require_binary();
 

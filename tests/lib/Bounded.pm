@@ -18,7 +18,7 @@ use warnings;
 use Exporter qw(import);
 use POSIX qw(:sys_wait_h _exit);
 use Time::HiRes qw(time sleep);
-use Poll qw(slurp);
+use Poll qw(slurp in_path);
 
 our @EXPORT_OK = qw(run_bounded in_path slurp);
 
@@ -29,13 +29,6 @@ $SIG{$_} = sub {
 	kill('KILL', -$running) if $running;
 	exit 1;
 } for @FATAL;
-
-# Whether PROG is an executable (a path) or one in PATH.
-sub in_path {
-	my ($prog) = @_;
-	return -x $prog if $prog =~ m{/};
-	return grep { -x "$_/$prog" } split(/:/, $ENV{PATH} // '');
-}
 
 # run_bounded(cmd => [ARGV], dir => DIR, out => FILE, limit => SECONDS,
 #   env => { NAME => VALUE | undef })

@@ -61,7 +61,8 @@ our @EXPORT_OK = qw(
 	fcgi_connect fcgi_record fcgi_begin fcgi_params fcgi_pairs
 	fcgi_unpairs fcgi_stdin fcgi_read fcgi_write fcgi_request
 	fcgi_describe
-	children_of pgrp_members proc_stat keeper_idle
+	children_of pgrp_members proc_stat keeper_idle blocked_in
+	signal_waits
 	fcgi_fixture pool_started write_conf wait_record record_count
 	script_pids
 	no_scripts_left show_pids http_open http_read
@@ -122,6 +123,26 @@ sub keeper_idle {
 		my $call = slurp("/proc/$pid/syscall") // '';
 		$call =~ $poll || $call =~ $ppoll;
 	}, T(10));
+}
+
+# Is PID asleep in read(2) or write(2) (CALL 'read' or 'write')?  They
+# are system calls 0 and 1 on x86_64, 63 and 64 on arm64.
+sub blocked_in {
+	my ($pid, $call) = @_;
+	my $base = (POSIX::uname())[4] =~ /^aarch64/ ? 63 : 0;
+	my $nr = $base + ($call eq 'write' ? 1 : 0);
+	my @st = proc_stat($pid) or return 0;
+	return $st[2] eq 'S' &&
+	    (slurp("/proc/$pid/syscall") // '') =~ /^$nr /;
+}
+
+# Does signal number SIG, sent to PID, wait there unhandled (blocked)?
+sub signal_waits {
+	my ($pid, $sig) = @_;
+	my ($pending) = (slurp("/proc/$pid/status") // '') =~
+	    /^ShdPnd:\s*([0-9a-f]+)/m or return 0;
+	# Signals 1 to 32 are the low 32 bits.
+	return (hex(substr($pending, -8)) >> ($sig - 1)) & 1;
 }
 
 # Live (not zombie) processes of process group PGRP, sorted.

@@ -21,9 +21,16 @@ use Exporter qw(import);
 use Time::HiRes qw(time sleep);
 
 our @EXPORT_OK = qw(T wait_for wait_for_file wait_for_data slurp
-	slurp_or_undef proc_cmdline);
+	slurp_or_undef proc_cmdline in_path);
 
 our $POLL = 0.01;	# seconds between two looks in a bounded wait
+
+# Whether PROG is an executable (a path) or one in PATH.
+sub in_path {
+	my ($prog) = @_;
+	return -x $prog if $prog =~ m{/};
+	return grep { -x "$_/$prog" } split(/:/, $ENV{PATH} // '');
+}
 
 # T(5) is 5 s, or 10 s with CGIWRAP_TEST_SLOW=2: an upper bound scaled
 # for slow builds and loaded machines.  Use it for upper bounds only.
