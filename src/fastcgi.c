@@ -512,10 +512,16 @@ worker(int lfd, struct config *cfg, const struct fastcgi *fc)
 	if (fcgx.InitRequest(&req, -1, 0) != 0)
 		fatalx(125, "FCGX_InitRequest failed");
 	while (!stopping) {
-		/* A keeper knows the configuration it was forked with. */
+		if (req.ipcFd == -1)
+			req.ipcFd = take(lfd);
+		/*
+		 * Also a reload that came during the accept, before the
+		 * connection's request is read.  A keeper knows the
+		 * configuration it was forked with.
+		 */
 		if (reloading && reload(&cfg, fc))
 			keeper_retire(&keeper);
-		if (req.ipcFd == -1 && (req.ipcFd = take(lfd)) == -1)
+		if (req.ipcFd == -1)
 			continue;
 		pool_enter(pool, slot, POOL_READING, NULL);
 		if ((body = take_request(&req, cfg, fc->workers)) != -2) {
