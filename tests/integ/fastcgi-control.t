@@ -22,6 +22,7 @@ use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Digest::SHA qw(sha256_hex);
+use POSIX ();
 use Time::HiRes qw(time);
 use Server qw(T curl_get wait_for wait_for_data slurp parse_env write_file);
 use Nginx qw(:all);
@@ -232,6 +233,26 @@ sub passed_on {
 	    !blocked_in($w, $call) }, T(10));
 }
 
+# A request to big (id ID) whose response worker W must wait to write,
+# the master sent signal SIG meanwhile; what fcgi_read returned, with the
+# response's body as body.
+sub held_response {
+	my ($fx, $cw, $w, $id, $sig, $tag) = @_;
+	my $s = fcgi_connect($cw->socket, T(5));
+	ok($s && fcgi_write($s, fcgi_params_of($fx, 'big', $id,
+	    REQUEST_METHOD => 'GET') . fcgi_stdin(1, '')),
+	    "$tag: a request for a 4 MiB response sent, not read ($id)");
+	ok(wait_for(sub { blocked_in($w, 'write') }, T(10)),
+	    "$tag: the worker waits to write the response ($id)");
+	kill $sig, $cw->pid;
+	ok(passed_on($w, POSIX->can("SIG$sig")->(), 'write'),
+	    "$tag: SIG$sig passed on to the worker");
+	my $r = fcgi_read($s, T(20));
+	close $s if $s;
+	($r->{body}) = $r->{stdout} =~ /\r\n\r\n(.*)\z/s;
+	return $r;
+}
+
 sub signals_wait {
 	my ($kind) = @_;
 	my $tag = "held-$kind";
@@ -255,7 +276,8 @@ sub signals_wait {
 	ok(wait_for(sub { blocked_in($w, 'read') }, T(10)),
 	    "$tag: the worker waits for the rest of the body");
 	kill 'HUP', $cw->pid;
-	ok(passed_on($w, 1, 'read'), "$tag: SIGHUP passed on to the worker");
+	ok(passed_on($w, POSIX::SIGHUP, 'read'),
+	    "$tag: SIGHUP passed on to the worker");
 	fcgi_write($s, fcgi_stdin(1, substr($body, 60000)));
 	my $r = fcgi_read($s, T(20));
 	close $s;
@@ -265,20 +287,10 @@ sub signals_wait {
 	    "$tag: the program read the whole body");
 
 	# The response: the worker writes it to a server that does not read.
-	$s = fcgi_connect($cw->socket, T(5));
-	ok($s && fcgi_write($s, fcgi_params_of($fx, 'big', 'big',
-	    REQUEST_METHOD => 'GET') . fcgi_stdin(1, '')),
-	    "$tag: a request for a 4 MiB response sent, not read");
-	ok(wait_for(sub { blocked_in($w, 'write') }, T(10)),
-	    "$tag: the worker waits to write the response");
-	kill 'HUP', $cw->pid;
-	ok(passed_on($w, 1, 'write'), "$tag: SIGHUP passed on to the worker");
-	$r = fcgi_read($s, T(20));
-	close $s;
+	$r = held_response($fx, $cw, $w, 'big', 'HUP', $tag);
 	ok($r->{end}, "$tag: the response ends with END_REQUEST")
 	    or diag(fcgi_describe($r));
-	my ($bytes) = $r->{stdout} =~ /\r\n\r\n(.*)\z/s;
-	is(length($bytes // ''), $size, "$tag: all of its 4 MiB came");
+	is(length($r->{body} // ''), $size, "$tag: all of its 4 MiB came");
 	ok(wait_for(sub { slurp($fx->{log}) =~
 	    /uri=\S*id=big\b.* status=NORMAL /m }, T(10)),
 	    "$tag: its log line says NORMAL");
@@ -291,17 +303,8 @@ sub signals_wait {
 	    "$tag: then the new configuration is in force");
 
 	# SIGTERM so: the response goes out whole, then the master ends.
-	$s = fcgi_connect($cw->socket, T(5));
-	fcgi_write($s, fcgi_params_of($fx, 'big', 'stop',
-	    REQUEST_METHOD => 'GET') . fcgi_stdin(1, ''));
-	ok(wait_for(sub { blocked_in($w, 'write') }, T(10)),
-	    "$tag: the worker waits to write another response");
-	kill 'TERM', $cw->pid;
-	ok(passed_on($w, 15, 'write'), "$tag: SIGTERM passed on to the worker");
-	$r = fcgi_read($s, T(20));
-	close $s;
-	($bytes) = $r->{stdout} =~ /\r\n\r\n(.*)\z/s;
-	ok($r->{end} && length($bytes // '') == $size,
+	$r = held_response($fx, $cw, $w, 'stop', 'TERM', $tag);
+	ok($r->{end} && length($r->{body} // '') == $size,
 	    "$tag: the response in hand at SIGTERM came whole")
 	    or diag(fcgi_describe($r));
 	ok($cw->wait_exit(T(10)) && $cw->exit_status == 0,

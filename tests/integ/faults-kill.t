@@ -155,19 +155,26 @@ for my $case (@SUP) {
 	};
 }
 
+# A child that starts a child of its own (nap) and waits for it; each
+# writes its pid file.
+sub parent_script {
+	my ($t) = @_;
+	$t->sleeper('nap');
+	return $t->script('parent.sh', <<'SH');
+echo $$ > "$D/child.pid"
+"$D/nap" 1000 &
+echo $! > "$D/grandchild.pid"
+wait
+SH
+}
+
 # A child's own children are in its process group and do not get the
 # parent-death signal: the supervisor was their subreaper, and with it
 # gone they would run on unsupervised.
 both_modes 'supervisor SIGKILLed: the child\'s own children go too' => sub {
 	my ($mode) = @_;
 	my $t = Harness->new;
-	$t->sleeper('nap');
-	my $prog = $t->script('parent.sh', <<'SH');
-echo $$ > "$D/child.pid"
-"$D/nap" 1000 &
-echo $! > "$D/grandchild.pid"
-wait
-SH
+	my $prog = parent_script($t);
 	my $r = $t->run(mode => $mode, argv => [$prog]);
 	my $cpid = $t->wait_pidfile('child.pid', T(5));
 	my $gpid = $t->wait_pidfile('grandchild.pid', T(5));
@@ -193,13 +200,7 @@ subtest 'supervisor SIGKILLed before its vfork returned: the group goes too'
     => sub {
 	ok(in_path('strace'), 'strace is installed (make deps)') or return;
 	my $t = Harness->new;
-	$t->sleeper('nap');
-	my $prog = $t->script('parent.sh', <<'SH');
-echo $$ > "$D/child.pid"
-"$D/nap" 1000 &
-echo $! > "$D/grandchild.pid"
-wait
-SH
+	my $prog = parent_script($t);
 	my $hold = int(T(3) * 1e6);
 	# LeakSanitizer cannot run in a traced process.
 	my $asan = join(':', grep { defined } $ENV{ASAN_OPTIONS},
