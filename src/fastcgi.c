@@ -62,11 +62,17 @@ static struct keeper keeper = { .fd = -1 };
 static volatile sig_atomic_t reading = -1, overdue;
 static timer_t deadline;
 
+/* Why the request's body could not be kept here (errno), or 0. */
+static int body_lost;
+
 /*
  * nginx stops sending the body once the response has begun, so the
  * body is read whole first, into an unlinked file (memory stays
  * bounded), and handed to the child from there.  Returns the file
- * (-1 for an empty body) or -2 when the connection failed.
+ * (-1 for an empty body) or -2 when the connection failed.  A body
+ * that cannot be kept (no TMPDIR, a full disk) is read to its end all
+ * the same and dropped, with the reason in body_lost: the request is
+ * answered, not its connection dropped.
  */
 static int
 read_body(FCGX_Request *req)
@@ -75,28 +81,22 @@ read_body(FCGX_Request *req)
 	char buf[65536];
 	int fd = -1, n;
 
+	body_lost = 0;
 	while ((n = fcgx.GetStr(buf, sizeof(buf), req->in)) > 0) {
-		if (fd == -1 && (fd = open(tmp ? tmp : "/tmp",
-		    O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) == -1) {
-			log_warn("body file");
-			return -2;
-		}
-		if (write_all(fd, buf, (size_t)n) == -1) {
-			log_warn("body file");
-			close(fd);
-			return -2;
-		}
+		if (body_lost != 0)
+			continue;
+		if ((fd == -1 && (fd = open(tmp ? tmp : "/tmp",
+		    O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) == -1) ||
+		    write_all(fd, buf, (size_t)n) == -1)
+			body_lost = errno;
 	}
-	if (fcgx.GetError(req->in) != 0) {
-		if (fd != -1)
-			close(fd);
-		return -2;
-	}
-	if (fd != -1 && lseek(fd, 0, SEEK_SET) == -1) {
+	if (fd != -1 && body_lost == 0 && lseek(fd, 0, SEEK_SET) == -1)
+		body_lost = errno;
+	if (fd != -1 && (body_lost != 0 || fcgx.GetError(req->in) != 0)) {
 		close(fd);
-		return -2;
+		fd = -1;
 	}
-	return fd;
+	return fcgx.GetError(req->in) != 0 ? -2 : fd;
 }
 
 /* The body was read whole already: its file goes to the child as is. */
@@ -222,7 +222,11 @@ handle(FCGX_Request *req, const struct config *cfg, int lfd, int body)
 	char *argv[2] = { sf, NULL };
 
 	clock_gettime(CLOCK_MONOTONIC, &rq.start);
-	if (sf == NULL)
+	if (body_lost != 0) {
+		sv_warn(&sv, body_lost, "%s: the request body could not be kept",
+		    sf != NULL ? sf : "request");
+		respond(&sv, http_for(END_FAILED, body_lost), false);
+	} else if (sf == NULL)
 		refuse_request(&sv, 404, "no SCRIPT_FILENAME in the request");
 	else if (target_handler(&t, cfg, req->envp, sf) == -1)
 		refuse_request(&sv, t.code, t.why);

@@ -16,6 +16,9 @@
 # end a request through nginx, nothing of the programs left. Last, a peer
 # that connected and sent nothing yet when SIGTERM comes: the master must
 # still exit.
+# Then a pool whose TMPDIR does not exist: a request with a body it
+# cannot keep is answered 500 with the reason on FCGI_STDERR, its
+# program does not run, and the worker serves the next request.
 use strict;
 use warnings;
 use Test::More;
@@ -282,6 +285,33 @@ sub run_kind {
 	    . 'warning on the failed allocation)') or diag(join("\n", @reports));
 }
 
+sub body_not_kept {
+	my ($kind) = @_;
+	my $fx = fcgi_fixture(tag => "fastcgi-nobody-$kind");
+	my ($cw, $addr) = pool_started($kind, bin => $CGIWRAP,
+	    conf => $fx->{conf}, dir => $fx->{var},
+	    env => { TMPDIR => "$fx->{dir}/no-such-dir" });
+	return unless $cw;
+	my $r = fcgi_request($addr, params => [params($fx, 'sum', 'nobody',
+	    REQUEST_METHOD => 'POST', CONTENT_LENGTH => 100000)],
+	    stdin => 'b' x 100000, timeout => T(20));
+	ok($r->{end}, "$kind: a body not kept: the request ends with "
+	    . 'END_REQUEST') or diag(fcgi_describe($r));
+	like($r->{stdout}, qr/\AStatus: 500\b/,
+	    "$kind: a body not kept: Status: 500");
+	like($r->{stderr}, qr/^cgiwrap: \Q$fx->{prog}\E\/sum: the request body could not be kept: No such file or directory$/m,
+	    "$kind: a body not kept: the reason on FCGI_STDERR");
+	unlike(slurp($fx->{log}) // '', qr/ target=\Q$fx->{prog}\E\/sum /,
+	    "$kind: a body not kept: the program did not run (no log line)");
+	$r = fcgi_request($addr, params => [params($fx, 'hello', 'next')],
+	    timeout => T(20));
+	like($r->{stdout}, qr/\r\n\r\nhello from cgiwrap\n\z/,
+	    "$kind: a body not kept: then a request without one is served");
+	ok($cw->stop, "$kind: a body not kept: nothing of cgiwrap left")
+	    or diag($cw->stop_problem);
+}
+
 run_kind($_) for qw(unix tcp);
+body_not_kept($_) for qw(unix tcp);
 note(sprintf('fastcgi-malformed.t took %.1f s', time - $T0));
 done_testing;
