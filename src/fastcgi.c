@@ -79,7 +79,7 @@ read_body(FCGX_Request *req)
 {
 	const char *tmp = getenv("TMPDIR");
 	char buf[65536];
-	int fd = -1, n;
+	int fd = -1, n, gone;
 
 	body_lost = 0;
 	while ((n = fcgx.GetStr(buf, sizeof(buf), req->in)) > 0) {
@@ -90,13 +90,15 @@ read_body(FCGX_Request *req)
 		    write_all(fd, buf, (size_t)n) == -1)
 			body_lost = errno;
 	}
-	if (fd != -1 && body_lost == 0 && lseek(fd, 0, SEEK_SET) == -1)
+	gone = fcgx.GetError(req->in) != 0;
+	if (fd != -1 && !gone && body_lost == 0 &&
+	    lseek(fd, 0, SEEK_SET) == -1)
 		body_lost = errno;
-	if (fd != -1 && (body_lost != 0 || fcgx.GetError(req->in) != 0)) {
+	if (fd != -1 && (gone || body_lost != 0)) {
 		close(fd);
 		fd = -1;
 	}
-	return fcgx.GetError(req->in) != 0 ? -2 : fd;
+	return gone ? -2 : fd;
 }
 
 /* The body was read whole already: its file goes to the child as is. */

@@ -218,11 +218,8 @@ EOF
 # --- SIGHUP and SIGTERM while a request's I/O waits ---------------------------
 sub fcgi_params_of {
 	my ($fx, $prog, $id, @more) = @_;
-	return fcgi_begin(1) . fcgi_params(1, fcgi_pairs(
-	    SCRIPT_FILENAME => "$fx->{prog}/$prog", QUERY_STRING => "id=$id",
-	    REQUEST_URI => "/cgi-bin/$prog?id=$id",
-	    SERVER_PROTOCOL => 'HTTP/1.1', GATEWAY_INTERFACE => 'CGI/1.1',
-	    @more));
+	return fcgi_begin(1) . fcgi_params(1, fcgi_pairs(fcgi_cgi_params($fx,
+	    $prog, $id, REQUEST_URI => "/cgi-bin/$prog?id=$id", @more)));
 }
 
 # Until the master has passed SIG on to worker W: it waits there, or
@@ -239,8 +236,8 @@ sub passed_on {
 sub held_response {
 	my ($fx, $cw, $w, $id, $sig, $tag) = @_;
 	my $s = fcgi_connect($cw->socket, T(5));
-	ok($s && fcgi_write($s, fcgi_params_of($fx, 'big', $id,
-	    REQUEST_METHOD => 'GET') . fcgi_stdin(1, '')),
+	ok($s && fcgi_write($s, fcgi_params_of($fx, 'big', $id) .
+	    fcgi_stdin(1, '')),
 	    "$tag: a request for a 4 MiB response sent, not read ($id)");
 	ok(wait_for(sub { blocked_in($w, 'write') }, T(10)),
 	    "$tag: the worker waits to write the response ($id)");
@@ -296,9 +293,8 @@ sub signals_wait {
 	    "$tag: its log line says NORMAL");
 
 	# The reload was taken before the next request.
-	$r = fcgi_request($cw->socket, params => [SCRIPT_FILENAME =>
-	    "$fx->{prog}/env", REQUEST_METHOD => 'GET',
-	    QUERY_STRING => 'id=gen'], timeout => T(20));
+	$r = fcgi_request($cw->socket, params => [fcgi_cgi_params($fx, 'env',
+	    'gen')], timeout => T(20));
 	is(parse_env($r->{stdout} =~ s/\A.*?\r\n\r\n//sr)->{CONF_GEN}, '2',
 	    "$tag: then the new configuration is in force");
 

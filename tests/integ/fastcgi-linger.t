@@ -21,10 +21,8 @@ my $CGIWRAP = cgiwrap_behind_nginx();
 
 sub request {
 	my ($fx, $id) = @_;
-	return fcgi_begin(1) . fcgi_params(1, fcgi_pairs(
-	    SCRIPT_FILENAME => "$fx->{prog}/hello", REQUEST_METHOD => 'GET',
-	    QUERY_STRING => "id=$id", GATEWAY_INTERFACE => 'CGI/1.1',
-	    SERVER_PROTOCOL => 'HTTP/1.1')) . fcgi_stdin(1, '');
+	return fcgi_begin(1) . fcgi_params(1,
+	    fcgi_pairs(fcgi_cgi_params($fx, 'hello', $id))) . fcgi_stdin(1, '');
 }
 
 sub run_kind {

@@ -91,14 +91,7 @@ sub closed_without_answer {
 	    && $r->{stdout} eq '' && !$r->{timeout});
 }
 
-# Params of a request for PROGRAM of the fixture (or none).
-sub params {
-	my ($fx, $prog, $id, @more) = @_;
-	return (defined $prog ? (SCRIPT_FILENAME => $prog =~ m{^/} ? $prog
-	    : "$fx->{prog}/$prog") : (), REQUEST_METHOD => 'GET',
-	    QUERY_STRING => "id=$id", SERVER_PROTOCOL => 'HTTP/1.1',
-	    GATEWAY_INTERFACE => 'CGI/1.1', @more);
-}
+sub params { return fcgi_cgi_params(@_) }
 
 sub run_kind {
 	my ($kind) = @_;

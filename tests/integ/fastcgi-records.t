@@ -43,9 +43,7 @@ sub exchange {
 
 sub params {
 	my ($fx, $id) = @_;
-	return fcgi_pairs(SCRIPT_FILENAME => "$fx->{prog}/hello",
-	    REQUEST_METHOD => 'GET', QUERY_STRING => "id=$id",
-	    GATEWAY_INTERFACE => 'CGI/1.1', SERVER_PROTOCOL => 'HTTP/1.1');
+	return fcgi_pairs(fcgi_cgi_params($fx, 'hello', $id));
 }
 
 sub run_kind {

@@ -29,10 +29,8 @@ my $SLACK = T(3);		# what cgiwrap may take beyond it
 
 sub params {
 	my ($fx, $id) = @_;
-	return fcgi_pairs(SCRIPT_FILENAME => "$fx->{prog}/sum",
-	    REQUEST_METHOD => 'POST', QUERY_STRING => "id=$id",
-	    CONTENT_LENGTH => 64, GATEWAY_INTERFACE => 'CGI/1.1',
-	    SERVER_PROTOCOL => 'HTTP/1.1');
+	return fcgi_pairs(fcgi_cgi_params($fx, 'sum', $id,
+	    REQUEST_METHOD => 'POST', CONTENT_LENGTH => 64));
 }
 
 # A connection that sent BYTES and nothing more.

@@ -60,7 +60,7 @@ our @EXPORT_OK = qw(
 	cgiwrap_start cgiwrap_inherit_start systemd_unit
 	fcgi_connect fcgi_record fcgi_begin fcgi_params fcgi_pairs
 	fcgi_unpairs fcgi_stdin fcgi_read fcgi_write fcgi_request
-	fcgi_describe
+	fcgi_describe fcgi_cgi_params
 	children_of pgrp_members proc_stat keeper_idle blocked_in
 	signal_waits
 	fcgi_fixture pool_started write_conf wait_record record_count
@@ -893,6 +893,23 @@ sub fcgi_write {
 		$off += $n;
 	}
 	return 1;
+}
+
+# The CGI parameters of a GET request for PROG of fixture FX (a name
+# under T/prog, an absolute path, or undef for no SCRIPT_FILENAME), with
+# QUERY_STRING id=ID; MORE (NAME, VALUE, ...) adds parameters or replaces
+# these in place.  A list NAME, VALUE, ... for fcgi_pairs.
+sub fcgi_cgi_params {
+	my ($fx, $prog, $id, @more) = @_;
+	my @p = ((defined $prog ? (SCRIPT_FILENAME => $prog =~ m{^/} ? $prog
+	    : "$fx->{prog}/$prog") : ()), REQUEST_METHOD => 'GET',
+	    QUERY_STRING => "id=$id", SERVER_PROTOCOL => 'HTTP/1.1',
+	    GATEWAY_INTERFACE => 'CGI/1.1');
+	while (my ($k, $v) = splice(@more, 0, 2)) {
+		my ($i) = grep { $p[$_] eq $k } map { 2 * $_ } 0 .. $#p / 2;
+		defined $i ? ($p[$i + 1] = $v) : push(@p, $k, $v);
+	}
+	return @p;
 }
 
 # fcgi_request(ADDR, params => {NAME => VALUE} or [NAME, VALUE, ...],
